@@ -8,7 +8,12 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "spark-relay",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "spark-relay", targets: ["spark-relay"]),
+        .executable(name: "FuzzHTTPParser", targets: ["FuzzHTTPParser"]),
+        .executable(name: "FuzzSSE", targets: ["FuzzSSE"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -17,6 +22,31 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "RelayCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "RelayIO", dependencies: ["COpenSSL", .product(name: "DequeModule", package: "swift-collections")], swiftSettings: swiftSettings),
+        .target(name: "HTTPCodec", swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPCodecTests", dependencies: ["HTTPCodec"], swiftSettings: swiftSettings),
+        .systemLibrary(name: "CFuzzerShim"),
+        .executableTarget(name: "FuzzHTTPParser", dependencies: ["HTTPCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzSSE", dependencies: ["HTTPCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
+        .target(name: "WebSocketCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "WebSocketCodecTests", dependencies: ["WebSocketCodec", "RelayCrypto"], swiftSettings: swiftSettings),
+        .target(name: "SparkCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "SparkCodecTests", dependencies: ["SparkCodec", "RelayCrypto"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .target(name: "WSClient", dependencies: ["HTTPCodec", "WebSocketCodec", "RelayIO", "RelayCrypto"], swiftSettings: swiftSettings),
+        .target(name: "SparkUpstream", dependencies: ["SparkCodec", "WSClient", "RelayIO", "WebSocketCodec"], swiftSettings: swiftSettings),
+        .target(
+            name: "Relay",
+            dependencies: [
+                "HTTPCodec", "RelayIO", "RelayCrypto", "SparkCodec", "WSClient", "SparkUpstream",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "spark-relay",
+            dependencies: ["Relay", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "HTTPCodec", "RelayIO"], swiftSettings: swiftSettings),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

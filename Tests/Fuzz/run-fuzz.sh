@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Usage: Tests/Fuzz/run-fuzz.sh TARGET SECONDS
+#   TARGET: FuzzHTTPParser | FuzzSSE
+# Builds TARGET with libFuzzer + ASan into .build-fuzz, fuzzes a temporary copy of its seed
+# corpus for SECONDS, and exits non-zero on any crash (crash files are kept in the temp dir).
+set -euo pipefail
+
+target="${1:?usage: $0 TARGET SECONDS}"
+seconds="${2:?usage: $0 TARGET SECONDS}"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+
+case "$target" in
+    FuzzHTTPParser) corpus="$root/Tests/Fuzz/Corpus/HTTPParser" ;;
+    FuzzSSE) corpus="$root/Tests/Fuzz/Corpus/SSE" ;;
+    *) echo "unknown target: $target" >&2; exit 2 ;;
+esac
+
+cd "$root"
+swift build --product "$target" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address
+binary="$(swift build --product "$target" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address --show-bin-path)/$target"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/fuzz-$target.XXXXXX")"
+mkdir -p "$work/corpus" "$work/artifacts"
+cp "$corpus"/* "$work/corpus/"
+echo "fuzzing $target for ${seconds}s in $work"
+
+status=0
+"$binary" "$work/corpus" -max_total_time="$seconds" -artifact_prefix="$work/artifacts/" -print_final_stats=1 || status=$?
+if [ "$status" -ne 0 ] || [ -n "$(ls -A "$work/artifacts")" ]; then
+    echo "FUZZ FAILURE: $target exited $status; artifacts in $work/artifacts" >&2
+    ls -la "$work/artifacts" >&2
+    exit 1
+fi
+rm -rf "$work"
+echo "$target: no crashes in ${seconds}s"
