@@ -1,0 +1,237 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why an outgoing connection could not be made.
+public struct ConnectError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The name did not resolve.
+        case resolve
+        /// Every address refused or was unreachable.
+        case refused
+        /// The TCP connect did not finish within its timeout.
+        case connectTimeout
+        /// The TLS handshake did not finish within its timeout.
+        case tlsTimeout
+        /// The TLS handshake failed (certificate, host name, protocol).
+        case tls
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var description: String { message }
+}
+
+/// Opens a TCP (and optionally TLS) connection on an event loop without blocking it: resolution off
+/// the loop, non-blocking connect tried on each address in turn, then the TLS handshake, each phase
+/// under its own timeout. The completion runs exactly once, on the loop.
+public final class Connector: @unchecked Sendable {
+    private let loop: EventLoop
+    private let host: String
+    private let port: Int
+    private let tls: TLSContext?
+    private let serverName: String
+    private let connectTimeout: Double
+    private let tlsTimeout: Double
+    private var completion: (@Sendable (Result<any Transport, ConnectError>) -> Void)?
+    private var addresses: [SocketAddress] = []
+    private var socket: Socket?
+    private var tlsTransport: TLSTransport?
+    private var readSource: (any DispatchSourceRead)?
+    private var writeSource: (any DispatchSourceWrite)?
+    private var readSuspended = true
+    private var writeSuspended = true
+    private var timer: LoopTimer?
+    private var lastError = ""
+    private var cancelled = false
+
+    private init(loop: EventLoop, host: String, port: Int, tls: TLSContext?, serverName: String,
+                 connectTimeout: Double, tlsTimeout: Double,
+                 completion: @escaping @Sendable (Result<any Transport, ConnectError>) -> Void) {
+        self.loop = loop
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.serverName = serverName
+        self.connectTimeout = connectTimeout
+        self.tlsTimeout = tlsTimeout
+        self.completion = completion
+    }
+
+    /// Starts connecting; returns a handle whose `cancel()` abandons the attempt (no completion call).
+    @discardableResult
+    public static func connect(
+        host: String, port: Int, tls: TLSContext?, serverName: String? = nil, on loop: EventLoop,
+        connectTimeout: Double, tlsTimeout: Double,
+        completion: @escaping @Sendable (Result<any Transport, ConnectError>) -> Void
+    ) -> Connector {
+        let connector = Connector(loop: loop, host: host, port: port, tls: tls, serverName: serverName ?? host,
+                                  connectTimeout: connectTimeout, tlsTimeout: tlsTimeout, completion: completion)
+        loop.execute { connector.begin() }
+        return connector
+    }
+
+    /// Abandons the attempt and closes its socket; must be called on the loop.
+    public func cancel() {
+        loop.preconditionInEventLoop()
+        cancelled = true
+        completion = nil
+        tearDown(closeSocket: true)
+    }
+
+    private func begin() {
+        guard !cancelled else { return }
+        timer = loop.schedule(after: connectTimeout) { [self] in
+            finish(.failure(ConnectError(kind: .connectTimeout, message: "connecting to \(host):\(port) timed out after \(connectTimeout) s")))
+        }
+        Resolver.resolve(host: host, port: port, on: loop) { [self] result in
+            guard completion != nil else { return }
+            switch result {
+            case .failure(let error):
+                finish(.failure(ConnectError(kind: .resolve, message: error.description)))
+            case .success(let addresses):
+                self.addresses = addresses
+                tryNextAddress()
+            }
+        }
+    }
+
+    private func tryNextAddress() {
+        guard completion != nil else { return }
+        tearDown(closeSocket: true)
+        guard !addresses.isEmpty else {
+            finish(.failure(ConnectError(kind: .refused, message: "cannot connect to \(host):\(port): \(lastError)")))
+            return
+        }
+        let address = addresses.removeFirst()
+        do throws(IOError) {
+            let socket = try Socket.makeTCP(family: address.family)
+            self.socket = socket
+            switch try socket.connect(to: address) {
+            case .processed:
+                connected()
+            case .wouldBlock:
+                let source = DispatchSource.makeWriteSource(fileDescriptor: socket.descriptor, queue: loop.queue)
+                source.setEventHandler { [self] in
+                    do throws(IOError) {
+                        try socket.connectResult()
+                        tearDown(closeSocket: false)
+                        connected()
+                    } catch {
+                        lastError = error.description
+                        tryNextAddress()
+                    }
+                }
+                writeSource = source
+                writeSuspended = false
+                source.resume()
+            }
+        } catch {
+            lastError = error.description
+            tryNextAddress()
+        }
+    }
+
+    private func connected() {
+        guard let socket else { return }
+        socket.setNoDelay()
+        guard let tls else {
+            self.socket = nil
+            finish(.success(TCPTransport(socket: socket)))
+            return
+        }
+        timer?.cancel()
+        timer = loop.schedule(after: tlsTimeout) { [self] in
+            finish(.failure(ConnectError(kind: .tlsTimeout, message: "TLS handshake with \(host):\(port) timed out after \(tlsTimeout) s")))
+        }
+        do {
+            tlsTransport = try TLSTransport(socket: socket, context: tls, serverName: serverName)
+        } catch {
+            finish(.failure(ConnectError(kind: .tls, message: "TLS with \(host):\(port): \(error)")))
+            return
+        }
+        let read = DispatchSource.makeReadSource(fileDescriptor: socket.descriptor, queue: loop.queue)
+        read.setEventHandler { [self] in stepHandshake() }
+        readSource = read
+        let write = DispatchSource.makeWriteSource(fileDescriptor: socket.descriptor, queue: loop.queue)
+        write.setEventHandler { [self] in stepHandshake() }
+        writeSource = write
+        stepHandshake()
+    }
+
+    private func stepHandshake() {
+        guard let tlsTransport, completion != nil else { return }
+        do {
+            switch try tlsTransport.handshake() {
+            case .processed:
+                self.tlsTransport = nil
+                self.socket = nil
+                finish(.success(tlsTransport), keepSocket: true)
+            case .wouldBlock:
+                setInterest(writable: tlsTransport.handshakeWantsWritable)
+            }
+        } catch {
+            finish(.failure(ConnectError(kind: .tls, message: "TLS with \(host):\(port): \(error)")))
+        }
+    }
+
+    private func setInterest(writable: Bool) {
+        if writable {
+            if let readSource, !readSuspended { readSource.suspend(); readSuspended = true }
+            if let writeSource, writeSuspended { writeSource.resume(); writeSuspended = false }
+        } else {
+            if let writeSource, !writeSuspended { writeSource.suspend(); writeSuspended = true }
+            if let readSource, readSuspended { readSource.resume(); readSuspended = false }
+        }
+    }
+
+    private func finish(_ result: Result<any Transport, ConnectError>, keepSocket: Bool = false) {
+        guard let completion else { return }
+        self.completion = nil
+        timer?.cancel()
+        timer = nil
+        if case .success = result {
+            tearDown(closeSocket: false)
+        } else {
+            tearDown(closeSocket: true)
+        }
+        completion(result)
+    }
+
+    private func tearDown(closeSocket: Bool) {
+        let sources: [any DispatchSourceProtocol] = [readSource, writeSource].compactMap { $0 }
+        if let readSource, readSuspended { readSource.resume() }
+        if let writeSource, writeSuspended { writeSource.resume() }
+        readSource = nil
+        writeSource = nil
+        readSuspended = true
+        writeSuspended = true
+        if let tlsTransport, closeSocket {
+            tlsTransport.release()
+            self.tlsTransport = nil
+        }
+        let socketToClose = closeSocket ? socket : nil
+        if closeSocket { socket = nil }
+        // The descriptor is closed only after every source on it is cancelled, so a reused
+        // descriptor number can never be watched by a stale source.
+        guard !sources.isEmpty else {
+            socketToClose?.close()
+            return
+        }
+        let remaining = CancelCounter(sources.count)
+        for source in sources {
+            source.setCancelHandler {
+                remaining.count -= 1
+                if remaining.count == 0 { socketToClose?.close() }
+            }
+            source.cancel()
+        }
+    }
+}
+
+/// Counts outstanding source cancellations; only touched on one loop.
+private final class CancelCounter: @unchecked Sendable {
+    var count: Int
+    init(_ count: Int) { self.count = count }
+}

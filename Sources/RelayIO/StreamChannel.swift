@@ -1,0 +1,319 @@
+import Dispatch
+import DequeModule
+
+/// Callbacks of a `StreamChannel`, all on the channel's event loop.
+public protocol StreamChannelDelegate: AnyObject {
+    /// Bytes arrived. The buffer is only valid during the call.
+    func channel(_ channel: StreamChannel, didRead bytes: UnsafeRawBufferPointer)
+    /// The peer finished sending (FIN). Writing may still work.
+    func channelDidReadEndOfStream(_ channel: StreamChannel)
+    /// The output buffer drained below its low watermark after having been full.
+    func channelBecameWritable(_ channel: StreamChannel)
+    /// The channel is closed; `error` is `nil` for an orderly close by us.
+    func channel(_ channel: StreamChannel, didCloseWith error: TransportError?)
+}
+
+/// One connected socket on an event loop: read and write sources, a bounded output buffer with a
+/// "writable again" signal (so a streaming handler can be back-pressured by a slow reader),
+/// pause/resume of reading, and an orderly or immediate close.
+public final class StreamChannel: @unchecked Sendable {
+    /// The loop everything happens on.
+    public let loop: EventLoop
+    /// The transport (TCP or TLS).
+    public let transport: any Transport
+    /// Receives events; held weakly.
+    public weak var delegate: (any StreamChannelDelegate)?
+
+    /// When buffered output reaches this many bytes, `isWritable` turns false.
+    public let highWatermark: Int
+    /// When buffered output falls to this many bytes after being full, `channelBecameWritable` is called.
+    public let lowWatermark: Int
+
+    // The sources' handlers hold the channel strongly: an open channel keeps itself alive, and the
+    // cycle ends when both sources are cancelled (see `closeDescriptor`).
+    private var readSource: (any DispatchSourceRead)?
+    private var writeSource: (any DispatchSourceWrite)?
+    private var readSuspended = false
+    private var writeSuspended = true
+    private var readingPaused = false
+    private var outbound = Deque<[UInt8]>()
+    private var outboundHeadOffset = 0
+    /// Bytes queued and not yet taken by the kernel.
+    public private(set) var pendingWriteBytes = 0
+    private var wasUnwritable = false
+    private var closeAfterFlush = false
+    private var lingerTimer: LoopTimer?
+    private var lingerSeconds: Double = 2
+    private var openSources = 0
+    /// `true` once the close started; no more callbacks except the final `didCloseWith`.
+    public private(set) var isClosed = false
+    private var readEOF = false
+
+    public init(transport: any Transport, loop: EventLoop, highWatermark: Int = 64 * 1024) {
+        self.transport = transport
+        self.loop = loop
+        self.highWatermark = max(1, highWatermark)
+        self.lowWatermark = max(0, highWatermark / 2)
+    }
+
+    /// Starts reading. Call once, on the loop, after setting the delegate.
+    public func start() {
+        loop.preconditionInEventLoop()
+        let fd = transport.socket.descriptor
+        let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
+        read.setEventHandler { self.handleReadable() }
+        read.setCancelHandler { self.sourceCancelled() }
+        openSources += 1
+        readSource = read
+        read.resume()
+        if readingPaused { read.suspend(); readSuspended = true }
+    }
+
+    /// `true` while buffered output is under the high watermark.
+    public var isWritable: Bool { pendingWriteBytes < highWatermark }
+
+    /// Queues `bytes` and writes as much as the socket takes right now (each write goes out at once).
+    public func write(_ bytes: [UInt8]) {
+        loop.preconditionInEventLoop()
+        guard !isClosed, !bytes.isEmpty else { return }
+        if pendingWriteBytes == 0 {
+            // Fast path: straight to the socket, queue only the rest.
+            var written = 0
+            let result: Result<Int, TransportError> = bytes.withUnsafeBytes { buffer in
+                do throws(TransportError) {
+                    while written < buffer.count {
+                        switch try transport.write(UnsafeRawBufferPointer(rebasing: buffer[written...])) {
+                        case .processed(let count): written += count
+                        case .wouldBlock: return .success(written)
+                        }
+                    }
+                    return .success(written)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            switch result {
+            case .failure(let error):
+                fail(error)
+                return
+            case .success(let count) where count == bytes.count:
+                return
+            case .success(let count):
+                outbound.append(count == 0 ? bytes : Array(bytes[count...]))
+                pendingWriteBytes += bytes.count - count
+            }
+        } else {
+            outbound.append(bytes)
+            pendingWriteBytes += bytes.count
+        }
+        if pendingWriteBytes >= highWatermark { wasUnwritable = true }
+        // A TLS write waiting for readability is retried from the read handler instead.
+        if !transport.writeWantsReadable { enableWriteSource() }
+    }
+
+    /// Stops reading from the socket until `resumeReading()` (back-pressure on the peer).
+    public func pauseReading() {
+        loop.preconditionInEventLoop()
+        guard !readingPaused else { return }
+        readingPaused = true
+        if let readSource, !readSuspended {
+            readSource.suspend()
+            readSuspended = true
+        }
+    }
+
+    /// Resumes reading after `pauseReading()`.
+    public func resumeReading() {
+        loop.preconditionInEventLoop()
+        guard readingPaused, !isClosed else { return }
+        readingPaused = false
+        if let readSource, readSuspended, !readEOF {
+            readSuspended = false
+            readSource.resume()
+        }
+    }
+
+    /// Closes once every queued byte is written: sends FIN, drains what the peer still sends for up to
+    /// `lingerSeconds` (so an early error response is not destroyed by a TCP reset), then closes.
+    public func closeAfterFlushing(lingerSeconds: Double = 2) {
+        loop.preconditionInEventLoop()
+        guard !isClosed, !closeAfterFlush else { return }
+        closeAfterFlush = true
+        self.lingerSeconds = lingerSeconds
+        if pendingWriteBytes == 0 { beginLingeringClose() }
+    }
+
+    /// Closes now, dropping queued output.
+    public func close() {
+        loop.preconditionInEventLoop()
+        finish(error: nil)
+    }
+
+    // MARK: - Internals
+
+    private func handleReadable() {
+        guard !isClosed else { return }
+        if pendingWriteBytes > 0 && transport.writeWantsReadable {
+            handleWritable()
+            if isClosed { return }
+        }
+        var rounds = 0
+        repeat {
+            let result: IOResult<Int>
+            do {
+                result = try transport.read(into: loop.readBuffer)
+            } catch {
+                if lingerTimer != nil { finish(error: nil) } else { fail(error) }
+                return
+            }
+            switch result {
+            case .wouldBlock:
+                if transport.readWantsWritable { enableWriteSource() }
+                return
+            case .processed(0):
+                handleEndOfStream()
+                return
+            case .processed(let count):
+                if lingerTimer != nil { break }  // draining after our FIN: discard
+                delegate?.channel(self, didRead: UnsafeRawBufferPointer(rebasing: loop.readBuffer[0..<count]))
+                if isClosed || readingPaused { return }
+            }
+            rounds += 1
+        } while transport.hasBufferedReadData && rounds < 16
+    }
+
+    private func handleEndOfStream() {
+        readEOF = true
+        if let readSource, !readSuspended {
+            readSource.suspend()
+            readSuspended = true
+        }
+        if lingerTimer != nil {
+            finish(error: nil)
+            return
+        }
+        delegate?.channelDidReadEndOfStream(self)
+    }
+
+    private func handleWritable() {
+        guard !isClosed else { return }
+        if transport.readWantsWritable {
+            handleReadable()
+            if isClosed { return }
+        }
+        while let head = outbound.first {
+            let result: Result<IOResult<Int>, TransportError> = head.withUnsafeBytes { buffer in
+                do throws(TransportError) {
+                    return .success(try transport.write(UnsafeRawBufferPointer(rebasing: buffer[outboundHeadOffset...])))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            switch result {
+            case .failure(let error):
+                fail(error)
+                return
+            case .success(.wouldBlock):
+                if transport.writeWantsReadable { disableWriteSource() }
+                return
+            case .success(.processed(let count)):
+                pendingWriteBytes -= count
+                outboundHeadOffset += count
+                if outboundHeadOffset == head.count {
+                    outbound.removeFirst()
+                    outboundHeadOffset = 0
+                }
+            }
+        }
+        disableWriteSource()
+        if closeAfterFlush {
+            beginLingeringClose()
+            return
+        }
+        if wasUnwritable && pendingWriteBytes <= lowWatermark {
+            wasUnwritable = false
+            delegate?.channelBecameWritable(self)
+        }
+    }
+
+    private func enableWriteSource() {
+        guard !isClosed else { return }
+        if writeSource == nil {
+            let source = DispatchSource.makeWriteSource(fileDescriptor: transport.socket.descriptor, queue: loop.queue)
+            source.setEventHandler { self.handleWritable() }
+            source.setCancelHandler { self.sourceCancelled() }
+            openSources += 1
+            writeSource = source
+            writeSuspended = true
+        }
+        if writeSuspended, let writeSource {
+            writeSuspended = false
+            writeSource.resume()
+        }
+    }
+
+    private func disableWriteSource() {
+        if let writeSource, !writeSuspended {
+            writeSource.suspend()
+            writeSuspended = true
+        }
+    }
+
+    private func beginLingeringClose() {
+        guard lingerTimer == nil, !isClosed else { return }
+        transport.shutdownWrite()
+        if readEOF {
+            finish(error: nil)
+            return
+        }
+        lingerTimer = loop.schedule(after: lingerSeconds) { [weak self] in
+            self?.finish(error: nil)
+        }
+        // Keep reading (and discarding) until the peer's FIN or the linger timeout.
+        if let readSource, readSuspended {
+            readSuspended = false
+            readingPaused = false
+            readSource.resume()
+        }
+    }
+
+    private func fail(_ error: TransportError) {
+        finish(error: error)
+    }
+
+    private func finish(error: TransportError?) {
+        guard !isClosed else { return }
+        isClosed = true
+        lingerTimer?.cancel()
+        lingerTimer = nil
+        outbound.removeAll()
+        pendingWriteBytes = 0
+        // A suspended source must be resumed before it is cancelled and released.
+        if let readSource {
+            if readSuspended { readSuspended = false; readSource.resume() }
+            readSource.cancel()
+        }
+        if let writeSource {
+            if writeSuspended { writeSuspended = false; writeSource.resume() }
+            writeSource.cancel()
+        }
+        if openSources == 0 { closeDescriptor() }
+        delegate?.channel(self, didCloseWith: error)
+    }
+
+    private func sourceCancelled() {
+        openSources -= 1
+        if openSources == 0 && isClosed { closeDescriptor() }
+    }
+
+    private var descriptorClosed = false
+
+    private func closeDescriptor() {
+        guard !descriptorClosed else { return }
+        descriptorClosed = true
+        readSource = nil
+        writeSource = nil
+        transport.release()
+        transport.socket.close()
+    }
+}

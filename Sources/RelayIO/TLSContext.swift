@@ -1,0 +1,68 @@
+import COpenSSL
+
+/// An OpenSSL `SSL_CTX`: TLS 1.2 or newer, peer verification always on for clients (system store plus
+/// an optional CA bundle), or a certificate and key for servers (the simulator's `--tls-cert`).
+public final class TLSContext: @unchecked Sendable {
+    let context: OpaquePointer
+    /// `true` for a client context.
+    public let isClient: Bool
+
+    /// A client context that verifies the server against the system CAs and `caFile` (PEM), if given.
+    public init(clientWithCAFile caFile: String?) throws(TransportError) {
+        guard let context = SSL_CTX_new(TLS_client_method()) else { throw .tls(Self.lastError("SSL_CTX_new")) }
+        self.context = context
+        self.isClient = true
+        try configureCommon()
+        SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        if SSL_CTX_set_default_verify_paths(context) != 1 {
+            throw .tls(Self.lastError("loading the system CA store"))
+        }
+        if let caFile {
+            guard SSL_CTX_load_verify_locations(context, caFile, nil) == 1 else {
+                throw .tls(Self.lastError("loading the CA file '\(caFile)'"))
+            }
+        }
+    }
+
+    /// A server context presenting `certificateFile` (PEM chain) with `keyFile` (PEM).
+    public init(serverCertificateFile certificateFile: String, keyFile: String) throws(TransportError) {
+        guard let context = SSL_CTX_new(TLS_server_method()) else { throw .tls(Self.lastError("SSL_CTX_new")) }
+        self.context = context
+        self.isClient = false
+        try configureCommon()
+        guard SSL_CTX_use_certificate_chain_file(context, certificateFile) == 1 else {
+            throw .tls(Self.lastError("loading the certificate '\(certificateFile)'"))
+        }
+        guard SSL_CTX_use_PrivateKey_file(context, keyFile, SSL_FILETYPE_PEM) == 1 else {
+            throw .tls(Self.lastError("loading the key '\(keyFile)'"))
+        }
+        guard SSL_CTX_check_private_key(context) == 1 else {
+            throw .tls(Self.lastError("the key does not match the certificate"))
+        }
+    }
+
+    private func configureCommon() throws(TransportError) {
+        guard spark_SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) == 1 else {
+            throw .tls(Self.lastError("setting the minimum TLS version"))
+        }
+        _ = spark_SSL_CTX_set_mode(context, spark_SSL_MODE_ENABLE_PARTIAL_WRITE() | spark_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER() | spark_SSL_MODE_RELEASE_BUFFERS())
+        _ = SSL_CTX_set_options(context, spark_SSL_OP_NO_COMPRESSION() | spark_SSL_OP_NO_RENEGOTIATION() | spark_SSL_OP_IGNORE_UNEXPECTED_EOF())
+    }
+
+    deinit {
+        SSL_CTX_free(context)
+    }
+
+    /// OpenSSL's error queue as one line (and cleared), prefixed with what was being done.
+    static func lastError(_ doing: String) -> String {
+        var reasons: [String] = []
+        while true {
+            let code = ERR_get_error()
+            if code == 0 { break }
+            var buffer = [CChar](repeating: 0, count: 256)
+            ERR_error_string_n(code, &buffer, buffer.count)
+            reasons.append(buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        }
+        return reasons.isEmpty ? "\(doing) failed" : "\(doing) failed: \(reasons.joined(separator: "; "))"
+    }
+}

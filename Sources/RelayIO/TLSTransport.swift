@@ -1,0 +1,150 @@
+import COpenSSL
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// TLS over a non-blocking socket with OpenSSL. `handshake()` is driven by the owner from socket
+/// readiness until `.processed`; afterwards the transport reads and writes like TCP. `WANT_READ`/
+/// `WANT_WRITE` become `.wouldBlock` plus the interest flags, and decrypted bytes OpenSSL still holds
+/// are reported through `hasBufferedReadData` (the poller cannot see them).
+public final class TLSTransport: Transport {
+    public let socket: Socket
+    private let context: TLSContext
+    private var ssl: OpaquePointer?
+    /// Readiness the last handshake step is waiting for.
+    public private(set) var handshakeWantsWritable = false
+    public private(set) var readWantsWritable = false
+    /// `true` when the last write could not proceed until the socket is readable.
+    public private(set) var writeWantsReadable = false
+
+    /// A client side for `serverName` (SNI and certificate name check: DNS name or IP literal).
+    public init(socket: Socket, context: TLSContext, serverName: String?) throws(TransportError) {
+        self.socket = socket
+        self.context = context
+        guard let ssl = SSL_new(context.context) else { throw .tls(TLSContext.lastError("SSL_new")) }
+        self.ssl = ssl
+        guard SSL_set_fd(ssl, socket.descriptor) == 1 else { throw .tls(TLSContext.lastError("SSL_set_fd")) }
+        if context.isClient {
+            SSL_set_connect_state(ssl)
+            if let serverName, !serverName.isEmpty {
+                let isIPAddress = SocketAddress(ipAddress: serverName, port: 0) != nil
+                if isIPAddress {
+                    let parameters = SSL_get0_param(ssl)
+                    guard X509_VERIFY_PARAM_set1_ip_asc(parameters, serverName) == 1 else {
+                        throw .tls(TLSContext.lastError("setting the expected IP address"))
+                    }
+                } else {
+                    _ = spark_SSL_set_tlsext_host_name(ssl, serverName)
+                    guard SSL_set1_host(ssl, serverName) == 1 else {
+                        throw .tls(TLSContext.lastError("setting the expected host name"))
+                    }
+                }
+            }
+        } else {
+            SSL_set_accept_state(ssl)
+        }
+    }
+
+    deinit {
+        release()
+    }
+
+    /// One handshake step: `.processed` when done, `.wouldBlock` when waiting (`handshakeWantsWritable`
+    /// says for which readiness). Failures name the check that failed (certificate, host name, protocol).
+    public func handshake() throws(TransportError) -> IOResult<Void> {
+        guard let ssl else { throw .tls("the TLS session is closed") }
+        ERR_clear_error()
+        let result = SSL_do_handshake(ssl)
+        if result == 1 { return .processed(()) }
+        let error = SSL_get_error(ssl, result)
+        switch error {
+        case SSL_ERROR_WANT_READ:
+            handshakeWantsWritable = false
+            return .wouldBlock
+        case SSL_ERROR_WANT_WRITE:
+            handshakeWantsWritable = true
+            return .wouldBlock
+        default:
+            let verify = SSL_get_verify_result(ssl)
+            if verify != X509_V_OK {
+                let reason = String(cString: X509_verify_cert_error_string(verify))
+                throw .tls("certificate verification failed: \(reason) (X509 error \(verify))")
+            }
+            if error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 {
+                let code = errno
+                if code == 0 { throw .tls("the peer closed the connection during the TLS handshake") }
+                throw .io(IOError(errnoCode: code, operation: "TLS handshake"))
+            }
+            throw .tls(TLSContext.lastError("TLS handshake"))
+        }
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> IOResult<Int> {
+        guard let ssl else { return .processed(0) }
+        ERR_clear_error()
+        readWantsWritable = false
+        let count = SSL_read(ssl, buffer.baseAddress, Int32(min(buffer.count, Int(Int32.max))))
+        if count > 0 { return .processed(Int(count)) }
+        let error = SSL_get_error(ssl, count)
+        switch error {
+        case SSL_ERROR_WANT_READ:
+            return .wouldBlock
+        case SSL_ERROR_WANT_WRITE:
+            readWantsWritable = true
+            return .wouldBlock
+        case SSL_ERROR_ZERO_RETURN:
+            return .processed(0)
+        case SSL_ERROR_SYSCALL:
+            if ERR_peek_error() == 0 {
+                let code = errno
+                // EOF without close_notify (SSL_OP_IGNORE_UNEXPECTED_EOF makes this rare): treat as end.
+                if count == 0 || code == 0 { return .processed(0) }
+                throw .io(IOError(errnoCode: code, operation: "TLS read"))
+            }
+            throw .tls(TLSContext.lastError("TLS read"))
+        default:
+            throw .tls(TLSContext.lastError("TLS read"))
+        }
+    }
+
+    public func write(_ buffer: UnsafeRawBufferPointer) throws(TransportError) -> IOResult<Int> {
+        guard let ssl else { throw .tls("the TLS session is closed") }
+        guard buffer.count > 0 else { return .processed(0) }
+        ERR_clear_error()
+        writeWantsReadable = false
+        let count = SSL_write(ssl, buffer.baseAddress, Int32(min(buffer.count, Int(Int32.max))))
+        if count > 0 { return .processed(Int(count)) }
+        let error = SSL_get_error(ssl, count)
+        switch error {
+        case SSL_ERROR_WANT_WRITE:
+            return .wouldBlock
+        case SSL_ERROR_WANT_READ:
+            writeWantsReadable = true
+            return .wouldBlock
+        case SSL_ERROR_SYSCALL where ERR_peek_error() == 0:
+            throw .io(IOError(errnoCode: errno == 0 ? EPIPE : errno, operation: "TLS write"))
+        default:
+            throw .tls(TLSContext.lastError("TLS write"))
+        }
+    }
+
+    public var hasBufferedReadData: Bool {
+        guard let ssl else { return false }
+        return SSL_pending(ssl) > 0
+    }
+
+    public func shutdownWrite() {
+        if let ssl {
+            ERR_clear_error()
+            _ = SSL_shutdown(ssl)
+        }
+        socket.shutdownWrite()
+    }
+
+    public func release() {
+        if let ssl {
+            SSL_free(ssl)
+            self.ssl = nil
+        }
+    }
+}
