@@ -1,0 +1,92 @@
+import Foundation
+
+/// Loads `RelayConfiguration` from a JSON file and the environment. Unknown keys and bad values
+/// are start-up errors that name the key.
+public enum ConfigLoader {
+    /// The file loaded when `--config` is not given, if it exists.
+    public static let defaultPath = "Config/relay.json"
+
+    /// Parses a configuration file's bytes on top of the defaults.
+    public static func load(json data: Data) throws(ConfigError) -> RelayConfiguration {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [])
+        } catch {
+            throw ConfigError(key: "", message: "not valid JSON (\((error as NSError).localizedDescription))")
+        }
+        guard let dictionary = object as? [String: Any] else {
+            throw ConfigError(key: "", message: "the top level must be a JSON object")
+        }
+        var config = RelayConfiguration()
+        var root = ConfigReader(object: dictionary)
+        if var server = try root.section("server") {
+            if let v = try server.string("host") { config.server.host = v }
+            if let v = try server.int("port", range: 0...65535) { config.server.port = v }
+            if let v = try server.int("event_loops", range: 0...256) { config.server.eventLoops = v }
+            if let v = try server.string("public_dir") { config.server.publicDirectory = v }
+            if let v = try server.int("max_connections", range: 1...1_000_000) { config.server.maxConnections = v }
+            if let v = try server.int("backlog", range: 1...65535) { config.server.backlog = v }
+            if let v = try server.seconds("drain_timeout", range: 0...3600) { config.server.drainTimeout = v }
+            try server.rejectUnknownKeys()
+        }
+        if var http = try root.section("http") {
+            if let v = try http.int("max_request_line_bytes", range: 256...1_048_576) { config.http.maxRequestLineBytes = v }
+            if let v = try http.int("max_header_bytes", range: 256...1_048_576) { config.http.maxHeaderBytes = v }
+            if let v = try http.int("max_header_count", range: 1...10_000) { config.http.maxHeaderCount = v }
+            if let v = try http.int("max_body_bytes", range: 0...1_073_741_824) { config.http.maxBodyBytes = v }
+            if let v = try http.seconds("header_read_timeout", range: 0.01...3600) { config.http.headerReadTimeout = v }
+            if let v = try http.seconds("body_read_timeout", range: 0.01...3600) { config.http.bodyReadTimeout = v }
+            if let v = try http.seconds("idle_timeout", range: 0.01...86400) { config.http.idleTimeout = v }
+            if let v = try http.int("write_buffer_bytes", range: 1024...67_108_864) { config.http.writeBufferBytes = v }
+            if let v = try http.int("max_pipelined_bytes", range: 1024...67_108_864) { config.http.maxPipelinedBytes = v }
+            if let v = try http.seconds("linger_timeout", range: 0...60) { config.http.lingerTimeout = v }
+            try http.rejectUnknownKeys()
+        }
+        if var log = try root.section("log") {
+            if let v = try log.string("level") {
+                guard LogLevelName.parse(v) != nil else {
+                    throw ConfigError(key: "log.level", message: "must be one of \(LogLevelName.all.joined(separator: ", ")), got '\(v)'")
+                }
+                config.log.level = v
+            }
+            if let v = try log.bool("access_log") { config.log.accessLog = v }
+            try log.rejectUnknownKeys()
+        }
+        if var upstream = try root.section("upstream") {
+            if let v = try upstream.string("mode") {
+                guard let mode = UpstreamMode(rawValue: v) else {
+                    throw ConfigError(key: "upstream.mode", message: "must be auto, spark or simulator, got '\(v)'")
+                }
+                config.upstream.mode = mode
+            }
+            if let v = try upstream.string("spark_base_url") { config.upstream.sparkBaseURL = v }
+            if let v = try upstream.string("ca_file") { config.upstream.caFile = v }
+            if let v = try upstream.string("app_id") { config.upstream.appID = v }
+            if let v = try upstream.string("api_key") { config.upstream.apiKey = v }
+            if let v = try upstream.string("api_secret") { config.upstream.apiSecret = v }
+            try upstream.rejectUnknownKeys()
+        }
+        try root.rejectUnknownKeys()
+        return config
+    }
+
+    /// Loads the file at `path`.
+    public static func load(path: String) throws(ConfigError) -> RelayConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(key: "", message: "cannot read config file '\(path)'")
+        }
+        do {
+            return try load(json: data)
+        } catch {
+            throw ConfigError(key: error.key, message: error.message + " (in \(path))")
+        }
+    }
+
+    /// Takes Spark credentials from `SPARK_APP_ID`, `SPARK_API_KEY` and `SPARK_API_SECRET` when set
+    /// (non-empty); the environment wins over the file for these three only.
+    public static func applyEnvironment(_ environment: [String: String], to config: inout RelayConfiguration) {
+        if let v = environment["SPARK_APP_ID"], !v.isEmpty { config.upstream.appID = v }
+        if let v = environment["SPARK_API_KEY"], !v.isEmpty { config.upstream.apiKey = v }
+        if let v = environment["SPARK_API_SECRET"], !v.isEmpty { config.upstream.apiSecret = v }
+    }
+}

@@ -1,0 +1,81 @@
+/// Every setting of the relay with its default. `Config/relay.json` lists the same values; flags
+/// override the file; credentials come from the environment or the file, never from flags.
+public struct RelayConfiguration: Sendable, Equatable {
+    /// Where and how the server listens.
+    public struct Server: Sendable, Equatable {
+        /// Address to bind: an IPv4 or IPv6 literal, or `localhost`.
+        public var host = "127.0.0.1"
+        /// TCP port; `0` picks a free one (the first log line names it).
+        public var port = 8080
+        /// Event loops (serial queues); `0` means one per core.
+        public var eventLoops = 0
+        /// Directory served at `/`.
+        public var publicDirectory = "Public"
+        /// Open connections at most; past it new connections get `503` and are closed.
+        public var maxConnections = 16_384
+        /// Pending connections the kernel queues before `accept`.
+        public var backlog = 1024
+        /// After SIGTERM/SIGINT, how long in-flight requests may run before the process exits.
+        public var drainTimeout = 30.0
+    }
+
+    /// HTTP/1.1 limits and timeouts.
+    public struct HTTP: Sendable, Equatable {
+        /// Longest request line (method, target, version); longer targets get `414`.
+        public var maxRequestLineBytes = 8 * 1024
+        /// Header section size limit (`431` past it).
+        public var maxHeaderBytes = 16 * 1024
+        /// Header field count limit (`431` past it).
+        public var maxHeaderCount = 100
+        /// Request body limit (`413` past it).
+        public var maxBodyBytes = 1024 * 1024
+        /// A request head must arrive completely within this many seconds of its first byte (slowloris: `408`).
+        public var headerReadTimeout = 10.0
+        /// A request body must arrive completely within this many seconds after its head (`408`).
+        public var bodyReadTimeout = 30.0
+        /// An idle keep-alive connection is closed after this many seconds.
+        public var idleTimeout = 60.0
+        /// Output buffered per connection before a streaming response is back-pressured.
+        public var writeBufferBytes = 64 * 1024
+        /// Pipelined request bytes buffered while a response is in progress before reading pauses.
+        public var maxPipelinedBytes = 64 * 1024
+        /// After an error response, how long to drain the client's remaining input before closing.
+        public var lingerTimeout = 2.0
+    }
+
+    /// Logging.
+    public struct Log: Sendable, Equatable {
+        /// `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.
+        public var level = "info"
+        /// One line per request (method, path without query, status, bytes, duration).
+        public var accessLog = true
+    }
+
+    /// Where chat requests go.
+    public struct Upstream: Sendable, Equatable {
+        /// `auto` (Spark when credentials are set, else the built-in simulator), `spark` or `simulator`.
+        public var mode = UpstreamMode.auto
+        /// Replaces scheme, host and port of every model URL (each model keeps its path).
+        public var sparkBaseURL = "wss://spark-api.xf-yun.com"
+        /// Extra PEM CA bundle trusted for the upstream TLS.
+        public var caFile: String?
+        /// Spark credentials (usually from `SPARK_APP_ID`, `SPARK_API_KEY`, `SPARK_API_SECRET`).
+        public var appID: String?
+        public var apiKey: String?
+        public var apiSecret: String?
+    }
+
+    public var server = Server()
+    public var http = HTTP()
+    public var log = Log()
+    public var upstream = Upstream()
+
+    public init() {}
+}
+
+/// Which upstream serves chat requests.
+public enum UpstreamMode: String, Sendable, Equatable, CaseIterable {
+    case auto
+    case spark
+    case simulator
+}

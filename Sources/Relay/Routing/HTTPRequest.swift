@@ -1,0 +1,28 @@
+import HTTPCodec
+import RelayIO
+
+/// A request as handlers see it: the parsed head, the whole body (bounded by `http.max_body_bytes`)
+/// and the path parameters the route matched.
+public struct HTTPRequest: Sendable {
+    public var head: HTTPRequestHead
+    public var body: [UInt8]
+    /// Values of `{name}` segments in the route pattern.
+    public var pathParameters: [String: String]
+    /// The peer, when known.
+    public var remoteAddress: SocketAddress?
+    /// A short id for log lines about this request.
+    public var requestID: String
+
+    public init(head: HTTPRequestHead, body: [UInt8] = [], pathParameters: [String: String] = [:],
+                remoteAddress: SocketAddress? = nil, requestID: String = "") {
+        self.head = head
+        self.body = body
+        self.pathParameters = pathParameters
+        self.remoteAddress = remoteAddress
+        self.requestID = requestID
+    }
+
+    public var method: HTTPMethod { head.method }
+    public var path: String { head.path }
+    public var headers: HTTPHeaders { head.headers }
+}

@@ -1,0 +1,171 @@
+import Dispatch
+import Foundation
+import HTTPCodec
+import Logging
+import RelayIO
+import Synchronization
+
+/// The HTTP server: event loops, the listener, connections, and the lifecycle
+/// `idle → running → draining → stopped` (SIGTERM/SIGINT drain in-flight requests up to a timeout).
+public final class RelayServer: @unchecked Sendable {
+    /// Where the server is in its life.
+    public enum LifecycleState: Sendable, Equatable {
+        case idle, running, draining, stopped
+    }
+
+    public let configuration: RelayConfiguration
+    public let group: EventLoopGroup
+    private let logger: Logger
+    private let router: Router
+    private let state = Mutex(LifecycleState.idle)
+    private var listener: Listener?
+    private var context: ServerContext?
+    private let connectionSerial = Atomic<Int>(0)
+    private let stopped = DispatchSemaphore(value: 0)
+    private var signalSources: [any DispatchSourceSignal] = []
+    private let controlQueue = DispatchQueue(label: "spark-relay.control")
+
+    /// Creates a server; nothing listens until `start()`.
+    public init(configuration: RelayConfiguration, router: Router, logger: Logger, group: EventLoopGroup? = nil) {
+        self.configuration = configuration
+        self.router = router
+        self.logger = logger
+        self.group = group ?? EventLoopGroup(count: configuration.server.eventLoops)
+    }
+
+    /// The current lifecycle state.
+    public var lifecycleState: LifecycleState { state.withLock { $0 } }
+
+    /// The address the server listens on (after `start()`).
+    public var localAddress: SocketAddress? { listener?.address }
+
+    /// Open client connections.
+    public var connectionCount: Int { listener?.connectionCount ?? 0 }
+
+    /// Binds, listens and starts accepting. Returns the bound address (the real port for port 0).
+    @discardableResult
+    public func start() throws -> SocketAddress {
+        signal(SIGPIPE, SIG_IGN)
+        guard let address = Self.resolveListenAddress(host: configuration.server.host, port: configuration.server.port) else {
+            throw ConfigError(key: "server.host", message: "'\(configuration.server.host)' is not an IP address or 'localhost'")
+        }
+        let listenerRef = Mutex<Listener?>(nil)
+        let context = ServerContext(configuration: configuration, router: router, logger: logger,
+                                    loopCount: group.loops.count,
+                                    onConnectionClosed: { listenerRef.withLock { $0?.connectionClosed() } })
+        let overloadBody = APIError.overloaded
+        let listener = try Listener(
+            address: address,
+            backlog: Int32(configuration.server.backlog),
+            group: group,
+            maxConnections: configuration.server.maxConnections,
+            onAccept: { [weak self] socket, peer, loop in
+                guard let self else { socket.close(); return }
+                let serial = self.connectionSerial.add(1, ordering: .relaxed).newValue
+                let connection = HTTPConnection(socket: socket, remoteAddress: peer, loop: loop,
+                                                context: context, connectionID: "c\(serial)")
+                connection.start()
+            },
+            onOverload: { socket, loop in
+                Self.rejectConnection(socket, loop: loop, error: overloadBody)
+            },
+            onError: { [logger] error in
+                logger.warning("accept failed", metadata: ["error": "\(error)"])
+            })
+        listenerRef.withLock { $0 = listener }
+        self.listener = listener
+        self.context = context
+        state.withLock { $0 = .running }
+        listener.start()
+        return listener.address
+    }
+
+    /// Stops accepting, lets in-flight requests finish for up to `drain_timeout`, then closes what is
+    /// left and calls `completion` (on a background queue). Idempotent.
+    public func shutdown(completion: @escaping @Sendable () -> Void = {}) {
+        let proceed = state.withLock { current -> Bool in
+            guard current == .running else { return false }
+            current = .draining
+            return true
+        }
+        guard proceed, let listener, let context else {
+            controlQueue.async { self.waitUntilStopped(); completion() }
+            return
+        }
+        logger.notice("draining", metadata: ["connections": "\(listener.connectionCount)",
+                                             "drain_timeout_s": "\(configuration.server.drainTimeout)"])
+        listener.stop()
+        for loop in group.loops { loop.execute { context.drain(loop) } }
+        let deadline = DispatchTime.now() + configuration.server.drainTimeout
+        pollDrain(deadline: deadline, completion: completion)
+    }
+
+    private func pollDrain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
+        guard let listener, let context else { return }
+        if listener.connectionCount == 0 || DispatchTime.now() >= deadline {
+            let pending = DispatchGroup()
+            if listener.connectionCount > 0 {
+                logger.warning("drain timeout: closing remaining connections", metadata: ["connections": "\(listener.connectionCount)"])
+                for loop in self.group.loops {
+                    pending.enter()
+                    loop.execute { context.closeAll(loop); pending.leave() }
+                }
+            }
+            pending.notify(queue: controlQueue) {
+                self.state.withLock { $0 = .stopped }
+                self.stopped.signal()
+                completion()
+            }
+            return
+        }
+        controlQueue.asyncAfter(deadline: .now() + .milliseconds(20)) {
+            self.pollDrain(deadline: deadline, completion: completion)
+        }
+    }
+
+    /// Blocks the calling thread until the server has stopped (never call on an event loop).
+    public func waitUntilStopped() {
+        if lifecycleState == .stopped { return }
+        stopped.wait()
+        stopped.signal()
+    }
+
+    /// Installs SIGINT/SIGTERM handlers: the first signal drains, a second one exits at once.
+    public func installSignalHandlers(onStopped: @escaping @Sendable () -> Void) {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: controlQueue)
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                if self.lifecycleState == .draining {
+                    self.logger.warning("second signal: exiting now")
+                    exit(1)
+                }
+                self.logger.notice("signal received, shutting down", metadata: ["signal": "\(signalNumber)"])
+                self.shutdown(completion: onStopped)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    /// The bind address for `host`: IP literals as given, `localhost` as 127.0.0.1.
+    static func resolveListenAddress(host: String, port: Int) -> SocketAddress? {
+        if host == "localhost" { return SocketAddress(ipAddress: "127.0.0.1", port: port) }
+        return SocketAddress(ipAddress: host, port: port)
+    }
+
+    /// Answers a connection over the bound with 503 and closes it.
+    private static func rejectConnection(_ socket: Socket, loop: EventLoop, error: APIError) {
+        let body = error.body
+        var headers = HTTPHeaders(error.headers)
+        headers.add(name: "Content-Type", value: "application/json")
+        let head = (try? HTTPResponseEncoder.encodeHead(
+            HTTPResponseHead(status: error.status, version: .http1_1, headers: headers),
+            framing: .contentLength(body.count), keepAlive: false)) ?? []
+        let bytes = head + body
+        _ = bytes.withUnsafeBytes { try? socket.write($0) }
+        socket.shutdownWrite()
+        socket.close()
+    }
+}

@@ -1,0 +1,93 @@
+import HTTPCodec
+import RelayIO
+
+/// The connection's side of a `ResponseWriter`.
+protocol ResponseSink: AnyObject {
+    func writer(_ writer: ResponseWriter, respond response: HTTPResponse)
+    func writer(_ writer: ResponseWriter, startStreamWith status: HTTPStatus, headers: HTTPHeaders)
+    func writer(_ writer: ResponseWriter, writeChunk bytes: [UInt8])
+    func writerFinishStream(_ writer: ResponseWriter)
+    var writerIsWritable: Bool { get }
+}
+
+/// How a handler answers one request, on the connection's event loop: either one complete response,
+/// or a streamed one (head flushed at once, then chunks, each written to the socket immediately).
+/// The connection picks the framing: chunked for HTTP/1.1, close-delimited for HTTP/1.0.
+public final class ResponseWriter: @unchecked Sendable {
+    /// The loop to call the writer on.
+    public let loop: EventLoop
+    /// `true` for HEAD requests: bodies are not sent.
+    public let isHEAD: Bool
+    weak var sink: (any ResponseSink)?
+
+    enum State { case pending, streaming, finished }
+    private(set) var state = State.pending
+
+    /// Called when the output buffer drained after `isWritable` was false.
+    public var onWritable: (() -> Void)?
+    /// Called once when the client is gone (connection closed or reset). Streams cancel their work here.
+    public var onClientGone: (() -> Void)?
+    /// `true` once the client went away.
+    public private(set) var isClientGone = false
+
+    init(loop: EventLoop, isHEAD: Bool, sink: any ResponseSink) {
+        self.loop = loop
+        self.isHEAD = isHEAD
+        self.sink = sink
+    }
+
+    /// `true` while the response has not started.
+    public var isPending: Bool { state == .pending }
+
+    /// Sends a complete response. Ignored after the response started.
+    public func respond(_ response: HTTPResponse) {
+        loop.preconditionInEventLoop()
+        guard state == .pending else { return }
+        state = .finished
+        sink?.writer(self, respond: response)
+    }
+
+    /// Sends an error response.
+    public func respond(_ error: APIError) {
+        respond(error.response)
+    }
+
+    /// Writes and flushes the response head; the body follows through `write(_:)`.
+    public func startStream(status: HTTPStatus = .ok, headers: HTTPHeaders) {
+        loop.preconditionInEventLoop()
+        guard state == .pending else { return }
+        state = .streaming
+        sink?.writer(self, startStreamWith: status, headers: headers)
+    }
+
+    /// Writes one body chunk to the socket now. Check `isWritable` to respect back-pressure.
+    public func write(_ bytes: [UInt8]) {
+        loop.preconditionInEventLoop()
+        guard state == .streaming, !bytes.isEmpty else { return }
+        sink?.writer(self, writeChunk: bytes)
+    }
+
+    /// `false` while the client's output buffer is over its bound: stop producing until `onWritable`.
+    public var isWritable: Bool { sink?.writerIsWritable ?? false }
+
+    /// Ends a streamed response.
+    public func finish() {
+        loop.preconditionInEventLoop()
+        guard state == .streaming else { return }
+        state = .finished
+        sink?.writerFinishStream(self)
+    }
+
+    func notifyWritable() {
+        onWritable?()
+    }
+
+    func notifyClientGone() {
+        guard !isClientGone else { return }
+        isClientGone = true
+        let callback = onClientGone
+        onClientGone = nil
+        onWritable = nil
+        callback?()
+    }
+}

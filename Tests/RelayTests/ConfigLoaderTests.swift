@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import Relay
+
+@Suite struct ConfigLoaderTests {
+    private func load(_ json: String) throws(ConfigError) -> RelayConfiguration {
+        try ConfigLoader.load(json: Data(json.utf8))
+    }
+
+    @Test func emptyObjectGivesDefaults() throws {
+        #expect(try load("{}") == RelayConfiguration())
+    }
+
+    @Test func shippedConfigFileEqualsTheBuiltInDefaults() throws {
+        let configuration = try ConfigLoader.load(path: TestPaths.repositoryRoot + "/Config/relay.json")
+        #expect(configuration == RelayConfiguration())
+    }
+
+    @Test func valuesAreApplied() throws {
+        let configuration = try load(#"{"server":{"port":9000,"host":"::1"},"http":{"max_body_bytes":2048,"header_read_timeout":0.5},"log":{"level":"debug","access_log":false},"upstream":{"mode":"simulator"}}"#)
+        #expect(configuration.server.port == 9000)
+        #expect(configuration.server.host == "::1")
+        #expect(configuration.http.maxBodyBytes == 2048)
+        #expect(configuration.http.headerReadTimeout == 0.5)
+        #expect(configuration.log.level == "debug")
+        #expect(configuration.log.accessLog == false)
+        #expect(configuration.upstream.mode == .simulator)
+    }
+
+    @Test(arguments: [
+        (#"{"server":{"prot":1}}"#, "server.prot", "unknown key"),
+        (#"{"srever":{}}"#, "srever", "unknown key"),
+        (#"{"server":{"port":70000}}"#, "server.port", "between"),
+        (#"{"server":{"port":"80"}}"#, "server.port", "whole number"),
+        (#"{"server":{"port":1.5}}"#, "server.port", "whole number"),
+        (#"{"http":{"idle_timeout":-1}}"#, "http.idle_timeout", "seconds"),
+        (#"{"log":{"level":"loud"}}"#, "log.level", "must be one of"),
+        (#"{"log":{"access_log":1}}"#, "log.access_log", "true or false"),
+        (#"{"upstream":{"mode":"openai"}}"#, "upstream.mode", "auto, spark or simulator"),
+        (#"{"http":[]}"#, "http", "must be an object"),
+    ])
+    func badValuesNameTheKey(json: String, key: String, fragment: String) {
+        do {
+            _ = try load(json)
+            Issue.record("accepted \(json)")
+        } catch {
+            #expect(error.key == key)
+            #expect(error.description.contains(fragment), "\(error)")
+        }
+    }
+
+    @Test func invalidJSONIsAFileLevelError() {
+        #expect(throws: ConfigError.self) { try load("{") }
+        #expect(throws: ConfigError.self) { try load("[]") }
+    }
+
+    @Test func environmentSuppliesCredentials() {
+        var configuration = RelayConfiguration()
+        ConfigLoader.applyEnvironment(["SPARK_APP_ID": "app", "SPARK_API_KEY": "key", "SPARK_API_SECRET": "secret", "OTHER": "x"], to: &configuration)
+        #expect(configuration.upstream.appID == "app")
+        #expect(configuration.upstream.apiKey == "key")
+        #expect(configuration.upstream.apiSecret == "secret")
+        #expect(RelayApplication.resolveUpstreamMode(configuration.upstream) == .spark)
+        #expect(RelayApplication.resolveUpstreamMode(RelayConfiguration().upstream) == .simulator)
+    }
+}

@@ -1,0 +1,71 @@
+import HTTPCodec
+import Testing
+@testable import Relay
+
+@Suite struct RouterTests {
+    private func router() -> Router {
+        var router = Router()
+        let noop: RouteHandler = { _, _ in }
+        router.add(.get, "/healthz", noop)
+        router.add(.post, "/chat", noop)
+        router.add(.get, "/chat/stream/{id}", noop)
+        router.add(.post, "/chat/stream", noop)
+        router.add(.get, "/*", noop)
+        return router
+    }
+
+    @Test func matchesLiteralAndParameterRoutes() {
+        guard case .found(_, let parameters) = router().match(method: .get, path: "/chat/stream/abc") else {
+            Issue.record("no match")
+            return
+        }
+        #expect(parameters["id"] == "abc")
+        guard case .found = router().match(method: .post, path: "/chat/stream") else {
+            Issue.record("no match for POST /chat/stream")
+            return
+        }
+    }
+
+    @Test func headIsServedByGet() {
+        guard case .found = router().match(method: .head, path: "/healthz") else {
+            Issue.record("HEAD not routed")
+            return
+        }
+    }
+
+    @Test func wrongMethodListsAllowed() {
+        guard case .methodNotAllowed(let allowed) = router().match(method: .delete, path: "/chat") else {
+            Issue.record("expected 405")
+            return
+        }
+        #expect(allowed == [.post])
+    }
+
+    @Test func catchAllTakesTheRest() {
+        guard case .found(_, let parameters) = router().match(method: .get, path: "/css/site.css") else {
+            Issue.record("no match")
+            return
+        }
+        #expect(parameters["*"] == "css/site.css")
+    }
+
+    @Test func unknownPathWithoutCatchAllIs404() {
+        var router = Router()
+        router.add(.get, "/a", { _, _ in })
+        guard case .notFound = router.match(method: .get, path: "/b") else {
+            Issue.record("expected 404")
+            return
+        }
+        guard case .notFound = router.match(method: .get, path: "/a/b") else {
+            Issue.record("expected 404 for a longer path")
+            return
+        }
+    }
+
+    @Test func emptyParameterDoesNotMatch() {
+        guard case .methodNotAllowed = router().match(method: .post, path: "/chat/stream/") else {
+            Issue.record("empty id must not match the GET route's parameter; catch-all answers 405 for POST")
+            return
+        }
+    }
+}
