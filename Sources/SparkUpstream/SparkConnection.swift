@@ -1,0 +1,170 @@
+import Foundation
+import RelayIO
+import SparkCodec
+import WebSocketCodec
+import WSClient
+
+/// Events of a `SparkConnection`, on its event loop.
+public protocol SparkConnectionDelegate: AnyObject {
+    /// One response frame (code 0), in upstream order; the last one has `isLast == true`.
+    func sparkConnection(_ connection: SparkConnection, didReceive frame: SparkResponseFrame)
+    /// The conversation is over: after the last frame (success) or on any failure. Called once, and
+    /// never after `cancel()`.
+    func sparkConnection(_ connection: SparkConnection, didFinishWith error: SparkUpstreamError?)
+}
+
+/// One Spark conversation on an event loop: signs the URL, opens the WebSocket (TCP or TLS), sends
+/// the request frame, decodes response frames in order, and enforces the first-frame and idle
+/// timeouts. `cancel()` closes the WebSocket with code 1000 at once.
+public final class SparkConnection: @unchecked Sendable {
+    public let loop: EventLoop
+    public let endpoint: SparkEndpoint
+    public weak var delegate: (any SparkConnectionDelegate)?
+    private let credentials: SparkCredentials
+    private let model: SparkModel
+    private let request: SparkChatRequest
+    private let configuration: SparkUpstreamConfiguration
+    private let tls: TLSContext?
+    private let now: @Sendable () -> Date
+    private var client: WebSocketClient?
+    private var decoder: SparkFrameDecoder
+    private var timer: LoopTimer?
+    private var signedAt = Date()
+    private var finished = false
+    private var paused = false
+
+    public init(credentials: SparkCredentials, model: SparkModel, endpoint: SparkEndpoint, request: SparkChatRequest,
+                loop: EventLoop, tls: TLSContext?, configuration: SparkUpstreamConfiguration = .init(),
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.credentials = credentials
+        self.model = model
+        self.endpoint = endpoint
+        self.request = request
+        self.loop = loop
+        self.tls = tls
+        self.configuration = configuration
+        self.now = now
+        self.decoder = SparkFrameDecoder(maxFrameBytes: configuration.maxMessageBytes)
+    }
+
+    /// The sid Spark assigned, once a frame carried it.
+    public var sid: String? { decoder.sid }
+
+    /// `true` after the last frame arrived.
+    public var isComplete: Bool { decoder.isFinished }
+
+    /// Connects and sends the request. Call on the loop.
+    public func start() {
+        loop.preconditionInEventLoop()
+        guard client == nil, !finished else { return }
+        signedAt = now()
+        let signed = SparkURLSigner.sign(credentials: credentials, url: endpoint, date: signedAt)
+        guard let url = WebSocketURL(signed.url) else {
+            finish(SparkUpstreamError(kind: .unreachable, message: "invalid Spark URL \(endpoint)"))
+            return
+        }
+        let client = WebSocketClient(url: url, loop: loop, tls: tls, configuration: configuration.webSocket)
+        client.delegate = self
+        self.client = client
+        client.connect()
+    }
+
+    /// Stops reading frames (the downstream client is slow) until `resumeReading()`.
+    public func pauseReading() {
+        paused = true
+        client?.pauseReading()
+    }
+
+    /// Resumes after `pauseReading()`.
+    public func resumeReading() {
+        paused = false
+        client?.resumeReading()
+    }
+
+    /// Abandons the conversation: closes the WebSocket with 1000 now; no more delegate calls.
+    public func cancel() {
+        loop.preconditionInEventLoop()
+        guard !finished else { return }
+        finished = true
+        timer?.cancel()
+        timer = nil
+        client?.close(code: .normalClosure)
+    }
+
+    private func armTimer(_ seconds: Double, phase: SparkUpstreamError.Phase) {
+        timer?.cancel()
+        timer = loop.schedule(after: seconds) { [self] in
+            let what = phase == .firstFrame ? "the first frame" : "the next frame"
+            finish(SparkUpstreamError(kind: .timeout(phase), message: "Spark sent no frame for \(Int(seconds)) s (waiting for \(what))", sid: decoder.sid))
+            client?.close(code: .goingAway)
+        }
+    }
+
+    private func finish(_ error: SparkUpstreamError?) {
+        guard !finished else { return }
+        finished = true
+        timer?.cancel()
+        timer = nil
+        delegate?.sparkConnection(self, didFinishWith: error)
+    }
+}
+
+extension SparkConnection: WebSocketClientDelegate {
+    public func webSocketClientDidOpen(_ client: WebSocketClient) {
+        guard !finished else { return }
+        client.sendText(request.encodeJSON())
+        armTimer(configuration.firstFrameTimeout, phase: .firstFrame)
+    }
+
+    public func webSocketClient(_ client: WebSocketClient, didReceive message: WebSocketMessage) {
+        guard !finished else { return }
+        let bytes: [UInt8]
+        switch message {
+        case .text(let text): bytes = Array(text.utf8)
+        case .binary(let data): bytes = data
+        default: return
+        }
+        let frame: SparkResponseFrame
+        do throws(SparkError) {
+            frame = try decoder.decode(bytes)
+        } catch {
+            switch error {
+            case .upstream(let code, let message, let sid):
+                let info = SparkErrorCode.info(for: code)
+                finish(SparkUpstreamError(kind: .spark(code: code), message: "Spark error \(code): \(message) (\(info.summary))", sid: sid))
+            case .malformedFrame(let reason):
+                finish(SparkUpstreamError(kind: .malformedFrame, message: "Spark sent a frame the relay cannot read: \(reason)", sid: decoder.sid))
+            case .frameAfterEnd:
+                return  // Extra frames after the last one are ignored; the answer is complete.
+            case .closedBeforeEnd(let sid):
+                finish(SparkUpstreamError(kind: .closedBeforeEnd, message: "Spark closed the connection before the last frame", sid: sid))
+            }
+            client.close(code: .normalClosure)
+            return
+        }
+        if frame.isLast {
+            timer?.cancel()
+            timer = nil
+        } else {
+            armTimer(configuration.idleTimeout, phase: .idle)
+        }
+        delegate?.sparkConnection(self, didReceive: frame)
+        if frame.isLast {
+            finish(nil)
+            client.close(code: .normalClosure)
+        }
+    }
+
+    public func webSocketClient(_ client: WebSocketClient, didCloseWith result: WebSocketClient.CloseResult) {
+        guard !finished else { return }
+        switch result {
+        case .closed(let code, let reason, _):
+            let detail = code.map { " (close code \($0.rawValue)\(reason.isEmpty ? "" : ": \(reason)"))" } ?? ""
+            finish(SparkUpstreamError(kind: .closedBeforeEnd, message: "Spark closed the connection before the last frame\(detail)", sid: decoder.sid))
+        case .failed(let error):
+            var diagnosed = HandshakeDiagnosis.diagnose(error, endpoint: endpoint, model: model.name, now: signedAt, maxClockSkew: configuration.maxClockSkew)
+            diagnosed.sid = decoder.sid
+            finish(diagnosed)
+        }
+    }
+}
