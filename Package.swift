@@ -35,18 +35,33 @@ let package = Package(
         .target(name: "WSClient", dependencies: ["HTTPCodec", "WebSocketCodec", "RelayIO", "RelayCrypto"], swiftSettings: swiftSettings),
         .target(name: "SparkUpstream", dependencies: ["SparkCodec", "WSClient", "RelayIO", "WebSocketCodec"], swiftSettings: swiftSettings),
         .target(
+            name: "SparkSimulator",
+            dependencies: ["RelayIO", "HTTPCodec", "WebSocketCodec", "SparkCodec", "RelayCrypto",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "spark-sim",
+            dependencies: ["SparkSimulator", "SparkCodec", "RelayIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SparkSimulatorTests",
+            dependencies: ["SparkSimulator", "SparkCodec", "WebSocketCodec", "HTTPCodec", "RelayIO", "RelayCrypto", "COpenSSL"],
+            exclude: ["Interop"],
+            swiftSettings: swiftSettings),
+        .target(
             name: "Relay",
             dependencies: [
-                "HTTPCodec", "RelayIO", "RelayCrypto", "SparkCodec", "WSClient", "SparkUpstream",
+                "HTTPCodec", "RelayIO", "RelayCrypto", "SparkCodec", "WSClient", "SparkUpstream", "SparkSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "spark-relay",
-            dependencies: ["Relay", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["Relay", "SparkCodec", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "HTTPCodec", "RelayIO"], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "HTTPCodec", "RelayIO", "SparkSimulator", "SparkCodec"], swiftSettings: swiftSettings),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
