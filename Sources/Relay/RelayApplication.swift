@@ -1,28 +1,66 @@
 import Foundation
 import HTTPCodec
 import Logging
+import RelayCrypto
 import RelayIO
+import SparkCodec
+import SparkSimulator
 
-/// Puts the relay together from a configuration: routes, handlers, and the server.
+/// Puts the relay together from a configuration: the upstream (real Spark, or the built-in simulator
+/// started in-process on a loopback port and used through the real signed-URL + WebSocket path),
+/// routes, handlers and the server.
 public final class RelayApplication: @unchecked Sendable {
     public let configuration: RelayConfiguration
     public let server: RelayServer
     /// The upstream actually used (`auto` resolved).
     public let upstreamMode: UpstreamMode
+    /// Where chat requests go.
+    public let upstream: UpstreamSettings
+    /// The embedded simulator, in simulator mode.
+    public let simulator: SimulatorServer?
     private let logger: Logger
+    let registry: StreamRegistry
 
-    public init(configuration: RelayConfiguration, logger: Logger) {
+    /// Builds the application; in simulator mode this already starts the embedded simulator.
+    /// `upstream` replaces the configured upstream (tests point it at their own simulator).
+    public init(configuration: RelayConfiguration, logger: Logger, upstream overriding: UpstreamSettings? = nil) throws {
         self.configuration = configuration
         self.logger = logger
-        self.upstreamMode = Self.resolveUpstreamMode(configuration.upstream)
+        let group = EventLoopGroup(count: configuration.server.eventLoops)
+        var simulator: SimulatorServer?
+        let upstream: UpstreamSettings
+        if let overriding {
+            upstream = overriding
+        } else {
+            switch Self.resolveUpstreamMode(configuration.upstream) {
+            case .spark, .auto:
+                upstream = try UpstreamSettings.make(from: configuration.upstream, mode: .spark)
+            case .simulator:
+                let (server, settings) = try Self.startEmbeddedSimulator(configuration.upstream, group: group, logger: logger)
+                simulator = server
+                upstream = settings
+            }
+        }
+        guard upstream.models.model(named: configuration.upstream.defaultModel) != nil else {
+            simulator?.stop()
+            throw ConfigError(key: "upstream.default_model", message: "'\(configuration.upstream.defaultModel)' is not a configured model")
+        }
+        self.upstream = upstream
+        self.upstreamMode = upstream.mode
+        self.simulator = simulator
+        self.registry = StreamRegistry(replayTotalBytes: configuration.stream.replayTotalBytes)
+
         var router = Router()
         let serverBox = ServerBox()
-        let health = HealthHandler(upstreamMode: upstreamMode.rawValue, authMode: "off",
+        let health = HealthHandler(upstreamMode: upstream.mode.rawValue, authMode: "off",
                                    isDraining: { serverBox.server?.lifecycleState == .draining })
         router.add(.get, "/healthz", health.handle)
+        let chat = ChatHandler(upstream: upstream, settings: configuration.stream, defaultModel: configuration.upstream.defaultModel,
+                               registry: registry, logger: logger)
+        chat.register(in: &router)
         let files = StaticFileHandler(directory: configuration.server.publicDirectory)
         router.add(.get, "/*", files.handle)
-        self.server = RelayServer(configuration: configuration, router: router, logger: logger)
+        self.server = RelayServer(configuration: configuration, router: router, logger: logger, group: group)
         serverBox.server = server
     }
 
@@ -41,6 +79,32 @@ public final class RelayApplication: @unchecked Sendable {
     @discardableResult
     public func start() throws -> SocketAddress {
         try server.start()
+    }
+
+    /// Drains the server, then stops the embedded simulator.
+    public func shutdown(completion: @escaping @Sendable () -> Void = {}) {
+        let simulator = self.simulator
+        server.shutdown {
+            simulator?.stop()
+            completion()
+        }
+    }
+
+    /// Starts the simulator on 127.0.0.1 with fresh random credentials and returns settings that
+    /// reach it through `ws://`.
+    static func startEmbeddedSimulator(_ upstream: RelayConfiguration.Upstream, group: EventLoopGroup,
+                                       logger: Logger) throws -> (SimulatorServer, UpstreamSettings) {
+        let credentials = SparkCredentials(appID: "sim" + SecureRandom.hex(byteCount: 3).prefix(5),
+                                           apiKey: SecureRandom.hex(byteCount: 16),
+                                           apiSecret: SecureRandom.hex(byteCount: 16))
+        let models = try UpstreamSettings.modelTable(from: upstream)
+        let configuration = SimulatorConfiguration(host: "127.0.0.1", port: 0, credentials: [credentials], models: models,
+                                                   chunkDelay: upstream.simulatorChunkDelay)
+        let simulator = SimulatorServer(configuration: configuration, group: group, logger: logger)
+        let address = try simulator.start()
+        let base = SparkEndpoint(scheme: "ws", host: "127.0.0.1", port: address.port, path: "/")
+        let settings = try UpstreamSettings.make(from: upstream, mode: .simulator, credentials: credentials, base: base)
+        return (simulator, settings)
     }
 }
 

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import Relay
+import SparkCodec
 
 /// `spark-relay`: the HTTP relay in front of iFlytek Spark (`serve` is the default subcommand).
 @main
@@ -73,6 +74,15 @@ struct Serve: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() throws {
+        // Signals first: a SIGTERM that arrives while starting must not kill the process mid-way.
+        let running = ApplicationBox()
+        let trap = SignalTrap { signalNumber in
+            guard let application = running.application else { Foundation.exit(0) }
+            application.server.handleSignal(signalNumber) {
+                application.simulator?.stop()
+                Foundation.exit(0)
+            }
+        }
         var configuration: RelayConfiguration
         do {
             configuration = try options.load()
@@ -86,9 +96,11 @@ struct Serve: ParsableCommand {
         }
         let level = LogLevelName.parse(configuration.log.level) ?? .info
         let logger = Logger(label: "spark-relay") { label in RelayLogHandler(label: label, level: level) }
-        let application = RelayApplication(configuration: configuration, logger: logger)
+        let application: RelayApplication
         let address: String
         do {
+            application = try RelayApplication(configuration: configuration, logger: logger)
+            running.application = application
             address = "\(try application.start())"
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
@@ -98,18 +110,31 @@ struct Serve: ParsableCommand {
             "upstream": "\(application.upstreamMode.rawValue)",
             "event_loops": "\(application.server.group.loops.count)",
         ])
-        application.server.installSignalHandlers {
-            logger.notice("stopped")
-            Foundation.exit(0)
+        if application.upstreamMode == .simulator {
+            logger.warning(
+                "NO SPARK CREDENTIALS: answers come from the BUILT-IN SPARK SIMULATOR, not from iFlytek Spark. Set SPARK_APP_ID, SPARK_API_KEY and SPARK_API_SECRET (or --upstream spark) to use the real service.",
+                metadata: ["simulator": "\(application.upstream.base)"])
         }
-        dispatchMain()
+        withExtendedLifetime(trap) { dispatchMain() }
+    }
+}
+
+/// The running application, for the signal handler (set once, read from the signal queue).
+final class ApplicationBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: RelayApplication?
+
+    var application: RelayApplication? {
+        get { lock.lock(); defer { lock.unlock() }; return value }
+        set { lock.lock(); value = newValue; lock.unlock() }
     }
 }
 
 struct SignURL: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign-url",
-        abstract: "Print the signed Spark URL for the credentials in the environment.")
+        abstract: "Print the signed Spark URL for the credentials in the environment (SPARK_API_KEY, SPARK_API_SECRET).",
+        discussion: "The signed URL is a credential for about five minutes: do not paste it into tickets or logs.")
 
     @Argument(help: "The model URL, e.g. wss://spark-api.xf-yun.com/v3.5/chat")
     var url: String
@@ -118,17 +143,52 @@ struct SignURL: ParsableCommand {
     var date: String?
 
     func run() throws {
-        throw ValidationError("sign-url is not available until the Spark client exists")
+        let environment = ProcessInfo.processInfo.environment
+        guard let apiKey = environment["SPARK_API_KEY"], !apiKey.isEmpty,
+              let apiSecret = environment["SPARK_API_SECRET"], !apiSecret.isEmpty else {
+            throw ValidationError("set SPARK_API_KEY and SPARK_API_SECRET in the environment")
+        }
+        guard let endpoint = SparkEndpoint(url: url) else {
+            throw ValidationError("'\(url)' is not a ws:// or wss:// URL without a query")
+        }
+        let dateText: String
+        if let date {
+            guard HTTPDate.parse(date) != nil else {
+                throw ValidationError("--date must be an RFC 1123 date such as \"Wed, 25 Nov 2026 10:00:00 GMT\"")
+            }
+            dateText = date
+        } else {
+            dateText = HTTPDate.format(Date())
+        }
+        let credentials = SparkCredentials(appID: environment["SPARK_APP_ID"] ?? "", apiKey: apiKey, apiSecret: apiSecret)
+        let signed = SparkURLSigner.sign(credentials: credentials, scheme: endpoint.scheme, host: endpoint.authority,
+                                         path: endpoint.path, date: dateText)
+        print(signed.url)
     }
 }
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Validate the configuration and credentials with one real handshake.")
+        abstract: "Validate the configuration and credentials with one real handshake and a one-token request.")
 
     @OptionGroup var options: ConfigOptions
 
+    @Option(help: "Model to test (a Spark domain or alias).")
+    var model = "lite"
+
     func run() throws {
-        throw ValidationError("check is not available until the Spark client exists")
+        let configuration: RelayConfiguration
+        let settings: UpstreamSettings
+        do {
+            configuration = try options.load()
+            settings = try UpstreamSettings.make(from: configuration.upstream, mode: .spark)
+        } catch let error as ConfigError {
+            print("config: \(error)")
+            throw ExitCode.failure
+        }
+        print("checking \(settings.base) with app \(settings.credentials.appID) (key \(settings.credentials.apiKeyPrefix)…)")
+        let outcome = UpstreamCheck.run(settings: settings, modelName: model)
+        print(outcome.summary)
+        if !outcome.succeeded { throw ExitCode.failure }
     }
 }

@@ -64,7 +64,42 @@ public enum ConfigLoader {
             if let v = try upstream.string("app_id") { config.upstream.appID = v }
             if let v = try upstream.string("api_key") { config.upstream.apiKey = v }
             if let v = try upstream.string("api_secret") { config.upstream.apiSecret = v }
+            if let v = try upstream.seconds("connect_timeout", range: 0.01...600) { config.upstream.connectTimeout = v }
+            if let v = try upstream.seconds("handshake_timeout", range: 0.01...600) { config.upstream.handshakeTimeout = v }
+            if let v = try upstream.seconds("first_frame_timeout", range: 0.01...3600) { config.upstream.firstFrameTimeout = v }
+            if let v = try upstream.seconds("idle_timeout", range: 0.01...3600) { config.upstream.idleTimeout = v }
+            if let v = try upstream.int("max_message_bytes", range: 1024...268_435_456) { config.upstream.maxMessageBytes = v }
+            if let v = try upstream.string("x1_domain") { config.upstream.x1Domain = v }
+            if let v = try upstream.string("default_model") { config.upstream.defaultModel = v }
+            if let v = try upstream.seconds("simulator_chunk_delay", range: 0...60) { config.upstream.simulatorChunkDelay = v }
+            if let list = try upstream.objectArray("models") {
+                config.upstream.models = try list.enumerated().map { index, object throws(ConfigError) in
+                    var entry = ConfigReader(object: object, prefix: "upstream.models[\(index)]")
+                    guard let name = try entry.string("name"), !name.isEmpty else {
+                        throw ConfigError(key: "upstream.models[\(index)].name", message: "is required")
+                    }
+                    guard let path = try entry.string("path"), path.hasPrefix("/") else {
+                        throw ConfigError(key: "upstream.models[\(index)].path", message: "is required and must start with '/'")
+                    }
+                    let model = RelayConfiguration.ModelEntry(
+                        name: name, domain: try entry.string("domain") ?? name, path: path,
+                        aliases: try entry.stringArray("aliases") ?? [],
+                        maxTokens: try entry.int("max_tokens", range: 1...1_000_000))
+                    try entry.rejectUnknownKeys()
+                    return model
+                }
+            }
             try upstream.rejectUnknownKeys()
+        }
+        if var stream = try root.section("stream") {
+            if let v = try stream.seconds("heartbeat_interval", range: 0.01...3600) { config.stream.heartbeatInterval = v }
+            if let v = try stream.int("retry_ms", range: 0...3_600_000) { config.stream.retryMilliseconds = v }
+            if let v = try stream.seconds("reconnect_grace", range: 0...3600) { config.stream.reconnectGrace = v }
+            if let v = try stream.seconds("replay_window", range: 0...86400) { config.stream.replayWindow = v }
+            if let v = try stream.seconds("ticket_ttl", range: 0.01...86400) { config.stream.ticketTTL = v }
+            if let v = try stream.int("replay_buffer_bytes", range: 1024...1_073_741_824) { config.stream.replayBufferBytes = v }
+            if let v = try stream.int("replay_total_bytes", range: 1024...68_719_476_736) { config.stream.replayTotalBytes = v }
+            try stream.rejectUnknownKeys()
         }
         try root.rejectUnknownKeys()
         return config

@@ -91,9 +91,13 @@ struct ConfigReader {
         return strings
     }
 
-    mutating func raw(_ key: String) -> Any? {
+    mutating func objectArray(_ key: String) throws(ConfigError) -> [[String: Any]]? {
         used.insert(key)
-        return object[key]
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let array = value as? [Any], let objects = array as? [[String: Any]] else {
+            throw ConfigError(key: path(key), message: "must be an array of objects")
+        }
+        return objects
     }
 
     /// JSON `true`/`false` arrive as NSNumbers whose type encoding is `c` (char), numbers never do.

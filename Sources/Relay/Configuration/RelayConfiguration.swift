@@ -63,12 +63,66 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var appID: String?
         public var apiKey: String?
         public var apiSecret: String?
+        /// DNS plus TCP connect to Spark.
+        public var connectTimeout = 10.0
+        /// TLS plus the WebSocket upgrade.
+        public var handshakeTimeout = 10.0
+        /// From the request frame to Spark's first frame (Spark's first frame can be slow).
+        public var firstFrameTimeout = 60.0
+        /// Longest silence between two frames before the stream fails with a timeout.
+        public var idleTimeout = 60.0
+        /// Largest WebSocket message accepted from Spark.
+        public var maxMessageBytes = 4 * 1024 * 1024
+        /// Model used when a request names none.
+        public var defaultModel = "generalv3.5"
+        /// `domain` sent for the `x1` model (iFlytek renamed it `spark-x` with X1.5; unverified which the service wants).
+        public var x1Domain = "x1"
+        /// Extra models or overrides of built-in ones: name, domain, path, aliases.
+        public var models: [ModelEntry] = []
+        /// Chunk delay of the embedded simulator, in seconds.
+        public var simulatorChunkDelay = 0.05
+    }
+
+    /// One configured model (overrides a built-in model of the same name).
+    public struct ModelEntry: Sendable, Equatable {
+        public var name: String
+        public var domain: String
+        public var path: String
+        public var aliases: [String]
+        public var maxTokens: Int?
+
+        public init(name: String, domain: String, path: String, aliases: [String] = [], maxTokens: Int? = nil) {
+            self.name = name
+            self.domain = domain
+            self.path = path
+            self.aliases = aliases
+            self.maxTokens = maxTokens
+        }
+    }
+
+    /// Streaming, resume and replay.
+    public struct Stream: Sendable, Equatable {
+        /// A `: ping` comment is sent after this many seconds without an event.
+        public var heartbeatInterval = 15.0
+        /// The `retry:` delay told to `EventSource`, in milliseconds (shorter than the grace).
+        public var retryMilliseconds = 3000
+        /// How long a ticket stream's upstream keeps running after its reader left, waiting for a reconnect.
+        public var reconnectGrace = 10.0
+        /// How long a finished stream stays replayable.
+        public var replayWindow = 60.0
+        /// How long a `POST /chat` ticket waits for its first `GET` before it expires.
+        public var ticketTTL = 60.0
+        /// Replay buffer bound per stream.
+        public var replayBufferBytes = 256 * 1024
+        /// Replay buffer bound for all streams together.
+        public var replayTotalBytes = 256 * 1024 * 1024
     }
 
     public var server = Server()
     public var http = HTTP()
     public var log = Log()
     public var upstream = Upstream()
+    public var stream = Stream()
 
     public init() {}
 }

@@ -22,7 +22,6 @@ public final class RelayServer: @unchecked Sendable {
     private var context: ServerContext?
     private let connectionSerial = Atomic<Int>(0)
     private let stopped = DispatchSemaphore(value: 0)
-    private var signalSources: [any DispatchSourceSignal] = []
     private let controlQueue = DispatchQueue(label: "spark-relay.control")
 
     /// Creates a server; nothing listens until `start()`.
@@ -89,6 +88,12 @@ public final class RelayServer: @unchecked Sendable {
             return true
         }
         guard proceed, let listener, let context else {
+            let neverStarted = state.withLock { current -> Bool in
+                guard current == .idle else { return false }
+                current = .stopped
+                return true
+            }
+            if neverStarted { stopped.signal() }
             controlQueue.async { self.waitUntilStopped(); completion() }
             return
         }
@@ -130,22 +135,18 @@ public final class RelayServer: @unchecked Sendable {
         stopped.signal()
     }
 
-    /// Installs SIGINT/SIGTERM handlers: the first signal drains, a second one exits at once.
-    public func installSignalHandlers(onStopped: @escaping @Sendable () -> Void) {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: controlQueue)
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                if self.lifecycleState == .draining {
-                    self.logger.warning("second signal: exiting now")
-                    exit(1)
-                }
-                self.logger.notice("signal received, shutting down", metadata: ["signal": "\(signalNumber)"])
-                self.shutdown(completion: onStopped)
-            }
-            source.resume()
-            signalSources.append(source)
+    /// The shutdown policy for signals: the first drains, a second one during the drain exits at once.
+    /// `onStopped` runs once the drain is over.
+    public func handleSignal(_ signalNumber: Int32, onStopped: @escaping @Sendable () -> Void) {
+        switch lifecycleState {
+        case .draining:
+            logger.warning("second signal: exiting now")
+            exit(1)
+        case .idle, .stopped:
+            onStopped()
+        case .running:
+            logger.notice("signal received, shutting down", metadata: ["signal": "\(signalNumber)"])
+            shutdown(completion: onStopped)
         }
     }
 

@@ -208,7 +208,7 @@ import Glibc
         ("GET /hello HTTP/1.1\r\nHost : x\r\n\r\n", 400),
         ("GET /hello HTTP/1.1\nHost: x\n\n", 400),
         ("GET /hello HTTP/1.1\r\n\r\n", 400),
-        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
         ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
         ("GET /hello HTTP/2.0\r\nHost: x\r\n\r\n", 505),
         ("GET /hello HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n", 400),

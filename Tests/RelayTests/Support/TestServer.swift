@@ -39,7 +39,7 @@ final class TestServer: @unchecked Sendable {
         let logger = Logger(label: "test") { label in
             RelayLogHandler(label: label, level: .debug, sink: { logs.append($0) })
         }
-        let application = RelayApplication(configuration: configuration, logger: logger)
+        let application = try RelayApplication(configuration: configuration, logger: logger)
         let port = try application.start().port
         return (application, port, logs)
     }

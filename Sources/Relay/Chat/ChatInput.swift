@@ -1,0 +1,179 @@
+import Foundation
+import HTTPCodec
+import SparkCodec
+
+/// A validated chat request body (`POST /chat/stream`, `POST /chat`): messages (or the `prompt`
+/// shorthand), the model and Spark's parameters. Every rejection names the field.
+public struct ChatInput: Sendable, Equatable {
+    public var messages: [SparkChatMessage]
+    public var model: SparkModel
+    public var uid: String?
+    public var temperature: Double?
+    public var maxTokens: Int?
+    public var topK: Int?
+    public var functions: [SparkFunction]
+
+    /// The Spark request frame for this input.
+    public func sparkRequest(appID: String, defaultUID: String) -> SparkChatRequest {
+        SparkChatRequest(appID: appID, uid: uid ?? defaultUID, domain: model.domain, temperature: temperature,
+                         maxTokens: maxTokens, topK: topK, messages: messages, functions: functions)
+    }
+
+    /// Content types accepted for chat bodies: JSON, and `application/x-www-form-urlencoded` when the
+    /// body is JSON anyway (what `curl -d` sends). Anything else is `415`.
+    static func checkContentType(_ headers: HTTPHeaders) throws(APIError) {
+        guard let value = headers["Content-Type"] else { return }
+        let mediaType = value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        if mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+            || mediaType == "application/x-www-form-urlencoded" {
+            return
+        }
+        throw APIError(status: .unsupportedMediaType, type: "invalid_request_error", code: "unsupported_media_type",
+                       message: "the body must be JSON (Content-Type: application/json), got '\(value.prefix(100))'")
+    }
+
+    /// Parses and validates a request body against the model table.
+    public static func parse(body: [UInt8], headers: HTTPHeaders, models: SparkModelTable, defaultModel: String) throws(APIError) -> ChatInput {
+        try checkContentType(headers)
+        guard !body.isEmpty else { throw invalid("body", "the request body is empty; send a JSON object with \"messages\" or \"prompt\"", code: "invalid_json") }
+        let object: [String: Any]
+        do {
+            guard let parsed = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) as? [String: Any] else {
+                throw invalid("body", "the body must be a JSON object", code: "invalid_json")
+            }
+            object = parsed
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw invalid("body", "the body is not valid JSON", code: "invalid_json")
+        }
+
+        let modelName: String
+        if let value = object["model"], !(value is NSNull) {
+            guard let name = value as? String, !name.isEmpty else { throw invalid("model", "\"model\" must be a non-empty string") }
+            modelName = name
+        } else {
+            modelName = defaultModel
+        }
+        guard let model = models.model(named: modelName) else {
+            let known = models.models.map(\.name).joined(separator: ", ")
+            throw APIError(status: .badRequest, type: "invalid_request_error", code: "unknown_model",
+                           message: "unknown model '\(modelName.prefix(100))'; available: \(known)")
+        }
+
+        let messages = try parseMessages(object, model: model)
+        var input = ChatInput(messages: messages, model: model, uid: nil, temperature: nil, maxTokens: nil, topK: nil, functions: [])
+
+        if let value = object["uid"], !(value is NSNull) {
+            guard let uid = value as? String, !uid.isEmpty, uid.count <= SparkChatRequest.maxUIDLength else {
+                throw invalid("uid", "\"uid\" must be a string of 1 to \(SparkChatRequest.maxUIDLength) characters")
+            }
+            input.uid = uid
+        }
+        if let value = object["temperature"], !(value is NSNull) {
+            guard let number = number(value), model.acceptsTemperature(number) else {
+                throw invalid("temperature", "\"temperature\" must be a number in (\(model.temperatureRange.lowerBound), \(model.temperatureRange.upperBound)] for model \(model.name)")
+            }
+            input.temperature = number
+        }
+        if let value = object["max_tokens"], !(value is NSNull) {
+            guard let integer = integer(value), model.acceptsMaxTokens(integer) else {
+                throw invalid("max_tokens", "\"max_tokens\" must be an integer from 1 to \(model.maxTokensLimit) for model \(model.name)")
+            }
+            input.maxTokens = integer
+        }
+        if let value = object["top_k"], !(value is NSNull) {
+            guard let integer = integer(value), (1...6).contains(integer) else {
+                throw invalid("top_k", "\"top_k\" must be an integer from 1 to 6")
+            }
+            input.topK = integer
+        }
+        if let value = object["functions"], !(value is NSNull) {
+            input.functions = try parseFunctions(value, model: model)
+        }
+        return input
+    }
+
+    private static func parseMessages(_ object: [String: Any], model: SparkModel) throws(APIError) -> [SparkChatMessage] {
+        let prompt = object["prompt"].flatMap { $0 is NSNull ? nil : $0 }
+        let list = object["messages"].flatMap { $0 is NSNull ? nil : $0 }
+        if prompt != nil && list != nil {
+            throw invalid("prompt", "send either \"prompt\" or \"messages\", not both")
+        }
+        if let prompt {
+            guard let text = prompt as? String, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw invalid("prompt", "\"prompt\" must be a non-empty string")
+            }
+            return [SparkChatMessage(role: .user, content: text)]
+        }
+        guard let list else {
+            throw invalid("messages", "\"messages\" is required (or the \"prompt\" shorthand)", code: "missing_field")
+        }
+        guard let items = list as? [Any], !items.isEmpty else {
+            throw invalid("messages", "\"messages\" must be a non-empty array")
+        }
+        var messages: [SparkChatMessage] = []
+        for (index, item) in items.enumerated() {
+            let field = "messages[\(index)]"
+            guard let message = item as? [String: Any] else { throw invalid(field, "\(field) must be an object with \"role\" and \"content\"") }
+            guard let roleText = message["role"] as? String else { throw invalid("\(field).role", "\(field).role is required") }
+            let role = SparkChatMessage.Role(rawValue: roleText)
+            guard SparkChatMessage.Role.documented.contains(role) else {
+                throw invalid("\(field).role", "\(field).role must be system, user or assistant, got '\(roleText.prefix(40))'")
+            }
+            guard let content = message["content"] as? String else {
+                throw invalid("\(field).content", "\(field).content must be a string")
+            }
+            guard !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw invalid("\(field).content", "\(field).content must not be empty")
+            }
+            if role == .system && index != 0 {
+                throw invalid("\(field).role", "a system message must come first (Spark accepts it only as messages[0])")
+            }
+            messages.append(SparkChatMessage(role: role, content: content))
+        }
+        guard messages.last?.role == .user else {
+            throw invalid("messages[\(messages.count - 1)].role", "the last message must have role user (the question to answer)")
+        }
+        return messages
+    }
+
+    private static func parseFunctions(_ value: Any, model: SparkModel) throws(APIError) -> [SparkFunction] {
+        guard let items = value as? [Any] else { throw invalid("functions", "\"functions\" must be an array") }
+        guard items.isEmpty || model.supportsFunctions else {
+            throw invalid("functions", "model \(model.name) does not support function calling")
+        }
+        var functions: [SparkFunction] = []
+        for (index, item) in items.enumerated() {
+            let field = "functions[\(index)]"
+            guard let function = item as? [String: Any], let name = function["name"] as? String, !name.isEmpty else {
+                throw invalid("\(field).name", "\(field).name must be a non-empty string")
+            }
+            let description = (function["description"] as? String) ?? ""
+            var parameters: [UInt8] = Array("{}".utf8)
+            if let schema = function["parameters"], !(schema is NSNull) {
+                guard schema is [String: Any], let data = try? JSONSerialization.data(withJSONObject: schema, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+                    throw invalid("\(field).parameters", "\(field).parameters must be a JSON Schema object")
+                }
+                parameters = Array(data)
+            }
+            functions.append(SparkFunction(name: name, description: description, parametersJSON: parameters))
+        }
+        return functions
+    }
+
+    static func number(_ value: Any) -> Double? {
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+        let double = number.doubleValue
+        return double.isFinite ? double : nil
+    }
+
+    static func integer(_ value: Any) -> Int? {
+        guard let double = number(value), double.rounded() == double, abs(double) < 1e15 else { return nil }
+        return Int(double)
+    }
+
+    static func invalid(_ field: String, _ message: String, code: String = "invalid_field") -> APIError {
+        APIError(status: .badRequest, type: "invalid_request_error", code: code, message: message)
+    }
+}

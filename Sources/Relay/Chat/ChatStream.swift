@@ -1,0 +1,305 @@
+import Foundation
+import HTTPCodec
+import Logging
+import RelayIO
+import SparkCodec
+import SparkUpstream
+
+/// One chat stream: owns its Spark conversation, numbers its events, keeps them for replay, and
+/// writes them to the attached reader. Lives on its home event loop; the reader may sit on another
+/// loop (a reconnect can land anywhere), in which case data hops to the reader's loop in order.
+///
+/// Direct streams (`POST /chat/stream`) cancel the upstream the moment their reader leaves. Ticket
+/// streams (`POST /chat` + `GET /chat/stream/{id}`) keep it running for `reconnect_grace` so that
+/// `EventSource`'s automatic reconnect loses nothing.
+final class ChatStream: @unchecked Sendable {
+    enum Origin: Sendable { case direct, ticket }
+
+    let id: String
+    let loop: EventLoop
+    let origin: Origin
+    private let input: ChatInput
+    private let upstream: UpstreamSettings
+    private let settings: RelayConfiguration.Stream
+    private let logger: Logger
+    private let onRemove: @Sendable (ChatStream) -> Void
+    private var connection: SparkConnection?
+    private var buffer: ReplayBuffer
+    private var nextSequence = 1
+    private var lastSequence = 0
+    private var finished = false
+    private var subscriber: StreamSubscriber?
+    private var graceTimer: LoopTimer?
+    private var lifetimeTimer: LoopTimer?
+    private var upstreamPaused = false
+    private var removed = false
+
+    init(id: String, loop: EventLoop, origin: Origin, input: ChatInput, upstream: UpstreamSettings,
+         settings: RelayConfiguration.Stream, budget: ReplayBudget, logger: Logger,
+         onRemove: @escaping @Sendable (ChatStream) -> Void) {
+        self.id = id
+        self.loop = loop
+        self.origin = origin
+        self.input = input
+        self.upstream = upstream
+        self.settings = settings
+        self.buffer = ReplayBuffer(limit: settings.replayBufferBytes, budget: budget)
+        var logger = logger
+        logger[metadataKey: "stream.id"] = "\(id.prefix(8))…"
+        self.logger = logger
+        self.onRemove = onRemove
+    }
+
+    /// Ticket streams wait this long for their first reader. Call on the loop.
+    func armTicketExpiry() {
+        lifetimeTimer = loop.schedule(after: settings.ticketTTL) { [self] in
+            guard connection == nil, !finished else { return }
+            logger.debug("ticket expired without a reader")
+            remove()
+        }
+    }
+
+    /// Attaches `writer` as the reader, replaying every event after `lastSequence` (all when `nil`),
+    /// then following live. A second reader without `Last-Event-ID` is refused (409); with it, it
+    /// replaces the current reader. Call on the stream's loop.
+    func attach(writer: ResponseWriter, format: StreamFormat, after lastSequence: Int?, headers: HTTPHeaders) {
+        loop.preconditionInEventLoop()
+        if removed {
+            respond(writer, HTTPResponse(status: .noContent))
+            return
+        }
+        if finished, let lastSequence, lastSequence >= self.lastSequence {
+            respond(writer, HTTPResponse(status: .noContent))
+            return
+        }
+        if subscriber != nil && lastSequence == nil {
+            respond(writer, APIError(status: HTTPStatus(code: 409), type: "invalid_request_error", code: "stream_already_attached",
+                                     message: "this stream already has a reader; reconnect with Last-Event-ID to take it over").response)
+            return
+        }
+        let replay: [StreamEvent]
+        if let events = buffer.events(after: lastSequence ?? 0) {
+            replay = events
+        } else {
+            let event = StreamEvent(sequence: self.lastSequence, kind: .error, json: Self.errorJSON(
+                type: "relay_error", code: "replay_unavailable",
+                message: "events after \(lastSequence ?? 0) are no longer held by the replay buffer"), text: "replay unavailable")
+            let late = StreamSubscriber(writer: writer, format: format, streamID: id, heartbeatInterval: settings.heartbeatInterval)
+            onSubscriberLoop(late) { late.begin(headers: headers, retryMilliseconds: self.settings.retryMilliseconds); late.deliver([event]) }
+            return
+        }
+        if let previous = subscriber {
+            subscriber = nil
+            onSubscriberLoop(previous) { previous.end() }
+        }
+        graceTimer?.cancel()
+        graceTimer = nil
+        let reader = StreamSubscriber(writer: writer, format: format, streamID: id, heartbeatInterval: settings.heartbeatInterval)
+        reader.onGone = { [weak self, weak reader] in
+            guard let self, let reader else { return }
+            self.loop.execute { self.readerGone(reader) }
+        }
+        reader.onBlocked = { [weak self, weak reader] in
+            guard let self, let reader else { return }
+            self.loop.execute { self.readerBlocked(reader, true) }
+        }
+        reader.onUnblocked = { [weak self, weak reader] in
+            guard let self, let reader else { return }
+            self.loop.execute { self.readerBlocked(reader, false) }
+        }
+        if !finished { subscriber = reader }
+        let retry = settings.retryMilliseconds
+        onSubscriberLoop(reader) {
+            reader.begin(headers: headers, retryMilliseconds: retry)
+            if !replay.isEmpty { reader.deliver(replay) }
+        }
+        if connection == nil && !finished { startUpstream() }
+        if upstreamPaused {
+            upstreamPaused = false
+            connection?.resumeReading()
+        }
+    }
+
+    /// Cancels the stream now (server shutdown or a limit). Call on the loop.
+    func cancel(code: String, message: String) {
+        loop.preconditionInEventLoop()
+        guard !finished else { return }
+        connection?.cancel()
+        finish(StreamEvent(sequence: 0, kind: .error, json: Self.errorJSON(type: "relay_error", code: code, message: message), text: message))
+    }
+
+    // MARK: - Upstream
+
+    private func startUpstream() {
+        let request = input.sparkRequest(appID: upstream.credentials.appID, defaultUID: "relay-\(id.prefix(24))")
+        let connection = upstream.makeConnection(model: input.model, request: request, loop: loop)
+        connection.delegate = self
+        self.connection = connection
+        lifetimeTimer?.cancel()
+        lifetimeTimer = nil
+        logger.debug("upstream starting", metadata: ["model": "\(input.model.name)", "upstream": "\(connection.endpoint)"])
+        connection.start()
+    }
+
+    private func append(_ event: StreamEvent) {
+        var event = event
+        event.sequence = nextSequence
+        nextSequence += 1
+        lastSequence = event.sequence
+        let reader = subscriber
+        // With a reader attached, old events may be dropped (it has them); without one, dropping would
+        // break the reconnect, so the stream ends instead (DESIGN.md: "or the buffer bound is hit").
+        if !buffer.append(event, evictionAllowed: reader != nil) && !event.isTerminal {
+            connection?.cancel()
+            finish(StreamEvent(sequence: 0, kind: .error, json: Self.errorJSON(
+                type: "relay_error", code: "replay_buffer_full",
+                message: "the stream outgrew its replay buffer while no reader was attached"), text: "replay buffer full"))
+            return
+        }
+        let numbered = event
+        if let reader { onSubscriberLoop(reader) { reader.deliver([numbered]) } }
+    }
+
+    private func finish(_ terminal: StreamEvent) {
+        guard !finished else { return }
+        append(terminal)
+        finished = true
+        subscriber = nil
+        graceTimer?.cancel()
+        graceTimer = nil
+        connection = nil
+        lifetimeTimer?.cancel()
+        lifetimeTimer = loop.schedule(after: settings.replayWindow) { [self] in remove() }
+    }
+
+    private func remove() {
+        guard !removed else { return }
+        removed = true
+        buffer.removeAll()
+        onRemove(self)
+    }
+
+    // MARK: - Readers
+
+    private func readerGone(_ reader: StreamSubscriber) {
+        guard reader === subscriber, !finished else { return }
+        subscriber = nil
+        switch origin {
+        case .direct:
+            logger.debug("client disconnected: cancelling the upstream")
+            connection?.cancel()
+            finish(StreamEvent(sequence: 0, kind: .error, json: Self.errorJSON(
+                type: "relay_error", code: "client_disconnected",
+                message: "the stream was cancelled when its client disconnected"), text: "client disconnected"))
+        case .ticket:
+            if upstreamPaused {
+                upstreamPaused = false
+                connection?.resumeReading()
+            }
+            graceTimer = loop.schedule(after: settings.reconnectGrace) { [self] in
+                guard subscriber == nil, !finished else { return }
+                logger.debug("no reconnect within the grace period: cancelling the upstream")
+                connection?.cancel()
+                finish(StreamEvent(sequence: 0, kind: .error, json: Self.errorJSON(
+                    type: "relay_error", code: "client_disconnected",
+                    message: "the stream was cancelled: nobody reconnected within \(settings.reconnectGrace) s"), text: "client disconnected"))
+            }
+        }
+    }
+
+    private func readerBlocked(_ reader: StreamSubscriber, _ blocked: Bool) {
+        guard reader === subscriber, let connection else { return }
+        if blocked && !upstreamPaused {
+            upstreamPaused = true
+            connection.pauseReading()
+        } else if !blocked && upstreamPaused {
+            upstreamPaused = false
+            connection.resumeReading()
+        }
+    }
+
+    /// Runs `work` on the reader's loop: directly when it is this loop (no extra hop on the hot path).
+    private func onSubscriberLoop(_ reader: StreamSubscriber, _ work: @escaping @Sendable () -> Void) {
+        if reader.loop === loop {
+            work()
+        } else {
+            reader.loop.execute(work)
+        }
+    }
+
+    private func respond(_ writer: ResponseWriter, _ response: HTTPResponse) {
+        if writer.loop === loop {
+            writer.respond(response)
+        } else {
+            writer.loop.execute { writer.respond(response) }
+        }
+    }
+
+    static func errorJSON(type: String, code: String, message: String, sid: String? = nil) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("error")
+        writer.beginObject()
+        writer.key("type"); writer.string(type)
+        writer.key("code"); writer.string(code)
+        writer.key("message"); writer.string(message)
+        if let sid { writer.key("sid"); writer.string(sid) }
+        writer.endObject()
+        writer.endObject()
+        return writer.bytes
+    }
+
+    static func upstreamErrorJSON(_ error: SparkUpstreamError) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("error")
+        writer.beginObject()
+        writer.key("type"); writer.string("upstream_error")
+        writer.key("code")
+        if let code = error.sparkCode { writer.int(code) } else { writer.string(error.relayCode) }
+        writer.key("message"); writer.string(error.message)
+        if let sid = error.sid { writer.key("sid"); writer.string(sid) }
+        writer.endObject()
+        writer.endObject()
+        return writer.bytes
+    }
+
+    static func doneJSON(sid: String?, usage: SparkUsage?) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("sid")
+        if let sid { writer.string(sid) } else { writer.null() }
+        writer.key("usage")
+        if let usage {
+            writer.beginObject()
+            writer.key("prompt_tokens"); writer.int(usage.promptTokens)
+            writer.key("completion_tokens"); writer.int(usage.completionTokens)
+            writer.key("total_tokens"); writer.int(usage.totalTokens)
+            writer.endObject()
+        } else {
+            writer.null()
+        }
+        writer.endObject()
+        return writer.bytes
+    }
+
+    private var lastUsage: SparkUsage?
+}
+
+extension ChatStream: SparkConnectionDelegate {
+    func sparkConnection(_ connection: SparkConnection, didReceive frame: SparkResponseFrame) {
+        guard !finished else { return }
+        if let usage = frame.usage { lastUsage = usage }
+        append(StreamEvent(sequence: 0, kind: .data, json: frame.payloadJSON ?? Array("{}".utf8), text: frame.content))
+    }
+
+    func sparkConnection(_ connection: SparkConnection, didFinishWith error: SparkUpstreamError?) {
+        guard !finished else { return }
+        if let error {
+            logger.info("upstream failed", metadata: ["error": "\(error.relayCode)", "upstream.sid": "\(error.sid ?? "-")"])
+            finish(StreamEvent(sequence: 0, kind: .error, json: Self.upstreamErrorJSON(error), text: error.message))
+        } else {
+            finish(StreamEvent(sequence: 0, kind: .done, json: Self.doneJSON(sid: connection.sid, usage: lastUsage)))
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import HTTPCodec
+import Logging
+import RelayIO
+import SparkCodec
+
+/// The streaming chat endpoints: `POST /chat/stream` (stream in the response), `POST /chat`
+/// (a ticket) and `GET /chat/stream/{id}` (attach or resume with `Last-Event-ID`, for `EventSource`).
+final class ChatHandler: Sendable {
+    private let upstream: UpstreamSettings
+    private let settings: RelayConfiguration.Stream
+    private let defaultModel: String
+    private let registry: StreamRegistry
+    private let logger: Logger
+
+    init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, defaultModel: String, registry: StreamRegistry, logger: Logger) {
+        self.upstream = upstream
+        self.settings = settings
+        self.defaultModel = defaultModel
+        self.registry = registry
+        self.logger = logger
+    }
+
+    func register(in router: inout Router) {
+        router.add(.post, "/chat/stream", streamDirect)
+        router.add(.post, "/chat", createTicket)
+        router.add(.get, "/chat/stream/{id}", attach)
+    }
+
+    private func parse(_ request: HTTPRequest, _ writer: ResponseWriter) -> ChatInput? {
+        do {
+            return try ChatInput.parse(body: request.body, headers: request.headers, models: upstream.models, defaultModel: defaultModel)
+        } catch {
+            writer.respond(error)
+            return nil
+        }
+    }
+
+    private func makeStream(_ input: ChatInput, origin: ChatStream.Origin, loop: EventLoop) -> ChatStream {
+        let registry = self.registry
+        let stream = ChatStream(id: StreamRegistry.makeID(), loop: loop, origin: origin, input: input, upstream: upstream,
+                                settings: settings, budget: registry.budget, logger: logger,
+                                onRemove: { registry.remove($0) })
+        registry.add(stream)
+        return stream
+    }
+
+    /// `POST /chat/stream`: validate, flush the headers, open the upstream, stream every frame.
+    func streamDirect(_ request: HTTPRequest, _ writer: ResponseWriter) {
+        guard let input = parse(request, writer) else { return }
+        let stream = makeStream(input, origin: .direct, loop: writer.loop)
+        stream.attach(writer: writer, format: StreamFormat.negotiate(request.headers["Accept"]), after: nil, headers: HTTPHeaders())
+    }
+
+    /// `POST /chat`: validate and answer `201` with the ticket; the upstream opens on the first `GET`.
+    func createTicket(_ request: HTTPRequest, _ writer: ResponseWriter) {
+        guard let input = parse(request, writer) else { return }
+        let stream = makeStream(input, origin: .ticket, loop: writer.loop)
+        stream.armTicketExpiry()
+        struct Ticket: Encodable {
+            var id: String
+            var stream_url: String
+            var expires_in: Int
+        }
+        let url = "/chat/stream/\(stream.id)"
+        var response = HTTPResponse.json(Ticket(id: stream.id, stream_url: url, expires_in: Int(settings.ticketTTL.rounded(.up))), status: .created)
+        response.headers.replaceOrAdd(name: "Location", value: url)
+        response.headers.replaceOrAdd(name: "X-Stream-Id", value: stream.id)
+        response.headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
+        writer.respond(response)
+    }
+
+    /// `GET /chat/stream/{id}`: `204` for unknown or expired streams (so `EventSource` stops), else
+    /// replay after `Last-Event-ID` and follow live.
+    func attach(_ request: HTTPRequest, _ writer: ResponseWriter) {
+        let id = request.pathParameters["id"] ?? ""
+        guard let stream = registry.stream(id: id) else {
+            writer.respond(HTTPResponse(status: .noContent, headers: ["Cache-Control": "no-store"]))
+            return
+        }
+        var lastSequence: Int?
+        if let header = request.headers["Last-Event-ID"], !header.isEmpty {
+            guard let sequence = Self.sequence(fromLastEventID: header, streamID: id) else {
+                writer.respond(APIError(status: .badRequest, type: "invalid_request_error", code: "invalid_last_event_id",
+                                        message: "Last-Event-ID must be '{stream id}:{n}' for this stream"))
+                return
+            }
+            lastSequence = sequence
+        }
+        let format = StreamFormat.negotiate(request.headers["Accept"])
+        let after = lastSequence
+        if stream.loop === writer.loop {
+            stream.attach(writer: writer, format: format, after: lastSequence, headers: HTTPHeaders())
+        } else {
+            stream.loop.execute { stream.attach(writer: writer, format: format, after: after, headers: HTTPHeaders()) }
+        }
+    }
+
+    /// `n` from `{streamID}:{n}`, or `nil` when the id is another stream's or `n` is not a number.
+    static func sequence(fromLastEventID value: String, streamID: String) -> Int? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        guard let colon = trimmed.lastIndex(of: ":"), trimmed[..<colon] == streamID,
+              let sequence = Int(trimmed[trimmed.index(after: colon)...]), sequence >= 0 else { return nil }
+        return sequence
+    }
+}
