@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "SparkCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "SparkCodecTests", dependencies: ["SparkCodec", "RelayCrypto"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .target(name: "WSClient", dependencies: ["HTTPCodec", "WebSocketCodec", "RelayIO", "RelayCrypto"], swiftSettings: swiftSettings),
+        .target(name: "RelayTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "SparkUpstreamTests", dependencies: ["SparkUpstream", "SparkSimulator", "SparkCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "SparkUpstream", dependencies: ["SparkCodec", "WSClient", "RelayIO", "WebSocketCodec"], swiftSettings: swiftSettings),
         .target(
             name: "SparkSimulator",
@@ -46,7 +48,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SparkSimulatorTests",
-            dependencies: ["SparkSimulator", "SparkCodec", "WebSocketCodec", "HTTPCodec", "RelayIO", "RelayCrypto", "COpenSSL"],
+            dependencies: ["RelayTestSupport", "SparkSimulator", "SparkCodec", "WebSocketCodec", "HTTPCodec", "RelayIO", "RelayCrypto", "COpenSSL"],
             exclude: ["Interop"],
             swiftSettings: swiftSettings),
         .target(
@@ -61,7 +63,7 @@ let package = Package(
             dependencies: ["Relay", "SparkCodec", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "HTTPCodec", "RelayIO", "SparkSimulator", "SparkCodec"], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "HTTPCodec", "RelayIO", "SparkSimulator", "SparkCodec", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -119,8 +119,8 @@ public final class WebSocketClient: @unchecked Sendable {
             connector.cancel()
             finish(.closed(code: code, reason: reason, initiatedByPeer: false))
         case .handshaking(let channel):
-            channel.close()
             finish(.closed(code: code, reason: reason, initiatedByPeer: false))
+            channel.close()
         case .open(let channel):
             closeCode = code
             closeReason = reason
@@ -155,8 +155,7 @@ public final class WebSocketClient: @unchecked Sendable {
         key = WebSocketHandshake.makeClientKey()
         timer = loop.schedule(after: configuration.handshakeTimeout) { [self] in
             guard case .handshaking(let channel) = state else { return }
-            channel.close()
-            fail(WebSocketClientError(kind: .handshakeTimeout,
+            abort(channel, WebSocketClientError(kind: .handshakeTimeout,
                                       message: "the WebSocket upgrade with \(url.authority) got no answer within \(configuration.handshakeTimeout) s"))
         }
         channel.write(WebSocketHandshake.clientRequest(host: url.authority, requestTarget: url.requestTarget, key: key, extraHeaders: extraHeaders))
@@ -185,16 +184,14 @@ public final class WebSocketClient: @unchecked Sendable {
                 if rejectedStatus != nil {
                     rejectHandshake(channel)
                 } else {
-                    channel.close()
-                    fail(WebSocketClientError(kind: .handshakeInvalid, message: "\(url.authority) closed the connection during the WebSocket upgrade"))
+                    abort(channel, WebSocketClientError(kind: .handshakeInvalid, message: "\(url.authority) closed the connection during the WebSocket upgrade"))
                 }
             }
         } catch {
             if rejectedStatus != nil {
                 rejectHandshake(channel)
             } else {
-                channel.close()
-                fail(WebSocketClientError(kind: .handshakeInvalid, message: "invalid upgrade response from \(url.authority): \(error.message)"))
+                abort(channel, WebSocketClientError(kind: .handshakeInvalid, message: "invalid upgrade response from \(url.authority): \(error.message)"))
             }
         }
     }
@@ -203,8 +200,7 @@ public final class WebSocketClient: @unchecked Sendable {
         do throws(WebSocketHandshakeError) {
             try WebSocketHandshake.validateServerResponse(status: head.status, headers: head.headers.map { ($0.name, $0.value) }, key: key)
         } catch {
-            channel.close()
-            fail(WebSocketClientError(kind: .handshakeInvalid, message: "invalid WebSocket upgrade response from \(url.authority): \(error.message)"))
+            abort(channel, WebSocketClientError(kind: .handshakeInvalid, message: "invalid WebSocket upgrade response from \(url.authority): \(error.message)"))
             return
         }
         timer?.cancel()
@@ -221,8 +217,7 @@ public final class WebSocketClient: @unchecked Sendable {
 
     private func rejectHandshake(_ channel: StreamChannel) {
         let status = rejectedStatus ?? 0
-        channel.close()
-        fail(WebSocketClientError(kind: .handshakeRejected(status: status),
+        abort(channel, WebSocketClientError(kind: .handshakeRejected(status: status),
                                   message: "\(url.authority) rejected the WebSocket upgrade with HTTP \(status)",
                                   responseBody: rejectedBody, responseDate: rejectedDate))
     }
@@ -265,8 +260,8 @@ public final class WebSocketClient: @unchecked Sendable {
             timer?.cancel()
             timer = loop.schedule(after: configuration.closeTimeout) { [self] in
                 guard case .open(let channel) = state else { return }
-                channel.close()
                 finish(.closed(code: closeCode, reason: closeReason, initiatedByPeer: false))
+                channel.close()
             }
         case .sendCloseAndCloseTransport(let code, let payload):
             channel.write(WebSocketFrameEncoder.encode(opcode: .close, payload: payload, maskingKey: SecureRandom.bytes(count: 4)))
@@ -287,6 +282,12 @@ public final class WebSocketClient: @unchecked Sendable {
 
     private func fail(_ error: WebSocketClientError) {
         finish(.failed(error))
+    }
+
+    /// Reports `error` first, then closes: closing calls back synchronously, and the first report wins.
+    private func abort(_ channel: StreamChannel, _ error: WebSocketClientError) {
+        fail(error)
+        channel.close()
     }
 
     private func finish(_ result: CloseResult) {
@@ -319,12 +320,12 @@ extension WebSocketClient: StreamChannelDelegate {
         case .open:
             processFrames(channel)
             guard case .open = state else { return }
-            channel.close()
             if machine.state == .closing {
                 finish(.closed(code: closeCode, reason: closeReason, initiatedByPeer: false))
             } else {
                 fail(WebSocketClientError(kind: .closedWithoutClose, message: "\(url.authority) closed the connection without a WebSocket Close frame"))
             }
+            channel.close()
         default:
             break
         }

@@ -1,4 +1,5 @@
 import Foundation
+import RelayTestSupport
 import SparkCodec
 @testable import SparkSimulator
 import Testing
@@ -8,40 +9,8 @@ import Testing
 /// verifying OpenSSL client connects.
 @Suite("SimulatorServer over TLS")
 struct SimulatorTLSTests {
-    /// Paths of the generated CA certificate, server certificate and server key.
-    struct Certificates {
-        var directory: URL
-        var caCertificate: String
-        var certificate: String
-        var key: String
-    }
-
-    static func makeCertificates() throws -> Certificates {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spark-sim-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = { (name: String) in directory.appendingPathComponent(name).path }
-        try String("subjectAltName=IP:127.0.0.1,DNS:localhost\n").write(toFile: path("san.ext"), atomically: true, encoding: .utf8)
-        let commands: [[String]] = [
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca.key"), "-out", path("ca.pem"),
-             "-days", "2", "-subj", "/CN=spark-sim test CA"],
-            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("server.key"), "-out", path("server.csr"),
-             "-subj", "/CN=localhost"],
-            ["x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
-             "-CAcreateserial", "-out", path("server.pem"), "-days", "2", "-extfile", path("san.ext")],
-        ]
-        for arguments in commands {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw TestClientError(kind: .tls, message: "openssl \(arguments[0]) failed")
-            }
-        }
-        return Certificates(directory: directory, caCertificate: path("ca.pem"), certificate: path("server.pem"), key: path("server.key"))
+    static func makeCertificates() throws -> TestCertificates {
+        try TestCertificates.make()
     }
 
     @Test func fullAnswerOverVerifiedTLS() throws {

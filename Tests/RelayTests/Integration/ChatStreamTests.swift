@@ -1,5 +1,7 @@
 import Foundation
 import HTTPCodec
+import Logging
+import SparkCodec
 import SparkSimulator
 import Testing
 @testable import Relay
@@ -213,5 +215,53 @@ import Testing
         #expect(record.end == .clientClosed(code: 1000))
         #expect(record.endedAt - disconnected < .milliseconds(100))
         #expect(simulator.waitForConnectionCount(0, timeout: 5))
+    }
+}
+
+/// Upstream handshake failures as the relay's clients see them, and `spark-relay check`.
+@Suite struct UpstreamFailureTests {
+    /// A relay whose upstream is another relay's embedded simulator, reached with `credentials`.
+    static func relayWithBadCredentials() throws -> (RelayApplication, RelayApplication, Int) {
+        let (simulatorHost, _) = try ChatStreamTests.relay()
+        let good = simulatorHost.upstream
+        let bad = SparkCredentials(appID: good.credentials.appID, apiKey: good.credentials.apiKey, apiSecret: "not-the-secret")
+        var configuration = RelayConfiguration()
+        configuration.server.port = 0
+        configuration.server.eventLoops = 1
+        let settings = try UpstreamSettings.make(from: configuration.upstream, mode: .spark, credentials: bad, base: good.base)
+        let logger = Logger(label: "test") { label in RelayLogHandler(label: label, level: .critical, sink: { _ in }) }
+        let relay = try RelayApplication(configuration: configuration, logger: logger, upstream: settings)
+        let port = try relay.start().port
+        return (relay, simulatorHost, port)
+    }
+
+    @Test func upstream401BecomesAStreamErrorWithADiagnosis() throws {
+        let (relay, simulatorHost, port) = try Self.relayWithBadCredentials()
+        defer { relay.shutdown(); simulatorHost.shutdown() }
+        let client = try TestHTTPClient(port: port)
+        client.postJSON("/chat/stream", #"{"prompt":"x"}"#)
+        let response = try client.readStream()
+        #expect(response.status == 200)
+        let error = try #require(response.errorObject)
+        #expect(error["type"] as? String == "upstream_error")
+        #expect(error["code"] as? String == "upstream_unauthorized")
+        #expect((error["message"] as? String)?.contains("401") == true)
+        #expect(!response.rawText.contains("not-the-secret"))
+        #expect(!response.rawText.contains("authorization="))
+    }
+
+    @Test func checkReportsSuccessAndA401() throws {
+        let (relay, simulatorHost, _) = try Self.relayWithBadCredentials()
+        defer { relay.shutdown(); simulatorHost.shutdown() }
+        let good = UpstreamCheck.run(settings: simulatorHost.upstream, modelName: "lite", timeout: 10)
+        #expect(good.succeeded)
+        #expect(good.summary.hasPrefix("OK"))
+        let bad = UpstreamCheck.run(settings: relay.upstream, modelName: "lite", timeout: 10)
+        #expect(!bad.succeeded)
+        #expect(bad.summary.contains("401"))
+        #expect(!bad.summary.contains("not-the-secret"))
+        let unknown = UpstreamCheck.run(settings: relay.upstream, modelName: "gpt-4", timeout: 10)
+        #expect(!unknown.succeeded)
+        #expect(unknown.summary.contains("unknown model"))
     }
 }
