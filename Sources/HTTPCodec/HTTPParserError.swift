@@ -32,7 +32,6 @@ public struct HTTPParserError: Error, Sendable, Equatable, CustomStringConvertib
         case invalidTransferEncoding
         case unsupportedTransferCoding
         case transferEncodingInHTTP10
-        case chunkedNotFinal
         case invalidChunkSize
         case invalidChunkExtension
         case chunkLineTooLong

@@ -52,12 +52,12 @@ extension HTTPRequestParser {
                 codings.append(String(decoding: trimmed.map(HTTPSyntax.lower), as: UTF8.self))
             }
         }
-        guard let last = codings.last else {
+        guard !codings.isEmpty else {
             throw HTTPParserError(.invalidTransferEncoding, "empty Transfer-Encoding")
         }
-        guard last == "chunked" else {
-            throw HTTPParserError(.chunkedNotFinal, "chunked must be the final transfer coding (RFC 9112 §6.3)")
-        }
+        // RFC 9112 §6.1: a coding the server does not understand is answered with 501. The relay
+        // implements only chunked, so any other coding (gzip alone, or chunked plus another) is 501;
+        // the connection is closed afterwards because its framing cannot be trusted (§6.3).
         if let other = codings.first(where: { $0 != "chunked" }) {
             throw HTTPParserError(.unsupportedTransferCoding, "transfer coding \(HTTPSyntax.snippet(Array(other.utf8))) is not implemented")
         }
