@@ -116,8 +116,7 @@ public final class Connector: @unchecked Sendable {
                 source.setEventHandler { [self] in
                     do throws(IOError) {
                         try socket.connectResult()
-                        tearDown(closeSocket: false)
-                        connected()
+                        tearDown(closeSocket: false) { self.connected() }
                     } catch {
                         lastError = error.description
                         tryNextAddress()
@@ -192,14 +191,18 @@ public final class Connector: @unchecked Sendable {
         timer?.cancel()
         timer = nil
         if case .success = result {
-            tearDown(closeSocket: false)
+            // The caller watches the descriptor with sources of its own; they may only be created
+            // once ours are unregistered, or the late unregistration can remove theirs from epoll.
+            tearDown(closeSocket: false) { completion(result) }
         } else {
             tearDown(closeSocket: true)
+            completion(result)
         }
-        completion(result)
     }
 
-    private func tearDown(closeSocket: Bool) {
+    /// Cancels the sources, closes the socket if asked, and runs `then` once every source is
+    /// unregistered (their cancel handlers ran).
+    private func tearDown(closeSocket: Bool, then: (() -> Void)? = nil) {
         let sources: [any DispatchSourceProtocol] = [readSource, writeSource].compactMap { $0 }
         if let readSource, readSuspended { readSource.resume() }
         if let writeSource, writeSuspended { writeSource.resume() }
@@ -217,13 +220,17 @@ public final class Connector: @unchecked Sendable {
         // descriptor number can never be watched by a stale source.
         guard !sources.isEmpty else {
             socketToClose?.close()
+            then?()
             return
         }
         let remaining = CancelCounter(sources.count)
         for source in sources {
             source.setCancelHandler {
                 remaining.count -= 1
-                if remaining.count == 0 { socketToClose?.close() }
+                if remaining.count == 0 {
+                    socketToClose?.close()
+                    then?()
+                }
             }
             source.cancel()
         }

@@ -67,6 +67,17 @@ public final class StreamChannel: @unchecked Sendable {
         readSource = read
         read.resume()
         if readingPaused { read.suspend(); readSuspended = true }
+        scheduleBufferedRead()
+    }
+
+    /// Bytes a TLS transport already holds never make the socket readable again, so they are
+    /// processed from the loop directly (redis' `tlsProcessPendingData`).
+    private func scheduleBufferedRead() {
+        guard transport.hasBufferedReadData, !readingPaused, !isClosed else { return }
+        loop.execute { [self] in
+            guard !readingPaused, !isClosed else { return }
+            handleReadable()
+        }
     }
 
     /// `true` while buffered output is under the high watermark.
@@ -131,6 +142,7 @@ public final class StreamChannel: @unchecked Sendable {
             readSuspended = false
             readSource.resume()
         }
+        scheduleBufferedRead()
     }
 
     /// Closes once every queued byte is written: sends FIN, drains what the peer still sends for up to
@@ -180,6 +192,8 @@ public final class StreamChannel: @unchecked Sendable {
             }
             rounds += 1
         } while transport.hasBufferedReadData && rounds < 16
+        // Still holding decrypted data after a fair share of work: continue on a later turn.
+        scheduleBufferedRead()
     }
 
     private func handleEndOfStream() {

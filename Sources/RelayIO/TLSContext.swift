@@ -1,4 +1,5 @@
 import COpenSSL
+import RelayCrypto
 
 /// An OpenSSL `SSL_CTX`: TLS 1.2 or newer, peer verification always on for clients (system store plus
 /// an optional CA bundle), or a certificate and key for servers (the simulator's `--tls-cert`).
@@ -9,6 +10,7 @@ public final class TLSContext: @unchecked Sendable {
 
     /// A client context that verifies the server against the system CAs and `caFile` (PEM), if given.
     public init(clientWithCAFile caFile: String?) throws(TransportError) {
+        OpenSSLRuntime.initialize()
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw .tls(Self.lastError("SSL_CTX_new")) }
         self.context = context
         self.isClient = true
@@ -26,6 +28,7 @@ public final class TLSContext: @unchecked Sendable {
 
     /// A server context presenting `certificateFile` (PEM chain) with `keyFile` (PEM).
     public init(serverCertificateFile certificateFile: String, keyFile: String) throws(TransportError) {
+        OpenSSLRuntime.initialize()
         guard let context = SSL_CTX_new(TLS_server_method()) else { throw .tls(Self.lastError("SSL_CTX_new")) }
         self.context = context
         self.isClient = false

@@ -130,7 +130,9 @@ public final class TLSTransport: Transport {
 
     public var hasBufferedReadData: Bool {
         guard let ssl else { return false }
-        return SSL_pending(ssl) > 0
+        // SSL_pending only counts the current record; SSL_has_pending also sees records OpenSSL has
+        // already read from the socket (read-ahead, or bytes that arrived with the handshake).
+        return SSL_pending(ssl) > 0 || SSL_has_pending(ssl) == 1
     }
 
     public func shutdownWrite() {

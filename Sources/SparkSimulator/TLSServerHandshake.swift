@@ -86,14 +86,23 @@ final class TLSServerHandshake: @unchecked Sendable {
         writeSource = nil
         let socket = self.socket
         var remaining = sources.count
+        guard remaining > 0 else {
+            if closeSocket { socket.close() }
+            completion(result)
+            return
+        }
         for source in sources {
             source.setCancelHandler {
-                // Cancel handlers run on the loop's serial queue, one after the other.
+                // Cancel handlers run on the loop's serial queue, one after the other. The result is
+                // reported only after both sources are unregistered: the connection then watches the
+                // same descriptor with new sources, which a late unregistration could remove from epoll.
                 remaining -= 1
-                if remaining == 0 && closeSocket { socket.close() }
+                if remaining == 0 {
+                    if closeSocket { socket.close() }
+                    completion(result)
+                }
             }
             source.cancel()
         }
-        completion(result)
     }
 }
