@@ -10,9 +10,12 @@ let package = Package(
     name: "spark-relay",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "SparkKit", targets: ["SparkKit"]),
         .executable(name: "spark-relay", targets: ["spark-relay"]),
         .executable(name: "FuzzHTTPParser", targets: ["FuzzHTTPParser"]),
         .executable(name: "FuzzSSE", targets: ["FuzzSSE"]),
+        .executable(name: "FuzzWebSocket", targets: ["FuzzWebSocket"]),
+        .executable(name: "FuzzSparkFrame", targets: ["FuzzSparkFrame"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,12 +25,14 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "RelayCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
-        .target(name: "RelayIO", dependencies: ["COpenSSL", .product(name: "DequeModule", package: "swift-collections")], swiftSettings: swiftSettings),
+        .target(name: "RelayIO", dependencies: ["COpenSSL", "RelayCrypto", .product(name: "DequeModule", package: "swift-collections")], swiftSettings: swiftSettings),
         .target(name: "HTTPCodec", swiftSettings: swiftSettings),
         .testTarget(name: "HTTPCodecTests", dependencies: ["HTTPCodec"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CFuzzerShim"),
         .executableTarget(name: "FuzzHTTPParser", dependencies: ["HTTPCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzSSE", dependencies: ["HTTPCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzWebSocket", dependencies: ["WebSocketCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzSparkFrame", dependencies: ["SparkCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
         .target(name: "WebSocketCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "WebSocketCodecTests", dependencies: ["WebSocketCodec", "RelayCrypto"], swiftSettings: swiftSettings),
         .target(name: "SparkCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
@@ -43,7 +48,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "spark-sim",
-            dependencies: ["SparkSimulator", "SparkCodec", "RelayIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["SparkSimulator", "SparkCodec", "RelayIO", "RelayCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
@@ -60,11 +65,20 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "spark-relay",
-            dependencies: ["Relay", "SparkCodec", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["Relay", "SparkCodec", "RelayCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "HTTPCodec", "RelayIO", "SparkSimulator", "SparkCodec", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
+        .target(
+            name: "SparkKit",
+            dependencies: ["SparkCodec", "SparkUpstream", "RelayIO", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "SparkKitTests", dependencies: ["SparkKit", "SparkSimulator", "SparkCodec", "SparkUpstream", "RelayIO"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "spark-chat",
+            dependencies: ["SparkKit", "SparkSimulator", "RelayIO"],
+            swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -100,7 +100,11 @@ public final class RelayApplication: @unchecked Sendable {
         let models = try UpstreamSettings.modelTable(from: upstream)
         let configuration = SimulatorConfiguration(host: "127.0.0.1", port: 0, credentials: [credentials], models: models,
                                                    chunkDelay: upstream.simulatorChunkDelay)
-        let simulator = SimulatorServer(configuration: configuration, group: group, logger: logger)
+        // The embedded simulator only speaks up for problems: the relay's first log line must stay
+        // the one that names its own address.
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        let simulator = SimulatorServer(configuration: configuration, group: group, logger: quiet)
         let address = try simulator.start()
         let base = SparkEndpoint(scheme: "ws", host: "127.0.0.1", port: address.port, path: "/")
         let settings = try UpstreamSettings.make(from: upstream, mode: .simulator, credentials: credentials, base: base)

@@ -16,8 +16,10 @@ public enum HandshakeDiagnosis {
             return SparkUpstreamError(kind: .unreachable, message: "cannot reach Spark at \(endpoint.authority): \(error.message)")
         case .connect(.connectTimeout):
             return SparkUpstreamError(kind: .timeout(.connect), message: "connecting to Spark at \(endpoint.authority) timed out")
-        case .connect(.tlsTimeout), .handshakeTimeout:
-            return SparkUpstreamError(kind: .timeout(.handshake), message: "the TLS/WebSocket handshake with \(endpoint.authority) timed out")
+        case .connect(.tlsTimeout):
+            return SparkUpstreamError(kind: .timeout(.handshake), message: "the TLS handshake with \(endpoint.authority) timed out")
+        case .handshakeTimeout:
+            return SparkUpstreamError(kind: .timeout(.handshake), message: "the WebSocket upgrade with \(endpoint.authority) got no answer in time")
         case .connect(.tls):
             return SparkUpstreamError(kind: .tls, message: "TLS with Spark at \(endpoint.authority) failed: \(error.message). Check the system CA store or --ca-file.")
         case .handshakeRejected(let status):

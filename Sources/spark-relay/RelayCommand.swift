@@ -1,4 +1,5 @@
 import ArgumentParser
+import RelayCrypto
 import Dispatch
 import Foundation
 import Logging
@@ -8,6 +9,12 @@ import SparkCodec
 /// `spark-relay`: the HTTP relay in front of iFlytek Spark (`serve` is the default subcommand).
 @main
 struct RelayCommand: ParsableCommand {
+    /// OpenSSL is set up before anything else runs (see `OpenSSLRuntime`).
+    static func main() {
+        OpenSSLRuntime.initialize()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "spark-relay",
         abstract: "Relay iFlytek Spark chat streams to browsers as Server-Sent Events.",
@@ -186,7 +193,7 @@ struct Check: ParsableCommand {
             print("config: \(error)")
             throw ExitCode.failure
         }
-        print("checking \(settings.base) with app \(settings.credentials.appID) (key \(settings.credentials.apiKeyPrefix)…)")
+        print("checking \(settings.base) with app \(settings.credentials.appID) (key \(settings.credentials.apiKeyPrefix))")
         let outcome = UpstreamCheck.run(settings: settings, modelName: model)
         print(outcome.summary)
         if !outcome.succeeded { throw ExitCode.failure }

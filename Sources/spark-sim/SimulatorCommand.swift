@@ -1,4 +1,5 @@
 import ArgumentParser
+import RelayCrypto
 import Dispatch
 import Foundation
 import Logging
@@ -12,6 +13,12 @@ import SparkSimulator
 /// it accepts the PUBLIC FAKE defaults of `SimulatorConfiguration.defaultCredentials`.
 @main
 struct SimulatorCommand: ParsableCommand {
+    /// OpenSSL is set up before anything else runs (see `OpenSSLRuntime`).
+    static func main() {
+        OpenSSLRuntime.initialize()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "spark-sim",
         abstract: "A local iFlytek Spark WebSocket gateway simulator (signed URLs, scripted answers, faults).")

@@ -368,8 +368,12 @@ extension HTTPConnection: StreamChannelDelegate {
         }
         switch state {
         case .responding(let writer):
-            // Most clients that half-close mid-response have gone away: let streams cancel.
+            // Most clients that half-close mid-response have gone away: let streams cancel, and
+            // close a stream's socket now (nothing more will be read from it, and keeping it would
+            // leave it in CLOSE-WAIT). A pending fixed response is still written, then closed.
+            let streaming = writer.isStreaming
             writer.notifyClientGone()
+            if streaming { closeNow() }
         default:
             processInput()
             handlePeerFinishedWhileReading()

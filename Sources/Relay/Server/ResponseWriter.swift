@@ -39,6 +39,9 @@ public final class ResponseWriter: @unchecked Sendable {
     /// `true` while the response has not started.
     public var isPending: Bool { state == .pending }
 
+    /// `true` between `startStream` and `finish`.
+    public var isStreaming: Bool { state == .streaming }
+
     /// Sends a complete response. Ignored after the response started.
     public func respond(_ response: HTTPResponse) {
         loop.preconditionInEventLoop()
