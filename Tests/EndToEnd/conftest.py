@@ -1,0 +1,70 @@
+"""Fixtures for the end-to-end tests (the harness itself is in relay_harness.py)."""
+
+from __future__ import annotations
+
+import time
+from typing import Iterator, Optional
+
+import pytest
+
+from relay_harness import RelayProcess, write_config
+
+
+@pytest.fixture
+def start_relay(tmp_path) -> Iterator:
+    """Factory: `start_relay({"http": {...}})` starts a relay with that config and returns it.
+    Every relay started here is checked (not crashed, clean SIGTERM exit) and stopped at teardown."""
+    started: list[RelayProcess] = []
+    counter = [0]
+
+    def factory(config: Optional[dict] = None, extra_args: tuple = ()) -> RelayProcess:
+        counter[0] += 1
+        path = write_config(tmp_path, config, f"relay-{counter[0]}.json")
+        relay = RelayProcess(path, extra_args)
+        started.append(relay)
+        relay.wait_listening()
+        return relay
+
+    yield factory
+    errors = []
+    for relay in started:
+        try:
+            relay.stop_and_check()
+        except BaseException as exc:  # pytest.fail raises an OutcomeException
+            errors.append(str(exc))
+        finally:
+            relay.kill()
+    if errors:
+        pytest.fail("\n\n".join(errors))
+
+
+@pytest.fixture(scope="session")
+def _shared_relay(tmp_path_factory) -> Iterator[RelayProcess]:
+    directory = tmp_path_factory.mktemp("relay")
+    # Default limits (the contract's numbers), a short header timeout so that nothing waits long.
+    path = write_config(directory, {"http": {"header_read_timeout": 5}})
+    relay = RelayProcess(path)
+    try:
+        relay.wait_listening()
+        yield relay
+        relay.stop_and_check()
+    finally:
+        relay.kill()
+
+
+@pytest.fixture
+def relay(_shared_relay) -> Iterator[RelayProcess]:
+    """The shared relay (default limits); each test fails if the relay died during it."""
+    if not _shared_relay.alive():
+        pytest.fail(f"shared relay is not running (status {_shared_relay.proc.returncode}):\n{_shared_relay.log_tail()}")
+    yield _shared_relay
+    if not _shared_relay.alive():
+        time.sleep(0.1)
+        pytest.fail(f"relay died during this test (status {_shared_relay.proc.returncode}):\n{_shared_relay.log_tail()}")
+
+
+@pytest.fixture
+def base_url(relay) -> str:
+    return relay.base_url
+
+

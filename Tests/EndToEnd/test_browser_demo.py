@@ -1,0 +1,460 @@
+"""The demo page (Public/) in a real browser: headless Chromium driven by selenium, loading the page
+THROUGH nginx (the project's nginx/ config) in front of a relay on the built-in simulator.
+
+    Chromium ──► nginx ──► CutProxy ──► spark-relay ──► simulator
+
+CutProxy is a tiny TCP proxy that forwards bytes unchanged, except that when armed it cuts the
+next `GET /chat/stream/...` connection in the middle of an event: that is the relay dropping the
+downstream connection mid-stream, as the browser sees it through nginx. EventSource then
+reconnects on its own with Last-Event-ID and the relay must replay exactly what was missed.
+
+Everything stays on 127.0.0.1 (Chromium also resolves no host name at all). Every wait polls a
+condition with a timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import pytest
+
+from nginx_harness import free_port, require_executable, start_nginx
+from relay_harness import RelayProcess, write_config
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+    SELENIUM_IMPORT_ERROR: Optional[str] = None
+except ImportError as exc:  # handled in the fixture: skip when not root, fail when root
+    SELENIUM_IMPORT_ERROR = str(exc)
+
+CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
+SCREENSHOT = Path("/tmp/spark-relay-demo.png")
+CHUNK_DELAY = 0.2
+
+# The simulator's deterministic answer (Sources/SparkSimulator/SimulatorScript.swift).
+FIXED_SENTENCE = "这是讯飞星火模拟器的固定回答：流式分片、多字节字符与表情😀都会完整到达。"
+REASONING_TEXT = "先理解问题，再组织回答。思考完毕。"
+
+
+def expected_answer(prompt_without_directives: str) -> str:
+    return f"You said: {prompt_without_directives}. {FIXED_SENTENCE}"
+
+
+# ---------------------------------------------------------------------------------------------
+# CutProxy
+
+
+class CutProxy:
+    """Forwards TCP connections from 127.0.0.1:<port> to `target`. `arm(n)` makes the next
+    connection that carries `GET /chat/stream/` close (both sides) right after the (n+1)-th
+    `data: ` of the response has started, i.e. mid-event, once. Records every stream request's
+    Last-Event-ID header."""
+
+    STREAM_REQUEST = re.compile(rb"^GET (/chat/stream/[^ ]+) HTTP/1\.[01]\r\n", re.M)
+    LAST_EVENT_ID = re.compile(rb"^Last-Event-ID:[ \t]*([^\r\n]*)\r\n", re.M | re.I)
+
+    def __init__(self, target: tuple):
+        self.target = target
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.address = self.listener.getsockname()
+        self.lock = threading.Lock()
+        self.armed: Optional[int] = None
+        self.cut = threading.Event()
+        self.stream_requests: list = []   # [(path, Last-Event-ID or None)]
+        self.sockets: list = []
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def arm(self, complete_events: int) -> None:
+        with self.lock:
+            self.armed = complete_events
+            self.cut.clear()
+
+    def close(self) -> None:
+        self.closed = True
+        self.listener.close()
+        with self.lock:
+            for sock in self.sockets:
+                self._close(sock)
+
+    @staticmethod
+    def _close(sock: socket.socket) -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            for sock in (client, server):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self.lock:
+                self.sockets += [client, server]
+            state = {"cut_after": None, "seen": b""}
+            threading.Thread(target=self._requests, args=(client, server, state), daemon=True).start()
+            threading.Thread(target=self._responses, args=(server, client, state), daemon=True).start()
+
+    def _requests(self, client: socket.socket, server: socket.socket, state: dict) -> None:
+        try:
+            while True:
+                data = client.recv(65536)
+                if not data:
+                    server.shutdown(socket.SHUT_WR)
+                    return
+                match = self.STREAM_REQUEST.search(data)
+                if match:
+                    last = self.LAST_EVENT_ID.search(data)
+                    with self.lock:
+                        self.stream_requests.append(
+                            (match.group(1).decode(), last.group(1).decode() if last else None))
+                        if self.armed is not None:
+                            state["cut_after"], state["seen"] = self.armed, b""
+                            self.armed = None
+                server.sendall(data)
+        except OSError:
+            return
+
+    def _responses(self, server: socket.socket, client: socket.socket, state: dict) -> None:
+        try:
+            while True:
+                data = server.recv(65536)
+                if not data:
+                    client.shutdown(socket.SHUT_WR)
+                    return
+                cut_after = state["cut_after"]
+                if cut_after is not None:
+                    before = len(state["seen"])
+                    state["seen"] += data
+                    position, count = -1, 0
+                    while count <= cut_after:
+                        position = state["seen"].find(b"data: ", position + 1)
+                        if position < 0:
+                            break
+                        count += 1
+                    if position >= 0:
+                        # Forward up to a few bytes into the (cut_after+1)-th event's data, then drop.
+                        client.sendall(data[:max(0, position + len(b"data: ") + 4 - before)])
+                        self._close(client)
+                        self._close(server)
+                        self.cut.set()
+                        return
+                client.sendall(data)
+        except OSError:
+            return
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """relay (simulator, 0.2 s between chunks) ◄─ CutProxy ◄─ nginx; yields (relay, proxy, nginx)."""
+    directory = tmp_path_factory.mktemp("browser-stack")
+    relay = RelayProcess(write_config(directory, {"upstream": {"simulator_chunk_delay": CHUNK_DELAY}}))
+    proxy = nginx = None
+    try:
+        relay.wait_listening()
+        proxy = CutProxy(relay.address)
+        nginx = start_nginx(directory / "nginx", proxy.address)
+        yield relay, proxy, nginx
+        assert nginx.alive(), f"nginx died during the tests:\n{nginx.error_log()}"
+        nginx.stop()
+        proxy.close()
+        relay.stop_and_check()
+    finally:
+        if nginx is not None:
+            nginx.kill()
+        if proxy is not None:
+            proxy.close()
+        relay.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if SELENIUM_IMPORT_ERROR is not None:
+        message = f"selenium is not importable ({SELENIUM_IMPORT_ERROR}); run.sh installs it with pip"
+        if os.geteuid() == 0:
+            pytest.fail(message)
+        pytest.skip(message)
+    require_executable(CHROMIUM, "chromium")
+    require_executable(CHROMEDRIVER, "chromium-driver")
+    # The driver path is given explicitly: selenium-manager must never look anything up online.
+    os.environ["SE_OFFLINE"] = "true"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+            "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1100,900",
+            f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+            # Only 127.0.0.1: no proxy, no DNS, no background traffic.
+            "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-default-apps", "--disable-extensions", "--disable-domain-reliability",
+            "--disable-client-side-phishing-detection", "--no-first-run", "--no-default-browser-check",
+            "--metrics-recording-only", "--disable-features=Translate,OptimizationHints,MediaRouter",
+            "--lang=en-US"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(20)
+    driver.set_script_timeout(10)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def page(stack, browser):
+    """The demo page, freshly loaded through nginx, with the health banner settled."""
+    relay, _proxy, nginx = stack
+    browser.get(nginx.base_url + "/")
+    wait_for(lambda: browser.find_element(By.ID, "banner").is_displayed(), 10, "the simulator banner")
+    yield browser
+    assert relay.alive(), f"relay died:\n{relay.log_tail()}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def wait_for(condition: Callable, timeout: float, what: str, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except Exception as exc:  # a stale element while the page changes, say
+            last_error = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}" +
+                         (f" (last error: {last_error!r})" if last_error else ""))
+
+
+STATE_JS = """
+const answer = document.getElementById('answer');
+const message = answer ? answer.closest('.message') : null;
+return {
+  text: answer ? answer.textContent : null,
+  state: message ? (message.dataset.state || '') : null,
+  send: !document.getElementById('send').disabled,
+  stop: !document.getElementById('stop').disabled,
+};
+"""
+
+
+def answer_state(driver) -> dict:
+    return driver.execute_script(STATE_JS)
+
+
+def send_prompt(driver, text: str) -> None:
+    prompt = driver.find_element(By.ID, "prompt")
+    prompt.clear()
+    prompt.send_keys(text)
+    prompt.send_keys(Keys.ENTER)
+
+
+def watch_answer(driver, timeout: float, until=("done", "error", "stopped")) -> tuple:
+    """Polls the answer until its message reaches a final state; returns (final state, the
+    distinct answer lengths seen in order, the set of states seen)."""
+    lengths, states = [], set()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = answer_state(driver)
+        if current["state"] is not None:
+            states.add(current["state"])
+        if current["text"] is not None and (not lengths or lengths[-1] != len(current["text"])):
+            lengths.append(len(current["text"]))
+        if current["state"] in until:
+            return current, lengths, states
+        time.sleep(0.02)
+    raise AssertionError(f"the answer did not finish within {timeout}s: {answer_state(driver)}")
+
+
+def demo_debug(driver) -> dict:
+    return driver.execute_script("return JSON.parse(JSON.stringify(window.sparkDemo));")
+
+
+def assert_event_ids_consecutive(events: list, expected_count: int) -> None:
+    """The page saw events {id}:1 … {id}:N (the last one `done`) exactly once each, in order."""
+    ids = [event["id"] for event in events]
+    assert ids, "no events recorded"
+    stream_id = ids[0].rsplit(":", 1)[0]
+    assert ids == [f"{stream_id}:{n}" for n in range(1, expected_count + 1)], ids
+    assert [event["type"] for event in events][-1] == "done", events
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests
+
+
+def test_demo_page_streams_answers_and_keeps_history(page):
+    driver = page
+    banner = driver.find_element(By.ID, "banner")
+    assert "built-in Spark simulator" in banner.text, banner.text
+    model = Select(driver.find_element(By.ID, "model"))
+    assert model.first_selected_option.get_attribute("value") == "generalv3.5"
+    labels = {option.get_attribute("value"): option.text for option in model.options}
+    assert set(labels) == {"lite", "generalv3", "pro-128k", "generalv3.5", "max-32k", "4.0Ultra", "x1"}
+    assert "reasoning" in labels["x1"].lower(), labels
+    assert driver.find_element(By.ID, "conversation").get_attribute("aria-live") == "polite"
+
+    # Shift+Enter is a new line, not a send.
+    prompt = driver.find_element(By.ID, "prompt")
+    prompt.send_keys("line one", Keys.SHIFT, Keys.ENTER, Keys.NULL, "line two")
+    assert prompt.get_attribute("value") == "line one\nline two"
+    assert driver.find_elements(By.CSS_SELECTOR, ".message") == []
+
+    # First turn: the answer grows chunk by chunk (8 chunks, 0.2 s apart).
+    send_prompt(driver, "Hello from the browser [[chunks:8]]")
+    final, lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "done", final
+    first = expected_answer("Hello from the browser")
+    assert final["text"] == first, final["text"]
+    assert final["text"].startswith("You said: Hello from the browser") and "讯飞星火模拟器" in final["text"]
+    assert len(lengths) >= 4 and lengths == sorted(lengths) and lengths[-1] == len(first), \
+        f"the answer did not grow chunk by chunk: lengths {lengths}"
+    assert len([n for n in lengths if 0 < n < len(first)]) >= 3, lengths
+    assert final["send"] and not final["stop"], final
+    user = driver.find_elements(By.CSS_SELECTOR, ".message.user .content")
+    assert [u.text for u in user] == ["Hello from the browser [[chunks:8]]"]
+    debug = demo_debug(driver)
+    assert_event_ids_consecutive(debug["debug"]["events"], 9)
+    assert "tokens" in driver.find_element(By.CSS_SELECTOR, ".message.assistant .meta").text
+
+    # Second turn: the conversation so far is sent as `messages`.
+    send_prompt(driver, "And a follow-up [[chunks:3]]")
+    final, _lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "done" and final["text"] == expected_answer("And a follow-up"), final
+    debug = demo_debug(driver)["debug"]
+    assert debug["requests"][1]["model"] == "generalv3.5"
+    assert debug["requests"][1]["messages"] == [
+        {"role": "user", "content": "Hello from the browser [[chunks:8]]"},
+        {"role": "assistant", "content": first},
+        {"role": "user", "content": "And a follow-up [[chunks:3]]"},
+    ]
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".message.assistant")) == 2
+    assert len(driver.find_elements(By.ID, "answer")) == 1
+
+    # One X1 turn too, so the screenshot shows the reasoning block.
+    model.select_by_value("x1")
+    send_prompt(driver, "[[reasoning]] Why is the sky blue? [[chunks:3]]")
+    final, _lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "done", final
+    driver.execute_script("window.scrollTo(0, document.body.scrollHeight);")
+    driver.save_screenshot(str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_x1_reasoning_is_shown_apart(page):
+    driver = page
+    Select(driver.find_element(By.ID, "model")).select_by_value("x1")
+    send_prompt(driver, "[[reasoning]] Why is the sky blue? [[chunks:3]]")
+    final, _lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "done", final
+    assert final["text"] == expected_answer("Why is the sky blue?"), final
+    assert REASONING_TEXT not in final["text"]
+    reasoning = driver.find_element(By.CSS_SELECTOR, ".message.assistant .reasoning")
+    assert reasoning.is_displayed()
+    assert reasoning.tag_name == "details"
+    assert reasoning.find_element(By.CSS_SELECTOR, "summary").text.strip() == "Reasoning"
+    assert reasoning.find_element(By.CSS_SELECTOR, ".reasoning-text").get_attribute("textContent") == REASONING_TEXT
+    assert demo_debug(driver)["debug"]["requests"][0]["model"] == "x1"
+    # Collapsible: a click on the summary hides the reasoning text.
+    reasoning.find_element(By.CSS_SELECTOR, "summary").click()
+    assert reasoning.get_attribute("open") is None
+    assert not reasoning.find_element(By.CSS_SELECTOR, ".reasoning-text").is_displayed()
+
+
+def test_stream_error_is_shown_as_alert(page):
+    driver = page
+    send_prompt(driver, "[[error:10013]] something unacceptable")
+    final, _lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "error", final
+    error = driver.find_element(By.CSS_SELECTOR, ".message.assistant .error")
+    assert error.is_displayed()
+    assert error.get_attribute("role") == "alert"
+    assert "10013" in error.text and "Error" in error.text, error.text
+    assert final["send"] and not final["stop"]
+    # A failed exchange is not sent as context next time.
+    assert demo_debug(driver)["history"] == []
+    events = demo_debug(driver)["debug"]["events"]
+    assert [event["type"] for event in events] == ["stream-error"], events
+
+
+def test_stop_closes_the_stream(page):
+    driver = page
+    send_prompt(driver, "A long answer [[chunks:60]]")
+    wait_for(lambda: len(answer_state(driver)["text"] or "") > 0, 10, "the first chunk")
+    driver.find_element(By.ID, "stop").click()
+    stopped = answer_state(driver)
+    assert stopped["state"] == "stopped" and stopped["send"] and not stopped["stop"], stopped
+    assert "stopped" in driver.find_element(By.CSS_SELECTOR, ".message.assistant .state").text
+    count = len(demo_debug(driver)["debug"]["events"])
+    # Nothing more arrives once stopped: 4 chunk periods later the text is unchanged.
+    time.sleep(4 * CHUNK_DELAY)
+    later = answer_state(driver)
+    assert later["text"] == stopped["text"], (stopped, later)
+    assert len(demo_debug(driver)["debug"]["events"]) == count
+    assert expected_answer("A long answer").startswith(stopped["text"])
+
+
+def test_reconnect_after_a_dropped_connection_loses_and_duplicates_nothing(page, stack):
+    driver = page
+    _relay, proxy, _nginx = stack
+    proxy.arm(2)  # the stream connection dies in the middle of its 3rd event
+    send_prompt(driver, "Survive a dropped connection [[chunks:20]]")
+    final, lengths, states = watch_answer(driver, 30)
+    assert proxy.cut.is_set(), "the proxy never cut the stream connection"
+    assert final["state"] == "done", final
+    assert final["text"] == expected_answer("Survive a dropped connection"), final["text"]
+    assert lengths == sorted(lengths), lengths
+    assert "reconnecting" in states, states
+    debug = demo_debug(driver)["debug"]
+    assert debug["reconnects"] >= 1
+    # 20 content events and `done`, each exactly once, in order.
+    assert_event_ids_consecutive(debug["events"], 21)
+    stream_id = debug["events"][0]["id"].rsplit(":", 1)[0]
+    requests = [r for r in proxy.stream_requests if r[0].endswith(stream_id)]
+    assert requests[0][1] is None and requests[1][1] == f"{stream_id}:2", requests
+
+
+def test_function_call_is_shown_and_left_out_of_the_context(page):
+    """A function-call answer has no text: it is shown, and not sent back as an empty assistant
+    message (Spark and the relay reject empty contents)."""
+    driver = page
+    send_prompt(driver, "[[function:get_weather]] Hefei")
+    final, _lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "done" and final["text"] == "", final
+    tool = driver.find_element(By.CSS_SELECTOR, ".message.assistant .tool")
+    assert tool.is_displayed() and "get_weather" in tool.text and "Hefei" in tool.text, tool.text
+    assert demo_debug(driver)["history"] == []
+    send_prompt(driver, "Next question [[chunks:2]]")
+    final, _lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "done" and final["text"] == expected_answer("Next question"), final
