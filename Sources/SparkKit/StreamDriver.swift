@@ -1,0 +1,53 @@
+import RelayIO
+import SparkUpstream
+
+/// The loop side of one ``SparkStream``: owns the `SparkConnection`, turns its frames into events
+/// for the ``StreamCore`` and applies the core's back-pressure decisions to the connection.
+///
+/// `@unchecked Sendable` because it is loop-confined: every method runs on the client's event loop
+/// (the only cross-thread step is handing it to `EventLoop.execute`). It holds the core weakly, so
+/// that dropping the iterator releases the core, whose `deinit` cancels this driver.
+final class StreamDriver: SparkConnectionDelegate, @unchecked Sendable {
+    private let connection: SparkConnection
+    private weak var core: StreamCore?
+
+    init(connection: SparkConnection, core: StreamCore) {
+        self.connection = connection
+        self.core = core
+    }
+
+    /// Connects and sends the request, unless the consumer is already gone.
+    func start() {
+        connection.loop.preconditionInEventLoop()
+        guard core != nil else { return }
+        connection.delegate = self
+        connection.start()
+    }
+
+    /// Closes the WebSocket with 1000 at once (a no-op after the conversation ended).
+    func cancel() {
+        connection.loop.preconditionInEventLoop()
+        connection.cancel()
+    }
+
+    /// Resumes reading from Spark unless the core paused it again meanwhile.
+    func resumeReading() {
+        connection.loop.preconditionInEventLoop()
+        guard let core, !core.isReadingPaused else { return }
+        connection.resumeReading()
+    }
+
+    func sparkConnection(_ connection: SparkConnection, didReceive frame: SparkResponseFrame) {
+        guard let core else {
+            connection.cancel()
+            return
+        }
+        if core.deliver(SparkEvent.events(from: frame, sid: connection.sid)) {
+            connection.pauseReading()
+        }
+    }
+
+    func sparkConnection(_ connection: SparkConnection, didFinishWith error: SparkUpstreamError?) {
+        core?.finish(error.map { SparkClientError($0, path: connection.endpoint.path) })
+    }
+}
