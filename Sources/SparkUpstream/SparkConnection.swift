@@ -69,15 +69,25 @@ public final class SparkConnection: @unchecked Sendable {
         client.connect()
     }
 
-    /// Stops reading frames (the downstream client is slow) until `resumeReading()`.
+    /// Stops reading frames (the downstream client is slow) until `resumeReading()`. The idle
+    /// timeout is suspended meanwhile: silence we asked for is not Spark's fault.
     public func pauseReading() {
+        guard !paused else { return }
         paused = true
+        if decoder.frameCount > 0 {
+            timer?.cancel()
+            timer = nil
+        }
         client?.pauseReading()
     }
 
     /// Resumes after `pauseReading()`.
     public func resumeReading() {
+        guard paused else { return }
         paused = false
+        if decoder.frameCount > 0 && !finished && !decoder.isFinished {
+            armTimer(configuration.idleTimeout, phase: .idle)
+        }
         client?.resumeReading()
     }
 
@@ -142,7 +152,7 @@ extension SparkConnection: WebSocketClientDelegate {
             client.close(code: .normalClosure)
             return
         }
-        if frame.isLast {
+        if frame.isLast || paused {
             timer?.cancel()
             timer = nil
         } else {

@@ -211,6 +211,20 @@ struct UpstreamHarness {
         #expect(slow.error?.httpStatus == 504)
     }
 
+    @Test func pausedReadingDoesNotCountAsUpstreamSilence() throws {
+        let harness = try UpstreamHarness()
+        defer { harness.stop() }
+        let (recorder, connection) = try harness.converse(prompt: "slow reader [[chunks:20]] [[delay:5]]") { $0.idleTimeout = 0.2 }
+        #expect(recorder.wait(frameCount: 1))
+        harness.clientLoop.execute { connection.pauseReading() }
+        // A consumer slower than the idle timeout: the time passing is the point of this test.
+        usleep(500_000)
+        harness.clientLoop.execute { connection.resumeReading() }
+        #expect(recorder.wait())
+        #expect(recorder.error == nil)
+        #expect(recorder.text == SimulatorScript.answer(for: "slow reader"))
+    }
+
     @Test func oversizeMessageIsAProtocolError() throws {
         let harness = try UpstreamHarness()
         defer { harness.stop() }
