@@ -13,7 +13,14 @@ import SparkUpstream
 /// streams (`POST /chat` + `GET /chat/stream/{id}`) keep it running for `reconnect_grace` so that
 /// `EventSource`'s automatic reconnect loses nothing.
 final class ChatStream: @unchecked Sendable {
-    enum Origin: Sendable { case direct, ticket }
+    enum Origin: Sendable {
+        /// `POST /chat/stream`: replayable by id, cancelled when the reader leaves.
+        case direct
+        /// `POST /chat` + `GET`: waits for reconnects during the grace period.
+        case ticket
+        /// OpenAI-compatible requests: no id to resume with, so nothing is kept for replay.
+        case unlisted
+    }
 
     let id: String
     let loop: EventLoop
@@ -62,7 +69,7 @@ final class ChatStream: @unchecked Sendable {
     /// Attaches `writer` as the reader, replaying every event after `lastSequence` (all when `nil`),
     /// then following live. A second reader without `Last-Event-ID` is refused (409); with it, it
     /// replaces the current reader. Call on the stream's loop.
-    func attach(writer: ResponseWriter, format: StreamFormat, after lastSequence: Int?, headers: HTTPHeaders) {
+    func attach(writer: ResponseWriter, output: any StreamOutput, after lastSequence: Int?, headers: HTTPHeaders) {
         loop.preconditionInEventLoop()
         if removed {
             respond(writer, HTTPResponse(status: .noContent))
@@ -81,11 +88,12 @@ final class ChatStream: @unchecked Sendable {
         if let events = buffer.events(after: lastSequence ?? 0) {
             replay = events
         } else {
-            let event = StreamEvent(sequence: self.lastSequence, kind: .error, json: Self.errorJSON(
-                type: "relay_error", code: "replay_unavailable",
-                message: "events after \(lastSequence ?? 0) are no longer held by the replay buffer"), text: "replay unavailable")
-            let late = StreamSubscriber(writer: writer, format: format, streamID: id, heartbeatInterval: settings.heartbeatInterval)
-            onSubscriberLoop(late) { late.begin(headers: headers, retryMilliseconds: self.settings.retryMilliseconds); late.deliver([event]) }
+            var event = StreamEvent.relayError(code: "replay_unavailable",
+                                               message: "events after \(lastSequence ?? 0) are no longer held by the replay buffer")
+            event.sequence = self.lastSequence
+            let unavailable = event
+            let late = StreamSubscriber(writer: writer, output: output, streamID: id, heartbeatInterval: settings.heartbeatInterval)
+            onSubscriberLoop(late) { late.begin(headers: headers); late.deliver([unavailable]) }
             return
         }
         if let previous = subscriber {
@@ -94,7 +102,7 @@ final class ChatStream: @unchecked Sendable {
         }
         graceTimer?.cancel()
         graceTimer = nil
-        let reader = StreamSubscriber(writer: writer, format: format, streamID: id, heartbeatInterval: settings.heartbeatInterval)
+        let reader = StreamSubscriber(writer: writer, output: output, streamID: id, heartbeatInterval: settings.heartbeatInterval)
         reader.onGone = { [weak self, weak reader] in
             guard let self, let reader else { return }
             self.loop.execute { self.readerGone(reader) }
@@ -108,9 +116,8 @@ final class ChatStream: @unchecked Sendable {
             self.loop.execute { self.readerBlocked(reader, false) }
         }
         if !finished { subscriber = reader }
-        let retry = settings.retryMilliseconds
         onSubscriberLoop(reader) {
-            reader.begin(headers: headers, retryMilliseconds: retry)
+            reader.begin(headers: headers)
             if !replay.isEmpty { reader.deliver(replay) }
         }
         if connection == nil && !finished { startUpstream() }
@@ -125,7 +132,7 @@ final class ChatStream: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard !finished else { return }
         connection?.cancel()
-        finish(StreamEvent(sequence: 0, kind: .error, json: Self.errorJSON(type: "relay_error", code: code, message: message), text: message))
+        finish(.relayError(code: code, message: message, httpStatus: 503))
     }
 
     // MARK: - Upstream
@@ -149,11 +156,9 @@ final class ChatStream: @unchecked Sendable {
         let reader = subscriber
         // With a reader attached, old events may be dropped (it has them); without one, dropping would
         // break the reconnect, so the stream ends instead (DESIGN.md: "or the buffer bound is hit").
-        if !buffer.append(event, evictionAllowed: reader != nil) && !event.isTerminal {
+        if origin != .unlisted && !buffer.append(event, evictionAllowed: reader != nil) && !event.isTerminal {
             connection?.cancel()
-            finish(StreamEvent(sequence: 0, kind: .error, json: Self.errorJSON(
-                type: "relay_error", code: "replay_buffer_full",
-                message: "the stream outgrew its replay buffer while no reader was attached"), text: "replay buffer full"))
+            finish(.relayError(code: "replay_buffer_full", message: "the stream outgrew its replay buffer while no reader was attached"))
             return
         }
         let numbered = event
@@ -185,12 +190,10 @@ final class ChatStream: @unchecked Sendable {
         guard reader === subscriber, !finished else { return }
         subscriber = nil
         switch origin {
-        case .direct:
+        case .direct, .unlisted:
             logger.debug("client disconnected: cancelling the upstream")
             connection?.cancel()
-            finish(StreamEvent(sequence: 0, kind: .error, json: Self.errorJSON(
-                type: "relay_error", code: "client_disconnected",
-                message: "the stream was cancelled when its client disconnected"), text: "client disconnected"))
+            finish(.relayError(code: "client_disconnected", message: "the stream was cancelled when its client disconnected"))
         case .ticket:
             if upstreamPaused {
                 upstreamPaused = false
@@ -200,9 +203,8 @@ final class ChatStream: @unchecked Sendable {
                 guard subscriber == nil, !finished else { return }
                 logger.debug("no reconnect within the grace period: cancelling the upstream")
                 connection?.cancel()
-                finish(StreamEvent(sequence: 0, kind: .error, json: Self.errorJSON(
-                    type: "relay_error", code: "client_disconnected",
-                    message: "the stream was cancelled: nobody reconnected within \(settings.reconnectGrace) s"), text: "client disconnected"))
+                finish(.relayError(code: "client_disconnected",
+                                   message: "the stream was cancelled: nobody reconnected within \(settings.reconnectGrace) s"))
             }
         }
     }
@@ -235,54 +237,6 @@ final class ChatStream: @unchecked Sendable {
         }
     }
 
-    static func errorJSON(type: String, code: String, message: String, sid: String? = nil) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("error")
-        writer.beginObject()
-        writer.key("type"); writer.string(type)
-        writer.key("code"); writer.string(code)
-        writer.key("message"); writer.string(message)
-        if let sid { writer.key("sid"); writer.string(sid) }
-        writer.endObject()
-        writer.endObject()
-        return writer.bytes
-    }
-
-    static func upstreamErrorJSON(_ error: SparkUpstreamError) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("error")
-        writer.beginObject()
-        writer.key("type"); writer.string("upstream_error")
-        writer.key("code")
-        if let code = error.sparkCode { writer.int(code) } else { writer.string(error.relayCode) }
-        writer.key("message"); writer.string(error.message)
-        if let sid = error.sid { writer.key("sid"); writer.string(sid) }
-        writer.endObject()
-        writer.endObject()
-        return writer.bytes
-    }
-
-    static func doneJSON(sid: String?, usage: SparkUsage?) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("sid")
-        if let sid { writer.string(sid) } else { writer.null() }
-        writer.key("usage")
-        if let usage {
-            writer.beginObject()
-            writer.key("prompt_tokens"); writer.int(usage.promptTokens)
-            writer.key("completion_tokens"); writer.int(usage.completionTokens)
-            writer.key("total_tokens"); writer.int(usage.totalTokens)
-            writer.endObject()
-        } else {
-            writer.null()
-        }
-        writer.endObject()
-        return writer.bytes
-    }
-
     private var lastUsage: SparkUsage?
 }
 
@@ -290,16 +244,20 @@ extension ChatStream: SparkConnectionDelegate {
     func sparkConnection(_ connection: SparkConnection, didReceive frame: SparkResponseFrame) {
         guard !finished else { return }
         if let usage = frame.usage { lastUsage = usage }
-        append(StreamEvent(sequence: 0, kind: .data, json: frame.payloadJSON ?? Array("{}".utf8), text: frame.content))
+        append(StreamEvent(kind: .data, json: frame.payloadJSON ?? Array("{}".utf8), text: frame.content,
+                           reasoning: frame.reasoningContent, functionCall: frame.functionCall, sid: frame.sid, usage: frame.usage))
     }
 
     func sparkConnection(_ connection: SparkConnection, didFinishWith error: SparkUpstreamError?) {
         guard !finished else { return }
         if let error {
             logger.info("upstream failed", metadata: ["error": "\(error.relayCode)", "upstream.sid": "\(error.sid ?? "-")"])
-            finish(StreamEvent(sequence: 0, kind: .error, json: Self.upstreamErrorJSON(error), text: error.message))
+            let failure = StreamFailure(sparkCode: error.sparkCode, code: error.relayCode, type: "upstream_error",
+                                        httpStatus: error.httpStatus, message: error.message, sid: error.sid)
+            finish(StreamEvent(kind: .error, json: StreamEventJSON.error(failure), text: error.message, sid: error.sid, failure: failure))
         } else {
-            finish(StreamEvent(sequence: 0, kind: .done, json: Self.doneJSON(sid: connection.sid, usage: lastUsage)))
+            finish(StreamEvent(kind: .done, json: StreamEventJSON.done(sid: connection.sid, usage: lastUsage),
+                               sid: connection.sid, usage: lastUsage))
         }
     }
 }

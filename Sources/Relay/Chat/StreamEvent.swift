@@ -1,11 +1,29 @@
+import SparkCodec
+
+/// Why a stream failed, in the terms every output format needs (SSE error object, OpenAI status).
+public struct StreamFailure: Sendable, Equatable {
+    /// Spark's own integer code, when the failure is Spark's error frame.
+    public var sparkCode: Int?
+    /// The string code for relay failures (`upstream_timeout_idle`, `client_disconnected`, …).
+    public var code: String
+    /// `upstream_error` or `relay_error`.
+    public var type: String
+    /// The status an HTTP answer would carry if nothing was sent yet.
+    public var httpStatus: Int
+    /// A readable explanation (never contains secrets).
+    public var message: String
+    /// Spark's session id, when known.
+    public var sid: String?
+}
+
 /// One event of a chat stream, kept in the replay buffer and written to readers in their format.
 public struct StreamEvent: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
-        /// One Spark frame: `json` is its `payload` object, `text` its content delta.
+        /// One Spark frame: `json` is its `payload` object.
         case data
         /// The end: `json` is `{"sid","usage"}`.
         case done
-        /// The failure that ended the stream: `json` is `{"error":{...}}`.
+        /// The failure that ended the stream: `json` is `{"error":{...}}`, `failure` says more.
         case error
     }
 
@@ -14,19 +32,43 @@ public struct StreamEvent: Sendable, Equatable {
     public var kind: Kind
     /// One line of JSON (no CR or LF).
     public var json: [UInt8]
-    /// For `.data`: the content delta (plain-text format); for `.error`: the message.
+    /// For `.data`: the content delta.
     public var text: String
+    /// For `.data`: X1's reasoning delta.
+    public var reasoning: String?
+    /// For `.data`: a function call chosen by the model.
+    public var functionCall: SparkFunctionCall?
+    /// Spark's session id.
+    public var sid: String?
+    /// For the last `.data` frame and `.done`: token usage.
+    public var usage: SparkUsage?
+    /// For `.error`.
+    public var failure: StreamFailure?
 
-    public init(sequence: Int, kind: Kind, json: [UInt8], text: String = "") {
+    public init(sequence: Int = 0, kind: Kind, json: [UInt8], text: String = "", reasoning: String? = nil,
+                functionCall: SparkFunctionCall? = nil, sid: String? = nil, usage: SparkUsage? = nil, failure: StreamFailure? = nil) {
         self.sequence = sequence
         self.kind = kind
         self.json = json
         self.text = text
+        self.reasoning = reasoning
+        self.functionCall = functionCall
+        self.sid = sid
+        self.usage = usage
+        self.failure = failure
     }
 
     /// `true` for the event that ends the stream.
     public var isTerminal: Bool { kind != .data }
 
     /// Approximate memory held by the event (for replay bounds).
-    public var byteCount: Int { json.count + text.utf8.count + 48 }
+    public var byteCount: Int {
+        json.count + text.utf8.count + (reasoning?.utf8.count ?? 0) + (functionCall.map { $0.name.utf8.count + $0.arguments.utf8.count } ?? 0) + 96
+    }
+
+    /// A terminal error event for a relay-side failure.
+    static func relayError(code: String, message: String, httpStatus: Int = 502) -> StreamEvent {
+        let failure = StreamFailure(sparkCode: nil, code: code, type: "relay_error", httpStatus: httpStatus, message: message, sid: nil)
+        return StreamEvent(kind: .error, json: StreamEventJSON.error(failure), text: message, failure: failure)
+    }
 }

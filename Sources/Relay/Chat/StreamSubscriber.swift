@@ -1,14 +1,16 @@
 import HTTPCodec
 import RelayIO
 
-/// A reader attached to a `ChatStream`: one HTTP response on its connection's loop. Writes events in
-/// its format, sends heartbeats while nothing else is written, and reports back-pressure and its
-/// departure to the stream (hopping to the stream's loop when the two differ).
+/// A reader attached to a `ChatStream`: one HTTP response on its connection's loop. Writes events
+/// through its `StreamOutput`, sends heartbeats while nothing else is written, and reports
+/// back-pressure and its departure to the stream (which hops to its own loop for them).
 final class StreamSubscriber: @unchecked Sendable {
     let writer: ResponseWriter
-    let format: StreamFormat
+    let output: any StreamOutput
     let streamID: String
     private let heartbeatInterval: Double
+    private var headers = HTTPHeaders()
+    private var headSent = false
     private var heartbeat: LoopTimer?
     private var ended = false
     private var blocked = false
@@ -19,24 +21,30 @@ final class StreamSubscriber: @unchecked Sendable {
 
     var loop: EventLoop { writer.loop }
 
-    init(writer: ResponseWriter, format: StreamFormat, streamID: String, heartbeatInterval: Double) {
+    init(writer: ResponseWriter, output: any StreamOutput, streamID: String, heartbeatInterval: Double) {
         self.writer = writer
-        self.format = format
+        self.output = output
         self.streamID = streamID
         self.heartbeatInterval = heartbeatInterval
     }
 
-    /// Sends the response head (flushed at once) and the preamble. Call on `loop`.
-    func begin(headers: HTTPHeaders, retryMilliseconds: Int) {
-        var headers = headers
-        headers.replaceOrAdd(name: "Content-Type", value: format.contentType)
-        headers.replaceOrAdd(name: "Cache-Control", value: "no-cache")
-        headers.replaceOrAdd(name: "X-Accel-Buffering", value: "no")
-        headers.replaceOrAdd(name: "X-Stream-Id", value: streamID)
+    /// Prepares the response; outputs that send their head at once flush it now. Call on `loop`.
+    func begin(headers: HTTPHeaders) {
+        self.headers = headers
         writer.onWritable = { [weak self] in self?.writable() }
         writer.onClientGone = { [weak self] in self?.gone() }
+        if output.sendsHeadImmediately { sendHead() }
+    }
+
+    private func sendHead() {
+        guard !headSent else { return }
+        headSent = true
+        var headers = self.headers
+        headers.replaceOrAdd(name: "Content-Type", value: output.contentType)
+        headers.replaceOrAdd(name: "Cache-Control", value: "no-cache")
+        headers.replaceOrAdd(name: "X-Accel-Buffering", value: "no")
         writer.startStream(status: .ok, headers: headers)
-        let preamble = StreamEventEncoder.preamble(format: format, retryMilliseconds: retryMilliseconds)
+        let preamble = output.preamble()
         if !preamble.isEmpty { writer.write(preamble) }
         armHeartbeat()
     }
@@ -45,15 +53,32 @@ final class StreamSubscriber: @unchecked Sendable {
     func deliver(_ events: [StreamEvent]) {
         guard !ended, !writer.isClientGone else { return }
         for event in events {
-            let bytes = StreamEventEncoder.encode(event, streamID: streamID, format: format)
-            if !bytes.isEmpty { writer.write(bytes) }
+            switch output.encode(event, streamID: streamID) {
+            case .write(let bytes):
+                sendHead()
+                if !bytes.isEmpty { writer.write(bytes) }
+            case .respond(let response):
+                if headSent {
+                    // Too late for a status: the output must not ask for this, but never hang.
+                    end()
+                } else {
+                    ended = true
+                    heartbeat?.cancel()
+                    writer.onClientGone = nil
+                    writer.onWritable = nil
+                    writer.respond(response)
+                }
+                return
+            case .none:
+                break
+            }
             if event.isTerminal {
                 end()
                 return
             }
         }
         armHeartbeat()
-        if !writer.isWritable && !blocked {
+        if headSent && !writer.isWritable && !blocked {
             blocked = true
             onBlocked?()
         }
@@ -67,14 +92,18 @@ final class StreamSubscriber: @unchecked Sendable {
         heartbeat = nil
         writer.onClientGone = nil
         writer.onWritable = nil
-        writer.finish()
+        if headSent {
+            writer.finish()
+        } else {
+            writer.respond(HTTPResponse(status: .noContent))
+        }
     }
 
     private func armHeartbeat() {
-        guard StreamEventEncoder.heartbeat(format: format) != nil else { return }
+        guard headSent, output.heartbeat() != nil else { return }
         heartbeat?.cancel()
         heartbeat = loop.schedule(after: heartbeatInterval) { [weak self] in
-            guard let self, !self.ended, let ping = StreamEventEncoder.heartbeat(format: self.format) else { return }
+            guard let self, !self.ended, let ping = self.output.heartbeat() else { return }
             self.writer.write(ping)
             self.armHeartbeat()
         }

@@ -49,7 +49,8 @@ final class ChatHandler: Sendable {
     func streamDirect(_ request: HTTPRequest, _ writer: ResponseWriter) {
         guard let input = parse(request, writer) else { return }
         let stream = makeStream(input, origin: .direct, loop: writer.loop)
-        stream.attach(writer: writer, format: StreamFormat.negotiate(request.headers["Accept"]), after: nil, headers: HTTPHeaders())
+        let output = StreamFormat.negotiate(request.headers["Accept"]).makeOutput(retryMilliseconds: settings.retryMilliseconds)
+        stream.attach(writer: writer, output: output, after: nil, headers: ["X-Stream-Id": stream.id])
     }
 
     /// `POST /chat`: validate and answer `201` with the ticket; the upstream opens on the first `GET`.
@@ -87,12 +88,13 @@ final class ChatHandler: Sendable {
             }
             lastSequence = sequence
         }
-        let format = StreamFormat.negotiate(request.headers["Accept"])
+        let output = StreamFormat.negotiate(request.headers["Accept"]).makeOutput(retryMilliseconds: settings.retryMilliseconds)
         let after = lastSequence
+        let headers: HTTPHeaders = ["X-Stream-Id": stream.id]
         if stream.loop === writer.loop {
-            stream.attach(writer: writer, format: format, after: lastSequence, headers: HTTPHeaders())
+            stream.attach(writer: writer, output: output, after: after, headers: headers)
         } else {
-            stream.loop.execute { stream.attach(writer: writer, format: format, after: after, headers: HTTPHeaders()) }
+            stream.loop.execute { stream.attach(writer: writer, output: output, after: after, headers: headers) }
         }
     }
 
