@@ -121,7 +121,12 @@ struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw JSONScanError(.invalidNumber, at: start) }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
-        return .number(String(decoding: bytes[start..<index], as: UTF8.self))
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        // RFC 8259 §6 lets a parser limit the range of numbers. Numbers beyond a Double (1e400) are
+        // refused: the relay forwards payloads verbatim, and its clients' JSON parsers (Foundation,
+        // JavaScript) would reject or corrupt them. Underflow to zero is harmless and accepted.
+        guard let value = Double(text), value.isFinite else { throw JSONScanError(.invalidNumber, at: start) }
+        return .number(text)
     }
 
     /// RFC 8259 §7 strings; §8.1: the text MUST be UTF-8, so invalid UTF-8 and lone surrogate escapes are rejected.

@@ -37,6 +37,7 @@ import Testing
         let samples = [
             "{}", "[]", "[1,2,3]", "{\"a\":{\"b\":[null,true]}}", "[1e10,-0,0.5E-3]", "[01]", "[1.]",
             "\"\\u0000\"", "[\"\\/\"]", " [ 1 , 2 ] ", "[\"\\ud83d\\ude00\"]", "{\"a\":tru}", "[-01]", "[\"\\a\"]",
+            "1E400", "[1e309]", "{\"a\":-1e309}", "1e-400", "123456789012345678901234567890",
         ]
         for sample in samples {
             let foundation = (try? JSONSerialization.jsonObject(with: Data(sample.utf8), options: [.fragmentsAllowed])) != nil
