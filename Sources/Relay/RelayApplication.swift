@@ -58,6 +58,7 @@ public final class RelayApplication: @unchecked Sendable {
         let chat = ChatHandler(upstream: upstream, settings: configuration.stream, defaultModel: configuration.upstream.defaultModel,
                                registry: registry, logger: logger)
         chat.register(in: &router)
+        OpenAIHandler(upstream: upstream, settings: configuration.stream, registry: registry, logger: logger).register(in: &router)
         let files = StaticFileHandler(directory: configuration.server.publicDirectory)
         router.add(.get, "/*", files.handle)
         self.server = RelayServer(configuration: configuration, router: router, logger: logger, group: group)

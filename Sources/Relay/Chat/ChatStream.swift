@@ -174,7 +174,11 @@ final class ChatStream: @unchecked Sendable {
         graceTimer = nil
         connection = nil
         lifetimeTimer?.cancel()
-        lifetimeTimer = loop.schedule(after: settings.replayWindow) { [self] in remove() }
+        if origin == .unlisted {
+            remove()
+        } else {
+            lifetimeTimer = loop.schedule(after: settings.replayWindow) { [self] in remove() }
+        }
     }
 
     private func remove() {

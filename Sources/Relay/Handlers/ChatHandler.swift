@@ -75,7 +75,7 @@ final class ChatHandler: Sendable {
     /// replay after `Last-Event-ID` and follow live.
     func attach(_ request: HTTPRequest, _ writer: ResponseWriter) {
         let id = request.pathParameters["id"] ?? ""
-        guard let stream = registry.stream(id: id) else {
+        guard let stream = registry.stream(id: id), stream.origin != .unlisted else {
             writer.respond(HTTPResponse(status: .noContent, headers: ["Cache-Control": "no-store"]))
             return
         }
