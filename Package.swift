@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "SparkKit", targets: ["SparkKit"]),
         .executable(name: "spark-relay", targets: ["spark-relay"]),
+        .executable(name: "relay-bench", targets: ["relay-bench"]),
         .executable(name: "FuzzHTTPParser", targets: ["FuzzHTTPParser"]),
         .executable(name: "FuzzSSE", targets: ["FuzzSSE"]),
         .executable(name: "FuzzWebSocket", targets: ["FuzzWebSocket"]),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
@@ -79,6 +81,16 @@ let package = Package(
             name: "spark-chat",
             dependencies: ["SparkKit", "SparkSimulator", "RelayIO"],
             swiftSettings: swiftSettings),
+        .target(
+            name: "RelayBenchCore",
+            dependencies: ["SparkCodec", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "relay-bench",
+            dependencies: ["RelayBenchCore", "RelayIO", "HTTPCodec", "WSClient", "WebSocketCodec", "SparkCodec", "SparkSimulator",
+                           "RelayCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "RelayBenchTests", dependencies: ["RelayBenchCore"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -74,13 +74,26 @@ extension SimulatorConnection {
         return [0] + (inner.isEmpty ? [payload.count / 2] : inner) + [payload.count]
     }
 
-    /// The frame with `"sim_sent_ns":<now>` as the first member of its header.
+    /// The frame with `"sim_sent_ns":<now>` as the first member of its header and, when the frame has
+    /// `payload.choices`, also as the first member of `payload.choices` (an unknown member Spark clients
+    /// ignore), so the stamp survives a relay that forwards only the `payload`.
     static func stamped(_ frame: [UInt8]) -> [UInt8] {
-        let prefix = Array(#"{"header":{"#.utf8)
-        guard frame.count > prefix.count, Array(frame[..<prefix.count]) == prefix else { return frame }
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
         let nanoseconds = UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-        return prefix + Array("\"sim_sent_ns\":\(nanoseconds),".utf8) + frame[prefix.count...]
+        return stamped(frame, nanoseconds: nanoseconds)
+    }
+
+    /// `stamped(_:)` with a given time (for tests).
+    static func stamped(_ frame: [UInt8], nanoseconds: UInt64) -> [UInt8] {
+        let prefix = Array(#"{"header":{"#.utf8)
+        guard frame.count > prefix.count, Array(frame[..<prefix.count]) == prefix else { return frame }
+        let member = Array("\"sim_sent_ns\":\(nanoseconds),".utf8)
+        var result = prefix + member + frame[prefix.count...]
+        let choices = Array(#""choices":{"#.utf8)
+        if let range = result.firstRange(of: choices) {
+            result.insert(contentsOf: member, at: range.upperBound)
+        }
+        return result
     }
 }

@@ -22,7 +22,7 @@
 /// | `[[delay:MS]]` | MS milliseconds before each frame instead of the configured `chunkDelay` |
 /// | `[[chunks:N]]` | exactly N content frames (1...100000) |
 /// | `[[slow-first:MS]]` | MS milliseconds before the first frame (instead of the per-frame delay) |
-/// | `[[stamp]]` | each frame's header gets `"sim_sent_ns":<Unix time in ns when the simulator sent it>` |
+/// | `[[stamp]]` | each frame's header (and its `payload.choices`, when present) gets `"sim_sent_ns":<Unix time in ns when the simulator sent it>` |
 ///
 /// A fault position N at or past the last frame is clamped to "just before the last frame", so a
 /// fault always hits before the client has seen `status` 2.

@@ -20,6 +20,15 @@ struct SimulatorConnectionTests {
         #expect(SimulatorConnection.stamped(Array("[]".utf8)) == Array("[]".utf8))
     }
 
+    @Test func stampAlsoPutsTheSendTimeFirstInPayloadChoices() throws {
+        let frame = Array(#"{"header":{"code":0},"payload":{"choices":{"status":0,"seq":0,"text":[]}}}"#.utf8)
+        let stamped = String(decoding: SimulatorConnection.stamped(frame, nanoseconds: 42), as: UTF8.self)
+        #expect(stamped == #"{"header":{"sim_sent_ns":42,"code":0},"payload":{"choices":{"sim_sent_ns":42,"status":0,"seq":0,"text":[]}}}"#)
+        // Frames without choices (error, plugin) only get the header stamp.
+        let error = Array(#"{"header":{"code":10013}}"#.utf8)
+        #expect(String(decoding: SimulatorConnection.stamped(error, nanoseconds: 7), as: UTF8.self) == #"{"header":{"sim_sent_ns":7,"code":10013}}"#)
+    }
+
     @Test func sidsHaveSparksShape() {
         let sid = SimulatorConnection.makeSID()
         #expect(sid.hasPrefix("cht000sim@dx"))

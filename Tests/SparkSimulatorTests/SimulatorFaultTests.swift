@@ -223,6 +223,8 @@ struct SimulatorFaultTests {
             let header = try #require(object["header"] as? [String: Any])
             let stamp = try #require((header["sim_sent_ns"] as? NSNumber)?.uint64Value)
             #expect(stamp >= before && stamp <= after)
+            let choices = (object["payload"] as? [String: Any])?["choices"] as? [String: Any]
+            #expect((choices?["sim_sent_ns"] as? NSNumber)?.uint64Value == stamp)
             #expect(stamp >= previous)
             previous = stamp
         }

@@ -1,0 +1,30 @@
+import Foundation
+
+/// Reads memory and CPU time of another process from `/proc`.
+public struct ProcessProbe: Sendable {
+    /// The process id.
+    public let pid: Int32
+    /// Clock ticks per second (`sysconf(_SC_CLK_TCK)`).
+    public static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+
+    /// A probe for `pid`.
+    public init(pid: Int32) {
+        self.pid = pid
+    }
+
+    /// Resident set size (VmRSS), KiB.
+    public func residentKiB() throws(ProcReadError) -> Int {
+        try ProcParser.residentKiB(status: try read("status"))
+    }
+
+    /// User plus system CPU time, seconds.
+    public func cpuSeconds() throws(ProcReadError) -> Double {
+        Double(try ProcParser.cpuTicks(stat: try read("stat"))) / Self.ticksPerSecond
+    }
+
+    private func read(_ name: String) throws(ProcReadError) -> String {
+        let path = "/proc/\(pid)/\(name)"
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path) }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

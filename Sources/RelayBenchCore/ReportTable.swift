@@ -1,0 +1,118 @@
+import Foundation
+
+/// Renders a `BenchReport` as the plain-text table `relay-bench` prints, with each DESIGN.md target
+/// marked met, missed or not measured.
+public enum ReportTable {
+    /// The whole table.
+    public static func render(_ report: BenchReport) -> String {
+        var out: [String] = []
+        out.append("relay-bench — \(report.machine)")
+        out.append("command: \(report.command)")
+        if !report.latency.isEmpty {
+            out.append("")
+            out.append("latency per chunk, µs (direct = simulator→bench WebSocket; relay = simulator→relay→bench SSE)")
+            out.append(row(["streams", "chunks", "direct p50/p99/p999", "relay p50/p99/p999", "added p50/p99/p999", "correct"]))
+            for r in report.latency {
+                out.append(row(["\(r.streams)", "\(r.check.chunks)",
+                                triple(r.direct.p50, r.direct.p99, r.direct.p999),
+                                triple(r.relay.p50, r.relay.p99, r.relay.p999),
+                                triple(r.added.p50, r.added.p99, r.added.p999),
+                                checkText(r.check)]))
+            }
+        }
+        if let s = report.scale {
+            out.append("")
+            out.append("scale: \(s.peakOpenStreams)/\(s.targetStreams) streams open at peak (asked \(s.requestedStreams)); relay RSS "
+                       + "before \(s.rssBeforeKiB) KiB, peak \(s.rssPeakKiB) KiB, after \(s.rssAfterKiB) KiB → "
+                       + String(format: "%.1f KiB/stream", s.kibPerStream) + "; \(checkText(s.check))")
+            if let note = s.note { out.append("  note: \(note)") }
+        }
+        if let t = report.throughput {
+            out.append("")
+            out.append("throughput: \(t.streams) streams × \(t.chunksPerStream) chunks, delay 0: "
+                       + String(format: "%.0f chunks/s, %.1f MB/s, relay %.2f CPU-s per million chunks", t.chunksPerSecond,
+                                t.megabytesPerSecond, t.relayCPUSecondsPerMillionChunks)
+                       + String(format: " (CPU-s: relay %.2f, simulator %.2f, bench %.2f over %.2f s)", t.relayCPUSeconds,
+                                t.simulatorCPUSeconds, t.benchCPUSeconds, t.seconds)
+                       + "; \(checkText(t.check))")
+        }
+        if let st = report.startup {
+            out.append("")
+            out.append(String(format: "start-up (exec → first /healthz 200): median %.1f ms of %d", st.medianMs, st.samplesMs.count))
+        }
+        if let idle = report.idleRSSKiB {
+            out.append(String(format: "idle RSS after start: %d KiB (%.1f MiB)", idle, Double(idle) / 1024))
+        }
+        for peer in report.peers {
+            out.append("")
+            guard peer.measured else {
+                out.append("peer \(peer.name): not measured — \(peer.reason ?? "")")
+                continue
+            }
+            out.append("peer \(peer.name): what the hop adds per chunk, µs")
+            out.append(row(["streams", "relay p50/p99/p999", "via peer p50/p99/p999", "added p50/p99/p999", "correct"]))
+            for r in peer.rows {
+                out.append(row(["\(r.streams)", triple(r.viaRelay.p50, r.viaRelay.p99, r.viaRelay.p999),
+                                triple(r.viaPeer.p50, r.viaPeer.p99, r.viaPeer.p999),
+                                triple(r.added.p50, r.added.p99, r.added.p999), checkText(r.check)]))
+            }
+            if let reason = peer.reason { out.append("  note: \(reason)") }
+        }
+        out.append("")
+        out.append("targets (DESIGN.md):")
+        for target in targets(report) { out.append("  [\(target.verdict)] \(target.name): \(target.measured)") }
+        return out.joined(separator: "\n")
+    }
+
+    /// One target's verdict.
+    public struct Target: Sendable, Equatable {
+        public var name: String
+        public var measured: String
+        /// "met", "MISSED" or "n/a".
+        public var verdict: String
+    }
+
+    /// The six DESIGN.md targets against the report.
+    public static func targets(_ report: BenchReport) -> [Target] {
+        func verdict(_ ok: Bool?) -> String { ok.map { $0 ? "met" : "MISSED" } ?? "n/a" }
+        var list: [Target] = []
+        let held = report.scale.map { $0.check.cleanStreams }
+        list.append(Target(name: "10,000 concurrent SSE streams", measured: held.map { "\($0) held with every chunk" } ?? "not run",
+                           verdict: verdict(held.map { $0 >= 10_000 })))
+        let at1000 = report.latency.first { $0.streams >= 1000 }
+        list.append(Target(name: "relay-added p99 < 1 ms at 1,000 streams",
+                           measured: at1000.map { String(format: "%.0f µs at %d streams", $0.added.p99, $0.streams) } ?? "not run",
+                           verdict: verdict(at1000.map { $0.added.p99 < 1000 })))
+        list.append(Target(name: "≥ 100,000 relayed chunks/s",
+                           measured: report.throughput.map { String(format: "%.0f chunks/s", $0.chunksPerSecond) } ?? "not run",
+                           verdict: verdict(report.throughput.map { $0.chunksPerSecond >= 100_000 })))
+        list.append(Target(name: "< 32 KiB per open stream",
+                           measured: report.scale.map { String(format: "%.1f KiB", $0.kibPerStream) } ?? "not run",
+                           verdict: verdict(report.scale.map { $0.kibPerStream < 32 })))
+        list.append(Target(name: "idle RSS < 15 MiB",
+                           measured: report.idleRSSKiB.map { String(format: "%.1f MiB", Double($0) / 1024) } ?? "not run",
+                           verdict: verdict(report.idleRSSKiB.map { $0 < 15 * 1024 })))
+        list.append(Target(name: "start-up < 100 ms",
+                           measured: report.startup.map { String(format: "%.1f ms median", $0.medianMs) } ?? "not run",
+                           verdict: verdict(report.startup.map { $0.medianMs < 100 })))
+        return list
+    }
+
+    private static func triple(_ a: Double, _ b: Double, _ c: Double) -> String {
+        String(format: "%.0f / %.0f / %.0f", a, b, c)
+    }
+
+    private static func checkText(_ check: StreamCheck) -> String {
+        if check.passed { return "\(check.cleanStreams)/\(check.streams) ok" }
+        let kinds = check.problemsByKind.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        return "\(check.cleanStreams)/\(check.streams) ok, FAIL \(kinds)"
+    }
+
+    private static func row(_ cells: [String]) -> String {
+        let widths = [8, 8, 24, 24, 24, 20]
+        return cells.enumerated().map { index, cell in
+            let width = index < widths.count ? widths[index] : 12
+            return cell.count >= width ? cell + " " : cell + String(repeating: " ", count: width - cell.count)
+        }.joined()
+    }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import RelayBenchCore
+import RelayCrypto
+
+/// `relay-bench`: measures spark-relay against DESIGN.md's performance targets, with `spark-sim` as
+/// the upstream, and checks every relayed chunk on the way.
+@main
+struct BenchCommand: ParsableCommand {
+    static func main() {
+        OpenSSLRuntime.initialize()
+        main(nil)
+    }
+
+    static let configuration = CommandConfiguration(
+        commandName: "relay-bench",
+        abstract: "Latency, scale, throughput, start-up and memory of spark-relay over loopback with spark-sim upstream.")
+
+    @Flag(help: "Small smoke run (a few hundred streams, seconds); exits non-zero on wrong results, never on timings.")
+    var quick = false
+
+    @Option(help: "Write the results as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Scenarios, comma-separated: latency,scale,throughput,startup,idle.")
+    var scenarios = "latency,scale,throughput,startup,idle"
+
+    @Flag(help: "Also measure proxies in front of the relay: nginx (project config) and LiteLLM.")
+    var peers = false
+
+    @Option(help: "Use a running relay at this URL (http://127.0.0.1:PORT) instead of starting one (no RSS/CPU then).")
+    var relayURL: String?
+
+    @Option(help: "Concurrent streams for the scale scenario.")
+    var streams = 10_000
+
+    @Option(help: "Concurrencies for the latency scenario.")
+    var latencyStreams = "1,100,1000"
+
+    @Option(help: "Chunks per stream in the latency scenario.")
+    var latencyChunks = 20
+
+    @Option(help: "Milliseconds between chunks in the latency scenario.")
+    var latencyDelayMs = 50
+
+    @Option(help: "Chunks per stream and ms between chunks in the scale scenario.")
+    var scaleChunks = 10
+    @Option var scaleDelayMs = 1500
+
+    @Option(help: "Streams and chunks per stream in the throughput scenario (chunk delay 0).")
+    var throughputStreams = 100
+    @Option var throughputChunks = 2000
+
+    @Option(help: "New streams per second while ramping.")
+    var rate = 2000
+
+    @Option(help: "The bench's own event loops.")
+    var clientLoops = 2
+
+    @Option(help: "Directory holding spark-sim and spark-relay (default: the bench's own).")
+    var buildDir: String?
+
+    func run() throws {
+        raiseDescriptorLimit()
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let buildDir = self.buildDir ?? executable.deletingLastPathComponent().path
+        let repoDir = FileManager.default.currentDirectoryPath
+        let log: (String) -> Void = { FileHandle.standardError.write(Data("relay-bench: \($0)\n".utf8)) }
+        var report = BenchReport(command: CommandLine.arguments.joined(separator: " "), machine: Self.machine())
+        let selected = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let environment = try BenchEnvironment(buildDir: buildDir, repoDir: repoDir, clientLoops: clientLoops)
+        defer { environment.stopAll() }
+        try environment.startSimulator()
+        log("spark-sim on port \(environment.simulatorPort)")
+        if let relayURL {
+            guard let port = relayURL.split(separator: ":").last.flatMap({ Int($0.prefix(while: \.isNumber)) }) else {
+                throw ValidationError("--relay-url must look like http://127.0.0.1:PORT")
+            }
+            environment.useExternalRelay(port: port)
+        } else {
+            try environment.startRelay()
+        }
+        log("spark-relay on port \(environment.relayPort)")
+
+        let q = quick
+        let scenarios = Scenarios(environment: environment, rate: rate, log: log)
+        if selected.contains("idle") { report.idleRSSKiB = scenarios.idleRSS() }
+        if selected.contains("startup"), relayURL == nil { report.startup = scenarios.startup(samples: q ? 3 : 10) }
+        if selected.contains("latency") {
+            let levels = q ? [1, 50] : latencyStreams.split(separator: ",").compactMap { Int($0) }
+            report.latency = scenarios.latency(levels: levels, chunks: q ? 5 : latencyChunks, delayMs: q ? 20 : latencyDelayMs)
+        }
+        if selected.contains("throughput") {
+            report.throughput = scenarios.throughput(streams: q ? 20 : throughputStreams, chunks: q ? 200 : throughputChunks)
+        }
+        if selected.contains("scale") {
+            report.scale = scenarios.scale(requested: q ? 200 : streams, chunks: q ? 5 : scaleChunks, delayMs: q ? 200 : scaleDelayMs)
+        }
+        if peers && !q {
+            let peerScenarios = PeerScenarios(environment: environment, rate: rate, log: log)
+            report.peers.append(peerScenarios.nginx(levels: [100, 1000], chunks: latencyChunks, delayMs: latencyDelayMs))
+            report.peers.append(peerScenarios.litellm())
+        }
+        print(ReportTable.render(report))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+        }
+        if !report.allStreamsCorrect {
+            log("FAILED: some streams lost, duplicated or reordered chunks, had wrong text or did not complete")
+            environment.stopAll()
+            throw ExitCode.failure
+        }
+    }
+
+    /// Soft RLIMIT_NOFILE up to the hard limit (children inherit it).
+    private func raiseDescriptorLimit() {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    private static func machine() -> String {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let memory = ProcessInfo.processInfo.physicalMemory / 1_048_576
+        return "\(cores) cores, \(memory) MiB, \(ProcessInfo.processInfo.operatingSystemVersionString)"
+    }
+}

@@ -1,0 +1,115 @@
+import Dispatch
+import Foundation
+import RelayBenchCore
+import RelayIO
+import Synchronization
+
+/// Where a run's streams go.
+enum StreamTarget: Sendable {
+    /// `POST path` with a chat body, answered as SSE, at 127.0.0.1:port (the relay or a proxy).
+    case sse(port: Int, path: String)
+    /// A signed WebSocket straight to the simulator.
+    case direct(simulatorPort: Int)
+}
+
+/// Runs a batch of streams on the bench's event loops: starts them at a bounded rate, waits until all
+/// are over or the deadline passes (the rest are aborted and counted as not completed), and merges the
+/// per-loop results. While waiting, `onTick` runs on the calling thread every 50 ms (RSS sampling).
+final class LoadRun: @unchecked Sendable {
+    let group: EventLoopGroup
+    let collectors: [LoopCollector]
+    private let finished = Atomic<Int>(0)
+    /// Streams whose response has started and not ended.
+    let openStreams = Atomic<Int>(0)
+    private let allDone = DispatchSemaphore(value: 0)
+    private var total = 0
+
+    init(group: EventLoopGroup) {
+        self.group = group
+        self.collectors = group.loops.map { _ in LoopCollector() }
+    }
+
+    /// The merged results of one run.
+    struct Outcome {
+        var latency = LatencyRecorder()
+        var check = StreamCheck()
+        var bytes = 0
+        var seconds = 0.0
+        var timedOut = false
+    }
+
+    /// Called by a stream when it is over (on its loop).
+    func streamFinished(index: Int, collector: LoopCollector) {
+        collector.active.removeValue(forKey: index)
+        if finished.add(1, ordering: .acquiringAndReleasing).newValue == total { allDone.signal() }
+    }
+
+    func run(specs: [StreamSpec], target: StreamTarget, ratePerSecond: Int, timeout: Double,
+             onTick: () -> Void = {}) -> Outcome {
+        total = specs.count
+        guard total > 0 else { return Outcome() }
+        let batchInterval = 0.01
+        let perBatch = max(1, Int(Double(ratePerSecond) * batchInterval))
+        let deadline = WallClock.monotonicSeconds() + timeout
+        var next = 0
+        var nextBatchAt = WallClock.monotonicSeconds()
+        while next < specs.count {
+            let end = min(specs.count, next + perBatch)
+            for spec in specs[next..<end] {
+                let loop = group.loops[spec.index % group.loops.count]
+                let collector = collectors[loop.index]
+                loop.execute { [self] in
+                    let stream: any BenchStream
+                    switch target {
+                    case .sse(let port, let path):
+                        stream = SSEStream(spec: spec, port: port, path: path, loop: loop, run: self, collector: collector)
+                    case .direct(let simulatorPort):
+                        stream = DirectStream(spec: spec, simulatorPort: simulatorPort, loop: loop, run: self, collector: collector)
+                    }
+                    collector.active[spec.index] = stream
+                    stream.start()
+                }
+            }
+            next = end
+            nextBatchAt += batchInterval
+            let wait = nextBatchAt - WallClock.monotonicSeconds()
+            if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+            onTick()
+        }
+        var timedOut = false
+        while allDone.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            onTick()
+            if WallClock.monotonicSeconds() > deadline {
+                timedOut = true
+                break
+            }
+        }
+        if timedOut {
+            for (loop, collector) in zip(group.loops, collectors) {
+                loop.queue.sync {
+                    for stream in Array(collector.active.values) { stream.abort(reason: "timeout after \(Int(timeout)) s") }
+                }
+            }
+        }
+        var outcome = Outcome()
+        outcome.timedOut = timedOut
+        var first = Int64.max
+        var last = Int64.min
+        for (loop, collector) in zip(group.loops, collectors) {
+            loop.queue.sync {
+                outcome.latency.merge(collector.latency)
+                outcome.check.merge(collector.check)
+                outcome.bytes += collector.bytes
+                first = min(first, collector.firstChunkNs)
+                last = max(last, collector.lastChunkNs)
+                collector.latency = LatencyRecorder()
+                collector.check = StreamCheck()
+                collector.bytes = 0
+                collector.firstChunkNs = .max
+                collector.lastChunkNs = .min
+            }
+        }
+        outcome.seconds = last > first ? Double(last - first) / 1e9 : 0
+        return outcome
+    }
+}

@@ -1,0 +1,27 @@
+import RelayBenchCore
+
+/// Results of the streams on one event loop; only touched on that loop, merged after the run.
+final class LoopCollector: @unchecked Sendable {
+    var latency = LatencyRecorder()
+    var check = StreamCheck()
+    var bytes = 0
+    var firstChunkNs = Int64.max
+    var lastChunkNs = Int64.min
+    /// Streams still running on this loop, to abort them at the deadline.
+    var active: [Int: any BenchStream] = [:]
+
+    /// Notes a chunk's arrival time (for the throughput window).
+    @inline(__always)
+    func sawChunk(at nanoseconds: Int64) {
+        if nanoseconds < firstChunkNs { firstChunkNs = nanoseconds }
+        if nanoseconds > lastChunkNs { lastChunkNs = nanoseconds }
+    }
+}
+
+/// One client stream of a run (SSE through the relay or a peer, or a direct WebSocket).
+protocol BenchStream: AnyObject {
+    /// Connects and sends the request; on the stream's loop.
+    func start()
+    /// Ends the stream now as not completed; on the stream's loop.
+    func abort(reason: String)
+}
