@@ -67,7 +67,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "spark-relay",
-            dependencies: ["Relay", "SparkCodec", "RelayCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["Relay", "SparkCodec", "RelayCrypto", "RelayIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "HTTPCodec", "RelayIO", "SparkSimulator", "SparkCodec", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),

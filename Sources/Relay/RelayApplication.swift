@@ -20,6 +20,7 @@ public final class RelayApplication: @unchecked Sendable {
     public let simulator: SimulatorServer?
     private let logger: Logger
     let registry: StreamRegistry
+    let gate: ClientGate
 
     /// Builds the application; in simulator mode this already starts the embedded simulator.
     /// `upstream` replaces the configured upstream (tests point it at their own simulator).
@@ -52,13 +53,15 @@ public final class RelayApplication: @unchecked Sendable {
 
         var router = Router()
         let serverBox = ServerBox()
-        let health = HealthHandler(upstreamMode: upstream.mode.rawValue, authMode: "off",
+        let gate = ClientGate(auth: configuration.auth, limits: configuration.limits)
+        self.gate = gate
+        let health = HealthHandler(upstreamMode: upstream.mode.rawValue, authMode: gate.isAuthEnabled ? "on" : "off",
                                    isDraining: { serverBox.server?.lifecycleState == .draining })
         router.add(.get, "/healthz", health.handle)
         let chat = ChatHandler(upstream: upstream, settings: configuration.stream, defaultModel: configuration.upstream.defaultModel,
-                               registry: registry, logger: logger)
+                               registry: registry, gate: gate, logger: logger)
         chat.register(in: &router)
-        OpenAIHandler(upstream: upstream, settings: configuration.stream, registry: registry, logger: logger).register(in: &router)
+        OpenAIHandler(upstream: upstream, settings: configuration.stream, registry: registry, gate: gate, logger: logger).register(in: &router)
         let files = StaticFileHandler(directory: configuration.server.publicDirectory)
         router.add(.get, "/*", files.handle)
         self.server = RelayServer(configuration: configuration, router: router, logger: logger, group: group)
@@ -80,6 +83,12 @@ public final class RelayApplication: @unchecked Sendable {
     @discardableResult
     public func start() throws -> SocketAddress {
         try server.start()
+    }
+
+    /// The loud warning for an open relay: a non-loopback address with client API keys off.
+    public func exposureWarning(for address: SocketAddress) -> String? {
+        guard !address.isLoopback, !gate.isAuthEnabled else { return nil }
+        return "LISTENING ON A NON-LOOPBACK ADDRESS WITH CLIENT API KEYS OFF: anyone who can reach \(address) spends this Spark quota. Turn on auth.enabled with auth.api_key_hashes in the config."
     }
 
     /// Drains the server, then stops the embedded simulator.

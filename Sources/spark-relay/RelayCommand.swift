@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Logging
 import Relay
+import RelayIO
 import SparkCodec
 
 /// `spark-relay`: the HTTP relay in front of iFlytek Spark (`serve` is the default subcommand).
@@ -104,19 +105,21 @@ struct Serve: ParsableCommand {
         let level = LogLevelName.parse(configuration.log.level) ?? .info
         let logger = Logger(label: "spark-relay") { label in RelayLogHandler(label: label, level: level) }
         let application: RelayApplication
-        let address: String
+        let bound: SocketAddress
         do {
             application = try RelayApplication(configuration: configuration, logger: logger)
             running.application = application
-            address = "\(try application.start())"
+            bound = try application.start()
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
+        let address = "\(bound)"
         logger.notice("listening on http://\(address)", metadata: [
             "upstream": "\(application.upstreamMode.rawValue)",
             "event_loops": "\(application.server.group.loops.count)",
         ])
+        if let warning = application.exposureWarning(for: bound) { logger.warning("\(warning)") }
         if application.upstreamMode == .simulator {
             logger.warning(
                 "NO SPARK CREDENTIALS: answers come from the BUILT-IN SPARK SIMULATOR, not from iFlytek Spark. Set SPARK_APP_ID, SPARK_API_KEY and SPARK_API_SECRET (or --upstream spark) to use the real service.",

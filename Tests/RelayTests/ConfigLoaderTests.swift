@@ -38,6 +38,11 @@ import Testing
         (#"{"log":{"access_log":1}}"#, "log.access_log", "true or false"),
         (#"{"upstream":{"mode":"openai"}}"#, "upstream.mode", "auto, spark or simulator"),
         (#"{"http":[]}"#, "http", "must be an object"),
+        (#"{"auth":{"enabled":true}}"#, "auth.api_key_hashes", "no key"),
+        (#"{"auth":{"api_key_hashes":["abc"]}}"#, "auth.api_key_hashes[0]", "SHA-256"),
+        (#"{"cors":{"allowed_origins":["*"],"allow_credentials":true}}"#, "cors.allow_credentials", "wildcard"),
+        (#"{"upstream":{"credentials":[{"app_id":"a","api_key":"b"}]}}"#, "upstream.credentials[0].api_secret", "required"),
+        (#"{"limits":{"burst":0}}"#, "limits.burst", "between"),
     ])
     func badValuesNameTheKey(json: String, key: String, fragment: String) {
         do {

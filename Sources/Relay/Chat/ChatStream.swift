@@ -40,6 +40,8 @@ final class ChatStream: @unchecked Sendable {
     private var lifetimeTimer: LoopTimer?
     private var upstreamPaused = false
     private var removed = false
+    /// The client's stream slot, given back when the stream is over.
+    var slot: StreamSlot?
 
     init(id: String, loop: EventLoop, origin: Origin, input: ChatInput, upstream: UpstreamSettings,
          settings: RelayConfiguration.Stream, budget: ReplayBudget, logger: Logger,
@@ -169,6 +171,7 @@ final class ChatStream: @unchecked Sendable {
         guard !finished else { return }
         append(terminal)
         finished = true
+        slot?.release()
         subscriber = nil
         graceTimer?.cancel()
         graceTimer = nil
@@ -184,6 +187,7 @@ final class ChatStream: @unchecked Sendable {
     private func remove() {
         guard !removed else { return }
         removed = true
+        slot?.release()
         buffer.removeAll()
         onRemove(self)
     }

@@ -72,6 +72,26 @@ public enum ConfigLoader {
             if let v = try upstream.string("x1_domain") { config.upstream.x1Domain = v }
             if let v = try upstream.string("default_model") { config.upstream.defaultModel = v }
             if let v = try upstream.seconds("simulator_chunk_delay", range: 0...60) { config.upstream.simulatorChunkDelay = v }
+            if let v = try upstream.int("app_max_concurrency", range: 0...100_000) { config.upstream.appMaxConcurrency = v }
+            if let v = try upstream.int("app_max_qps", range: 0...100_000) { config.upstream.appMaxQPS = v }
+            if let v = try upstream.seconds("queue_timeout", range: 0...60) { config.upstream.queueTimeout = v }
+            if let v = try upstream.int("max_queued", range: 0...1_000_000) { config.upstream.maxQueued = v }
+            if let v = try upstream.seconds("failover_cooloff", range: 0...86400) { config.upstream.failoverCooloff = v }
+            if let list = try upstream.objectArray("credentials") {
+                config.upstream.additionalCredentials = try list.enumerated().map { index, object throws(ConfigError) in
+                    var entry = ConfigReader(object: object, prefix: "upstream.credentials[\(index)]")
+                    func required(_ key: String) throws(ConfigError) -> String {
+                        guard let value = try entry.string(key), !value.isEmpty else {
+                            throw ConfigError(key: "upstream.credentials[\(index)].\(key)", message: "is required")
+                        }
+                        return value
+                    }
+                    let credential = RelayConfiguration.CredentialEntry(appID: try required("app_id"), apiKey: try required("api_key"),
+                                                                        apiSecret: try required("api_secret"))
+                    try entry.rejectUnknownKeys()
+                    return credential
+                }
+            }
             if let list = try upstream.objectArray("models") {
                 config.upstream.models = try list.enumerated().map { index, object throws(ConfigError) in
                     var entry = ConfigReader(object: object, prefix: "upstream.models[\(index)]")
@@ -100,6 +120,35 @@ public enum ConfigLoader {
             if let v = try stream.int("replay_buffer_bytes", range: 1024...1_073_741_824) { config.stream.replayBufferBytes = v }
             if let v = try stream.int("replay_total_bytes", range: 1024...68_719_476_736) { config.stream.replayTotalBytes = v }
             try stream.rejectUnknownKeys()
+        }
+        if var auth = try root.section("auth") {
+            if let v = try auth.bool("enabled") { config.auth.enabled = v }
+            if let v = try auth.stringArray("api_key_hashes") {
+                for (index, hash) in v.enumerated() where hash.count != 64 || !hash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+                    throw ConfigError(key: "auth.api_key_hashes[\(index)]", message: "must be a lowercase hex SHA-256 (64 characters); generate it with: printf %s KEY | sha256sum")
+                }
+                config.auth.apiKeyHashes = v
+            }
+            try auth.rejectUnknownKeys()
+            if config.auth.enabled && config.auth.apiKeyHashes.isEmpty {
+                throw ConfigError(key: "auth.api_key_hashes", message: "auth is enabled but no key is configured")
+            }
+        }
+        if var cors = try root.section("cors") {
+            if let v = try cors.stringArray("allowed_origins") { config.cors.allowedOrigins = v }
+            if let v = try cors.bool("allow_credentials") { config.cors.allowCredentials = v }
+            if let v = try cors.int("max_age", range: 0...86400) { config.cors.maxAge = v }
+            try cors.rejectUnknownKeys()
+            if config.cors.allowCredentials && config.cors.allowedOrigins.contains("*") {
+                throw ConfigError(key: "cors.allow_credentials", message: "credentials cannot be allowed for the wildcard origin '*'")
+            }
+        }
+        if var limits = try root.section("limits") {
+            if let v = try limits.int("requests_per_minute", range: 0...1_000_000) { config.limits.requestsPerMinute = v }
+            if let v = try limits.int("burst", range: 1...1_000_000) { config.limits.burst = v }
+            if let v = try limits.int("max_streams_per_client", range: 0...1_000_000) { config.limits.maxStreamsPerClient = v }
+            if let v = try limits.int("max_streams", range: 0...10_000_000) { config.limits.maxStreams = v }
+            try limits.rejectUnknownKeys()
         }
         try root.rejectUnknownKeys()
         return config

@@ -81,6 +81,31 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var models: [ModelEntry] = []
         /// Chunk delay of the embedded simulator, in seconds.
         public var simulatorChunkDelay = 0.05
+        /// More Spark apps for the credential pool (the environment's app comes first).
+        public var additionalCredentials: [CredentialEntry] = []
+        /// Concurrent conversations per Spark app (`0` = unlimited); Spark answers 11203 past its licence.
+        public var appMaxConcurrency = 0
+        /// New conversations per second per Spark app (`0` = unlimited); Spark answers 11202 past its QPS.
+        public var appMaxQPS = 0
+        /// How long a request may wait for a free Spark app before `429`.
+        public var queueTimeout = 2.0
+        /// Requests waiting for a free Spark app at most (`429` past it).
+        public var maxQueued = 256
+        /// How long an app that failed authentication or hit a quota/rate error is left out of the pool.
+        public var failoverCooloff = 30.0
+    }
+
+    /// One more Spark app of the credential pool.
+    public struct CredentialEntry: Sendable, Equatable {
+        public var appID: String
+        public var apiKey: String
+        public var apiSecret: String
+
+        public init(appID: String, apiKey: String, apiSecret: String) {
+            self.appID = appID
+            self.apiKey = apiKey
+            self.apiSecret = apiSecret
+        }
     }
 
     /// One configured model (overrides a built-in model of the same name).
@@ -118,11 +143,55 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var replayTotalBytes = 256 * 1024 * 1024
     }
 
+    /// Client API keys (off by default for the local demo).
+    public struct Auth: Sendable, Equatable {
+        /// Require `Authorization: Bearer <key>` on the API endpoints.
+        public var enabled = false
+        /// SHA-256 (lowercase hex) of each accepted key: keys themselves are never stored.
+        public var apiKeyHashes: [String] = []
+
+        public init(enabled: Bool = false, apiKeyHashes: [String] = []) {
+            self.enabled = enabled
+            self.apiKeyHashes = apiKeyHashes
+        }
+    }
+
+    /// Cross-origin access for browsers on other origins.
+    public struct CORS: Sendable, Equatable {
+        /// Exact origins allowed (`https://app.example.com`); `*` allows any origin without credentials.
+        public var allowedOrigins: [String] = []
+        /// Send `Access-Control-Allow-Credentials: true` (only ever with an exact origin).
+        public var allowCredentials = false
+        /// How long browsers may cache a preflight answer, in seconds.
+        public var maxAge = 600
+
+        public init(allowedOrigins: [String] = [], allowCredentials: Bool = false, maxAge: Int = 600) {
+            self.allowedOrigins = allowedOrigins
+            self.allowCredentials = allowCredentials
+            self.maxAge = maxAge
+        }
+    }
+
+    /// Request and stream limits (`0` = unlimited).
+    public struct Limits: Sendable, Equatable {
+        /// Requests per minute per client (API key, or address when keys are off): token bucket.
+        public var requestsPerMinute = 0
+        /// Requests a client may make at once above the steady rate.
+        public var burst = 20
+        /// Streams one client may hold open at once (`429` past it).
+        public var maxStreamsPerClient = 0
+        /// Streams open on the whole server (`503` past it).
+        public var maxStreams = 10_000
+    }
+
     public var server = Server()
     public var http = HTTP()
     public var log = Log()
     public var upstream = Upstream()
     public var stream = Stream()
+    public var auth = Auth()
+    public var cors = CORS()
+    public var limits = Limits()
 
     public init() {}
 }

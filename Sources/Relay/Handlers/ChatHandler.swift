@@ -12,8 +12,11 @@ final class ChatHandler: Sendable {
     private let defaultModel: String
     private let registry: StreamRegistry
     private let logger: Logger
+    private let gate: ClientGate
 
-    init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, defaultModel: String, registry: StreamRegistry, logger: Logger) {
+    init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, defaultModel: String, registry: StreamRegistry,
+         gate: ClientGate, logger: Logger) {
+        self.gate = gate
         self.upstream = upstream
         self.settings = settings
         self.defaultModel = defaultModel
@@ -22,8 +25,8 @@ final class ChatHandler: Sendable {
     }
 
     func register(in router: inout Router) {
-        router.add(.post, "/chat/stream", streamDirect)
-        router.add(.post, "/chat", createTicket)
+        router.add(.post, "/chat/stream", gate.protect(streamDirect))
+        router.add(.post, "/chat", gate.protect(createTicket))
         router.add(.get, "/chat/stream/{id}", attach)
     }
 
@@ -36,11 +39,20 @@ final class ChatHandler: Sendable {
         }
     }
 
-    private func makeStream(_ input: ChatInput, origin: ChatStream.Origin, loop: EventLoop) -> ChatStream {
+    private func makeStream(_ input: ChatInput, origin: ChatStream.Origin, request: HTTPRequest, writer: ResponseWriter) -> ChatStream? {
+        let slot: StreamSlot
+        switch gate.acquireStream(client: request.clientID) {
+        case .success(let acquired): slot = acquired
+        case .failure(let error):
+            writer.respond(error)
+            return nil
+        }
+        let loop = writer.loop
         let registry = self.registry
         let stream = ChatStream(id: StreamRegistry.makeID(), loop: loop, origin: origin, input: input, upstream: upstream,
                                 settings: settings, budget: registry.budget, logger: logger,
                                 onRemove: { registry.remove($0) })
+        stream.slot = slot
         registry.add(stream)
         return stream
     }
@@ -48,7 +60,7 @@ final class ChatHandler: Sendable {
     /// `POST /chat/stream`: validate, flush the headers, open the upstream, stream every frame.
     func streamDirect(_ request: HTTPRequest, _ writer: ResponseWriter) {
         guard let input = parse(request, writer) else { return }
-        let stream = makeStream(input, origin: .direct, loop: writer.loop)
+        guard let stream = makeStream(input, origin: .direct, request: request, writer: writer) else { return }
         let output = StreamFormat.negotiate(request.headers["Accept"]).makeOutput(retryMilliseconds: settings.retryMilliseconds)
         stream.attach(writer: writer, output: output, after: nil, headers: ["X-Stream-Id": stream.id])
     }
@@ -56,7 +68,7 @@ final class ChatHandler: Sendable {
     /// `POST /chat`: validate and answer `201` with the ticket; the upstream opens on the first `GET`.
     func createTicket(_ request: HTTPRequest, _ writer: ResponseWriter) {
         guard let input = parse(request, writer) else { return }
-        let stream = makeStream(input, origin: .ticket, loop: writer.loop)
+        guard let stream = makeStream(input, origin: .ticket, request: request, writer: writer) else { return }
         stream.armTicketExpiry()
         struct Ticket: Encodable {
             var id: String

@@ -11,8 +11,10 @@ final class OpenAIHandler: Sendable {
     private let settings: RelayConfiguration.Stream
     private let registry: StreamRegistry
     private let logger: Logger
+    private let gate: ClientGate
 
-    init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, registry: StreamRegistry, logger: Logger) {
+    init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, registry: StreamRegistry, gate: ClientGate, logger: Logger) {
+        self.gate = gate
         self.upstream = upstream
         self.settings = settings
         self.registry = registry
@@ -20,9 +22,9 @@ final class OpenAIHandler: Sendable {
     }
 
     func register(in router: inout Router) {
-        router.add(.post, "/v1/chat/completions", completions)
-        router.add(.get, "/v1/models", listModels)
-        router.add(.get, "/v1/models/{id}", retrieveModel)
+        router.add(.post, "/v1/chat/completions", gate.protect(completions))
+        router.add(.get, "/v1/models", gate.protect(listModels))
+        router.add(.get, "/v1/models/{id}", gate.protect(retrieveModel))
     }
 
     func completions(_ request: HTTPRequest, _ writer: ResponseWriter) {
@@ -30,6 +32,13 @@ final class OpenAIHandler: Sendable {
         do {
             parsed = try OpenAIChatRequest.parse(body: request.body, headers: request.headers, models: upstream.models)
         } catch {
+            writer.respond(error.openAIResponse)
+            return
+        }
+        let slot: StreamSlot
+        switch gate.acquireStream(client: request.clientID) {
+        case .success(let acquired): slot = acquired
+        case .failure(let error):
             writer.respond(error.openAIResponse)
             return
         }
@@ -41,6 +50,7 @@ final class OpenAIHandler: Sendable {
         let stream = ChatStream(id: StreamRegistry.makeID(), loop: writer.loop, origin: .unlisted, input: parsed.input,
                                 upstream: upstream, settings: settings, budget: registry.budget, logger: logger,
                                 onRemove: { registry.remove($0) })
+        stream.slot = slot
         // The registry owns every live stream (this one is never reachable by id: see ChatHandler).
         registry.add(stream)
         var headers = HTTPHeaders()

@@ -12,6 +12,8 @@ public struct HTTPRequest: Sendable {
     public var remoteAddress: SocketAddress?
     /// A short id for log lines about this request.
     public var requestID: String
+    /// Who is asking (`key:…` for an API key, `addr:…` when keys are off); set by the client gate.
+    public var clientID: String = ""
 
     public init(head: HTTPRequestHead, body: [UInt8] = [], pathParameters: [String: String] = [:],
                 remoteAddress: SocketAddress? = nil, requestID: String = "") {

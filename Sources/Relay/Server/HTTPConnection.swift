@@ -125,6 +125,10 @@ final class HTTPConnection: @unchecked Sendable {
         responseBodyBytes = 0
         body = []
         keepAliveAfterResponse = head.keepAlive && !draining
+        if let cors = context.cors, CORSPolicy.isPreflight(head), let origin = head.headers["Origin"] {
+            answerWithoutBody(head, cors.preflightResponse(origin: origin))
+            return
+        }
         switch context.router.match(method: head.method, path: head.path) {
         case .found(let handler, let parameters):
             state = .readingBody(head: head, handler: handler, parameters: parameters)
@@ -140,11 +144,15 @@ final class HTTPConnection: @unchecked Sendable {
     /// Answers before reading the body. A body that was announced but not read leaves the stream
     /// unusable, so such connections close after the response.
     private func answerWithoutBody(_ head: HTTPRequestHead, _ error: APIError) {
+        answerWithoutBody(head, error.response)
+    }
+
+    private func answerWithoutBody(_ head: HTTPRequestHead, _ response: HTTPResponse) {
         if Self.announcesBody(head) { keepAliveAfterResponse = false }
         cancelTimer()
         let writer = ResponseWriter(loop: loop, isHEAD: head.method == .head, sink: self)
         state = .responding(writer)
-        writer.respond(error)
+        writer.respond(response)
     }
 
     private static func announcesBody(_ head: HTTPRequestHead) -> Bool {
@@ -261,6 +269,7 @@ final class HTTPConnection: @unchecked Sendable {
         var headers = headers
         if !headers.contains("Server") { headers.add(name: "Server", value: "spark-relay") }
         if !headers.contains("Date") { headers.add(name: "Date", value: HTTPDateCache.now()) }
+        if let cors = context.cors, let origin = currentHead?.headers["Origin"] { cors.apply(to: &headers, origin: origin) }
         let keepAlive = keepAliveAfterResponse && framing != .closeDelimited
         keepAliveAfterResponse = keepAlive
         do {

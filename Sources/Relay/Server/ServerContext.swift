@@ -10,6 +10,8 @@ final class ServerContext: @unchecked Sendable {
     let router: Router
     let logger: Logger
     let parserLimits: HTTPParserLimits
+    /// Cross-origin rules, when any origin is allowed.
+    let cors: CORSPolicy?
     /// Connections per loop index; each table is only touched on its loop.
     private var tables: [[ObjectIdentifier: HTTPConnection]]
     private let onConnectionClosed: @Sendable () -> Void
@@ -26,6 +28,8 @@ final class ServerContext: @unchecked Sendable {
             maxHeaderBytes: configuration.http.maxHeaderBytes,
             maxHeaderCount: configuration.http.maxHeaderCount,
             maxBodyBytes: configuration.http.maxBodyBytes)
+        let cors = CORSPolicy(configuration.cors)
+        self.cors = cors.isEnabled ? cors : nil
         self.tables = Array(repeating: [:], count: loopCount)
         self.drainingLoops = Array(repeating: false, count: loopCount)
         self.onConnectionClosed = onConnectionClosed

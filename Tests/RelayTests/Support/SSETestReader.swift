@@ -46,6 +46,19 @@ extension TestHTTPClient {
         send(text + "\r\n" + json)
     }
 
+    /// Reads the rest of a chunked response that `readStream(stopAfter:)` left half-read, up to its
+    /// last chunk; returns the raw bytes.
+    @discardableResult
+    func drainChunkedRemainder() throws -> String {
+        var remainder: [UInt8] = []
+        while !String(decoding: remainder, as: UTF8.self).hasSuffix("0\r\n\r\n") {
+            let bytes = try readChunk()
+            if bytes.isEmpty { break }
+            remainder += bytes
+        }
+        return String(decoding: remainder, as: UTF8.self)
+    }
+
     /// Reads a streamed response until it ends, or until `stopAfter` events arrived (then returns
     /// without consuming the rest; the caller may close the socket).
     func readStream(stopAfter: Int? = nil, head: Bool = false) throws -> StreamedResponse {
