@@ -21,6 +21,8 @@ public final class RelayApplication: @unchecked Sendable {
     private let logger: Logger
     let registry: StreamRegistry
     let gate: ClientGate
+    /// Counters and gauges served at `/metrics`.
+    public let metrics: RelayMetrics
 
     /// Builds the application; in simulator mode this already starts the embedded simulator.
     /// `upstream` replaces the configured upstream (tests point it at their own simulator).
@@ -55,17 +57,34 @@ public final class RelayApplication: @unchecked Sendable {
         let serverBox = ServerBox()
         let gate = ClientGate(auth: configuration.auth, limits: configuration.limits)
         self.gate = gate
+        let metrics = RelayMetrics()
+        self.metrics = metrics
         let health = HealthHandler(upstreamMode: upstream.mode.rawValue, authMode: gate.isAuthEnabled ? "on" : "off",
                                    isDraining: { serverBox.server?.lifecycleState == .draining })
         router.add(.get, "/healthz", health.handle)
         let chat = ChatHandler(upstream: upstream, settings: configuration.stream, defaultModel: configuration.upstream.defaultModel,
-                               registry: registry, gate: gate, logger: logger)
+                               registry: registry, gate: gate, metrics: metrics, logger: logger)
         chat.register(in: &router)
-        OpenAIHandler(upstream: upstream, settings: configuration.stream, registry: registry, gate: gate, logger: logger).register(in: &router)
+        OpenAIHandler(upstream: upstream, settings: configuration.stream, registry: registry, gate: gate, metrics: metrics,
+                      logger: logger).register(in: &router)
+        router.add(.get, "/metrics") { _, writer in
+            writer.respond(HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+                                                               "Cache-Control": "no-store"], body: metrics.render()))
+        }
         let files = StaticFileHandler(directory: configuration.server.publicDirectory)
         router.add(.get, "/*", files.handle)
-        self.server = RelayServer(configuration: configuration, router: router, logger: logger, group: group)
+        self.server = RelayServer(configuration: configuration, router: router, logger: logger, group: group, metrics: metrics)
         serverBox.server = server
+        let registry = self.registry
+        metrics.addStateGauges {
+            let connections = serverBox.server?.connectionCount ?? 0
+            return [
+                GaugeSample(name: "relay_active_connections", help: "Open client connections.", value: Double(connections)),
+                GaugeSample(name: "relay_active_streams", help: "Chat streams holding a slot (live upstream or waiting for a reconnect).", value: Double(gate.openStreams)),
+                GaugeSample(name: "relay_registered_streams", help: "Streams reachable by id (live or inside their replay window).", value: Double(registry.count)),
+                GaugeSample(name: "relay_replay_buffer_bytes", help: "Bytes held by all replay buffers.", value: Double(registry.budget.usedBytes)),
+            ]
+        }
     }
 
     /// `auto` means Spark when all three credentials are set, else the built-in simulator.

@@ -15,11 +15,12 @@ import Testing
     }
 
     @Test func matchesLiteralAndParameterRoutes() {
-        guard case .found(_, let parameters) = router().match(method: .get, path: "/chat/stream/abc") else {
+        guard case .found(_, let parameters, let route) = router().match(method: .get, path: "/chat/stream/abc") else {
             Issue.record("no match")
             return
         }
         #expect(parameters["id"] == "abc")
+        #expect(route == "/chat/stream/{id}")
         guard case .found = router().match(method: .post, path: "/chat/stream") else {
             Issue.record("no match for POST /chat/stream")
             return
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func catchAllTakesTheRest() {
-        guard case .found(_, let parameters) = router().match(method: .get, path: "/css/site.css") else {
+        guard case .found(_, let parameters, _) = router().match(method: .get, path: "/css/site.css") else {
             Issue.record("no match")
             return
         }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HTTPCodec
 import Logging
@@ -42,6 +43,10 @@ final class ChatStream: @unchecked Sendable {
     private var removed = false
     /// The client's stream slot, given back when the stream is over.
     var slot: StreamSlot?
+    /// Where counters go (optional for tests that build streams alone).
+    var metrics: RelayMetrics?
+    private var upstreamStartedAt: UInt64 = 0
+    private var sawFirstFrame = false
 
     init(id: String, loop: EventLoop, origin: Origin, input: ChatInput, upstream: UpstreamSettings,
          settings: RelayConfiguration.Stream, budget: ReplayBudget, logger: Logger,
@@ -118,6 +123,10 @@ final class ChatStream: @unchecked Sendable {
             self.loop.execute { self.readerBlocked(reader, false) }
         }
         if !finished { subscriber = reader }
+        if lastSequence != nil {
+            metrics?.resumes.increment()
+            if !replay.isEmpty { metrics?.replayedEvents.increment(by: Int64(replay.count)) }
+        }
         onSubscriberLoop(reader) {
             reader.begin(headers: headers)
             if !replay.isEmpty { reader.deliver(replay) }
@@ -144,6 +153,8 @@ final class ChatStream: @unchecked Sendable {
         let connection = upstream.makeConnection(model: input.model, request: request, loop: loop)
         connection.delegate = self
         self.connection = connection
+        metrics?.streamsStarted.increment()
+        upstreamStartedAt = DispatchTime.now().uptimeNanoseconds
         lifetimeTimer?.cancel()
         lifetimeTimer = nil
         logger.debug("upstream starting", metadata: ["model": "\(input.model.name)", "upstream": "\(connection.endpoint)"])
@@ -200,6 +211,7 @@ final class ChatStream: @unchecked Sendable {
         switch origin {
         case .direct, .unlisted:
             logger.debug("client disconnected: cancelling the upstream")
+            metrics?.cancelsOnDisconnect.increment()
             connection?.cancel()
             finish(.relayError(code: "client_disconnected", message: "the stream was cancelled when its client disconnected"))
         case .ticket:
@@ -210,6 +222,7 @@ final class ChatStream: @unchecked Sendable {
             graceTimer = loop.schedule(after: settings.reconnectGrace) { [self] in
                 guard subscriber == nil, !finished else { return }
                 logger.debug("no reconnect within the grace period: cancelling the upstream")
+                metrics?.cancelsOnDisconnect.increment()
                 connection?.cancel()
                 finish(.relayError(code: "client_disconnected",
                                    message: "the stream was cancelled: nobody reconnected within \(settings.reconnectGrace) s"))
@@ -251,6 +264,12 @@ final class ChatStream: @unchecked Sendable {
 extension ChatStream: SparkConnectionDelegate {
     func sparkConnection(_ connection: SparkConnection, didReceive frame: SparkResponseFrame) {
         guard !finished else { return }
+        if !sawFirstFrame {
+            sawFirstFrame = true
+            metrics?.timeToFirstFrame.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - upstreamStartedAt))
+        }
+        metrics?.chunksRelayed.increment()
+        metrics?.bytesRelayed.increment(by: Int64(frame.payloadJSON?.count ?? 0))
         if let usage = frame.usage { lastUsage = usage }
         append(StreamEvent(kind: .data, json: frame.payloadJSON ?? Array("{}".utf8), text: frame.content,
                            reasoning: frame.reasoningContent, functionCall: frame.functionCall, sid: frame.sid, usage: frame.usage))
@@ -260,6 +279,7 @@ extension ChatStream: SparkConnectionDelegate {
         guard !finished else { return }
         if let error {
             logger.info("upstream failed", metadata: ["error": "\(error.relayCode)", "upstream.sid": "\(error.sid ?? "-")"])
+            metrics?.upstreamError(code: error.relayCode)
             let failure = StreamFailure(sparkCode: error.sparkCode, code: error.relayCode, type: "upstream_error",
                                         httpStatus: error.httpStatus, message: error.message, sid: error.sid)
             finish(StreamEvent(kind: .error, json: StreamEventJSON.error(failure), text: error.message, sid: error.sid, failure: failure))

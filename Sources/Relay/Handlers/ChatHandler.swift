@@ -13,10 +13,12 @@ final class ChatHandler: Sendable {
     private let registry: StreamRegistry
     private let logger: Logger
     private let gate: ClientGate
+    private let metrics: RelayMetrics?
 
     init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, defaultModel: String, registry: StreamRegistry,
-         gate: ClientGate, logger: Logger) {
+         gate: ClientGate, metrics: RelayMetrics?, logger: Logger) {
         self.gate = gate
+        self.metrics = metrics
         self.upstream = upstream
         self.settings = settings
         self.defaultModel = defaultModel
@@ -53,6 +55,7 @@ final class ChatHandler: Sendable {
                                 settings: settings, budget: registry.budget, logger: logger,
                                 onRemove: { registry.remove($0) })
         stream.slot = slot
+        stream.metrics = metrics
         registry.add(stream)
         return stream
     }

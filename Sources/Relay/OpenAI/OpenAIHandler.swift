@@ -12,9 +12,11 @@ final class OpenAIHandler: Sendable {
     private let registry: StreamRegistry
     private let logger: Logger
     private let gate: ClientGate
+    private let metrics: RelayMetrics?
 
-    init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, registry: StreamRegistry, gate: ClientGate, logger: Logger) {
+    init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, registry: StreamRegistry, gate: ClientGate, metrics: RelayMetrics?, logger: Logger) {
         self.gate = gate
+        self.metrics = metrics
         self.upstream = upstream
         self.settings = settings
         self.registry = registry
@@ -51,6 +53,7 @@ final class OpenAIHandler: Sendable {
                                 upstream: upstream, settings: settings, budget: registry.budget, logger: logger,
                                 onRemove: { registry.remove($0) })
         stream.slot = slot
+        stream.metrics = metrics
         // The registry owns every live stream (this one is never reachable by id: see ChatHandler).
         registry.add(stream)
         var headers = HTTPHeaders()

@@ -9,12 +9,13 @@ public typealias RouteHandler = @Sendable (HTTPRequest, ResponseWriter) -> Void
 public struct Router: Sendable {
     /// The outcome of a lookup.
     public enum Match: Sendable {
-        case found(RouteHandler, parameters: [String: String])
+        case found(RouteHandler, parameters: [String: String], route: String)
         case notFound
         case methodNotAllowed(allowed: [HTTPMethod])
     }
 
     private struct Route: Sendable {
+        var pattern: String
         var method: HTTPMethod
         var segments: [Segment]
         var prefix: Bool
@@ -43,7 +44,7 @@ public struct Router: Sendable {
             if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
             return .literal(part)
         }
-        routes.append(Route(method: method, segments: segments, prefix: prefix, handler: handler))
+        routes.append(Route(pattern: pattern, method: method, segments: segments, prefix: prefix, handler: handler))
     }
 
     /// Finds the handler for `method` and `path` (the path without query, still percent-encoded).
@@ -56,7 +57,7 @@ public struct Router: Sendable {
         for route in candidates {
             guard let parameters = Self.match(route, parts: parts) else { continue }
             if route.method == method || (method == .head && route.method == .get) {
-                return .found(route.handler, parameters: parameters)
+                return .found(route.handler, parameters: parameters, route: route.pattern)
             }
             if !allowed.contains(route.method) { allowed.append(route.method) }
             if route.method == .get && !allowed.contains(.head) { allowed.append(.head) }

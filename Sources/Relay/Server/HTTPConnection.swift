@@ -14,6 +14,7 @@ final class HTTPConnection: @unchecked Sendable {
         case readingHead
         /// Reading the body of a routed request.
         case readingBody(head: HTTPRequestHead, handler: RouteHandler, parameters: [String: String])
+
         /// A handler owns the response.
         case responding(ResponseWriter)
         /// Closing or closed.
@@ -39,6 +40,8 @@ final class HTTPConnection: @unchecked Sendable {
     private var responseStatus = 0
     private var responseBodyBytes = 0
     private var keepAliveAfterResponse = true
+    /// The matched route pattern, for metrics (bounded label values).
+    private var currentRoute = "unmatched"
     private var streamFraming: HTTPBodyFraming = .none
 
     init(socket: Socket, remoteAddress: SocketAddress?, loop: EventLoop, context: ServerContext, connectionID: String) {
@@ -125,12 +128,14 @@ final class HTTPConnection: @unchecked Sendable {
         responseBodyBytes = 0
         body = []
         keepAliveAfterResponse = head.keepAlive && !draining
+        currentRoute = "unmatched"
         if let cors = context.cors, CORSPolicy.isPreflight(head), let origin = head.headers["Origin"] {
             answerWithoutBody(head, cors.preflightResponse(origin: origin))
             return
         }
         switch context.router.match(method: head.method, path: head.path) {
-        case .found(let handler, let parameters):
+        case .found(let handler, let parameters, let route):
+            currentRoute = route
             state = .readingBody(head: head, handler: handler, parameters: parameters)
             if head.expectsContinue { channel.write(HTTPResponseEncoder.continueResponse()) }
             armTimer(http.bodyReadTimeout) { $0.bodyTimedOut() }
@@ -297,6 +302,7 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func logAccess() {
+        context.metrics?.request(route: currentRoute, method: currentHead?.method.rawValue ?? "-", status: responseStatus)
         guard context.configuration.log.accessLog else { return }
         let head = currentHead
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - requestStart) / 1_000_000

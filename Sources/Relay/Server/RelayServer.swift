@@ -23,9 +23,13 @@ public final class RelayServer: @unchecked Sendable {
     private let connectionSerial = Atomic<Int>(0)
     private let stopped = DispatchSemaphore(value: 0)
     private let controlQueue = DispatchQueue(label: "spark-relay.control")
+    /// Request counters (optional: tests of the bare server run without).
+    public let metrics: RelayMetrics?
 
     /// Creates a server; nothing listens until `start()`.
-    public init(configuration: RelayConfiguration, router: Router, logger: Logger, group: EventLoopGroup? = nil) {
+    public init(configuration: RelayConfiguration, router: Router, logger: Logger, group: EventLoopGroup? = nil,
+                metrics: RelayMetrics? = nil) {
+        self.metrics = metrics
         self.configuration = configuration
         self.router = router
         self.logger = logger
@@ -50,7 +54,7 @@ public final class RelayServer: @unchecked Sendable {
         }
         let listenerRef = Mutex<Listener?>(nil)
         let context = ServerContext(configuration: configuration, router: router, logger: logger,
-                                    loopCount: group.loops.count,
+                                    loopCount: group.loops.count, metrics: metrics,
                                     onConnectionClosed: { listenerRef.withLock { $0?.connectionClosed() } })
         let overloadBody = APIError.overloaded
         let listener = try Listener(

@@ -12,14 +12,17 @@ final class ServerContext: @unchecked Sendable {
     let parserLimits: HTTPParserLimits
     /// Cross-origin rules, when any origin is allowed.
     let cors: CORSPolicy?
+    /// Where request counts go.
+    let metrics: RelayMetrics?
     /// Connections per loop index; each table is only touched on its loop.
     private var tables: [[ObjectIdentifier: HTTPConnection]]
     private let onConnectionClosed: @Sendable () -> Void
     /// Set (on each loop) when the server starts draining.
     private var drainingLoops: [Bool]
 
-    init(configuration: RelayConfiguration, router: Router, logger: Logger, loopCount: Int,
+    init(configuration: RelayConfiguration, router: Router, logger: Logger, loopCount: Int, metrics: RelayMetrics?,
          onConnectionClosed: @escaping @Sendable () -> Void) {
+        self.metrics = metrics
         self.configuration = configuration
         self.router = router
         self.logger = logger

@@ -1,0 +1,91 @@
+import Foundation
+import HTTPCodec
+import Logging
+import RelayCrypto
+import SparkCodec
+import Synchronization
+import Testing
+@testable import Relay
+
+@Suite struct MetricsTests {
+    private func value(_ metrics: String, _ line: String) -> Double? {
+        metrics.split(separator: "\n").first { $0.hasPrefix(line + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    @Test func countersAreExactUnderConcurrency() throws {
+        let (application, port) = try ChatStreamTests.relay()
+        defer { application.shutdown() }
+        let streams = 24
+        let results = Mutex<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: streams) { index in
+            guard let client = try? TestHTTPClient(port: port) else { return }
+            client.postJSON("/chat/stream", #"{"prompt":"m\#(index)"}"#)
+            let response = try? client.readStream()
+            results.withLock { $0.append(response?.dataEvents.count ?? -1) }
+        }
+        let counts = results.withLock { $0 }
+        #expect(counts.count == streams && counts.allSatisfy { $0 > 0 })
+        let text = String(decoding: application.metrics.render(), as: UTF8.self)
+        #expect(value(text, #"relay_http_requests_total{route="/chat/stream",method="POST",status="200"}"#) == Double(streams))
+        #expect(value(text, "relay_chunks_relayed_total") == Double(counts.reduce(0, +)))
+        #expect(value(text, "relay_streams_started_total") == Double(streams))
+        #expect(value(text, "relay_time_to_first_token_seconds_count") == Double(streams))
+    }
+
+    @Test func metricsEndpointServesPrometheusText() throws {
+        let (application, port) = try ChatStreamTests.relay()
+        defer { application.shutdown() }
+        let client = try TestHTTPClient(port: port)
+        client.postJSON("/chat/stream", #"{"prompt":"x [[error:11202]]"}"#)
+        _ = try client.readStream()
+        _ = try client.request("GET", "/missing")
+        let response = try client.request("GET", "/metrics")
+        #expect(response.status == 200)
+        #expect(response.headers["Content-Type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        let text = response.text
+        #expect(text.contains(#"relay_upstream_errors_total{code="11202"} 1"#))
+        #expect(text.contains(#"relay_http_requests_total{route="/*",method="GET",status="404"} 1"#))
+        #expect(text.contains("relay_active_connections 1.0"))
+        #expect(!text.contains("/missing"))
+    }
+}
+
+/// Secrets (API secret, signatures, signed URLs, client keys) never reach a log line, a response or
+/// the metrics, on success or on failure.
+@Suite struct RedactionTests {
+    @Test func noSecretAppearsAnywhere() throws {
+        let (simulatorHost, _) = try ChatStreamTests.relay()
+        defer { simulatorHost.shutdown() }
+        let good = simulatorHost.upstream.credentials
+        let clientKey = "sk-client-key-that-must-not-leak"
+        var configuration = RelayConfiguration()
+        configuration.server.port = 0
+        configuration.server.eventLoops = 1
+        configuration.log.level = "trace"
+        configuration.auth = .init(enabled: true, apiKeyHashes: [Hex.encode(Digest.sha256(Array(clientKey.utf8)))])
+        let logs = LogCapture()
+        let logger = Logger(label: "redaction") { label in RelayLogHandler(label: label, level: .trace, sink: { logs.append($0) }) }
+        var transcript = ""
+        for credentials in [good, SparkCredentials(appID: good.appID, apiKey: good.apiKey, apiSecret: "wrong-secret-9f8e7d")] {
+            let settings = try UpstreamSettings.make(from: configuration.upstream, mode: .spark, credentials: credentials,
+                                                     base: simulatorHost.upstream.base)
+            let relay = try RelayApplication(configuration: configuration, logger: logger, upstream: settings)
+            let port = try relay.start().port
+            let client = try TestHTTPClient(port: port)
+            client.postJSON("/chat/stream", #"{"prompt":"secret check"}"#, extraHeaders: [("Authorization", "Bearer \(clientKey)")])
+            transcript += try client.readStream().rawText
+            client.postJSON("/v1/chat/completions", #"{"model":"lite","messages":[{"role":"user","content":"x"}]}"#,
+                            extraHeaders: [("Authorization", "Bearer \(clientKey)")])
+            transcript += try client.readResponse().text
+            transcript += String(decoding: relay.metrics.render(), as: UTF8.self)
+            transcript += "\(credentials) \(String(reflecting: credentials)) \(settings.credentials)"
+            relay.shutdown()
+        }
+        let signed = SparkURLSigner.sign(credentials: good, url: simulatorHost.upstream.base, date: Date())
+        transcript += logs.lines.joined(separator: "\n") + "\(signed)"
+        #expect(transcript.contains("401"))  // the failing run was really diagnosed
+        for secret in [good.apiSecret, "wrong-secret-9f8e7d", clientKey, "authorization=", signed.signature, signed.authorization] {
+            #expect(!transcript.contains(secret), "leaked: \(secret.prefix(12))…")
+        }
+    }
+}
