@@ -26,7 +26,12 @@ fi
 python3 -m pip install -q --disable-pip-version-check -r Tests/EndToEnd/requirements.txt
 
 step "build"
-swift build --build-tests 2>&1 | tee /tmp/spark-relay-build.log | grep -E "warning:|error:" && { echo "the build has warnings or errors" >&2; exit 1; } || true
+swift build --build-tests 2>&1 | tee /tmp/spark-relay-build.log | tail -n 3
+if grep -E "(warning|error):" /tmp/spark-relay-build.log | grep -v "^warning: 'main'" >/dev/null; then
+  grep -E "(warning|error):" /tmp/spark-relay-build.log | sort -u >&2
+  echo "the build has warnings or errors" >&2
+  exit 1
+fi
 
 step "swift test"
 swift test --skip-build --parallel 2>&1 | tail -n 40
@@ -34,8 +39,11 @@ swift test --skip-build --parallel 2>&1 | tail -n 40
 step "end-to-end"
 SPARK_RELAY_BIN="$root/.build/debug/spark-relay" bash Tests/EndToEnd/run.sh
 
+step "benchmark smoke (correctness only, never timings)"
+BENCH_SCRATCH_PATH=.build BENCH_CONFIGURATION=debug bash Tests/Bench/smoke.sh
+
 step "fuzzing"
-for target in FuzzHTTPParser FuzzSSE; do
+for target in FuzzHTTPParser FuzzSSE FuzzWebSocket FuzzSparkFrame; do
   bash Tests/Fuzz/run-fuzz.sh "$target" "${FUZZ_SECONDS:-60}"
 done
 
