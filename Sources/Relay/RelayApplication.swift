@@ -83,7 +83,13 @@ public final class RelayApplication: @unchecked Sendable {
                 GaugeSample(name: "relay_active_streams", help: "Chat streams holding a slot (live upstream or waiting for a reconnect).", value: Double(gate.openStreams)),
                 GaugeSample(name: "relay_registered_streams", help: "Streams reachable by id (live or inside their replay window).", value: Double(registry.count)),
                 GaugeSample(name: "relay_replay_buffer_bytes", help: "Bytes held by all replay buffers.", value: Double(registry.budget.usedBytes)),
-            ]
+                GaugeSample(name: "relay_upstream_queued_requests", help: "Requests waiting for a free Spark app.", value: Double(upstream.pool.queued)),
+            ] + upstream.pool.state.flatMap { app in [
+                GaugeSample(name: "relay_credential_up", help: "1 when the Spark app is usable, 0 while it cools off after a failure.",
+                            labels: [("app", app.appID)], value: app.up ? 1 : 0),
+                GaugeSample(name: "relay_credential_in_flight", help: "Conversations running on the Spark app.",
+                            labels: [("app", app.appID)], value: Double(app.active)),
+            ] }
         }
     }
 

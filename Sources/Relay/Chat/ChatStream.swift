@@ -47,6 +47,10 @@ final class ChatStream: @unchecked Sendable {
     var metrics: RelayMetrics?
     private var upstreamStartedAt: UInt64 = 0
     private var sawFirstFrame = false
+    /// The Spark app this conversation runs on, and the apps already tried (failover).
+    private var lease: CredentialPool.Lease?
+    private var triedApps: Set<Int> = []
+    private var acquiring = false
 
     init(id: String, loop: EventLoop, origin: Origin, input: ChatInput, upstream: UpstreamSettings,
          settings: RelayConfiguration.Stream, budget: ReplayBudget, logger: Logger,
@@ -149,16 +153,56 @@ final class ChatStream: @unchecked Sendable {
     // MARK: - Upstream
 
     private func startUpstream() {
-        let request = input.sparkRequest(appID: upstream.credentials.appID, defaultUID: "relay-\(id.prefix(24))")
-        let connection = upstream.makeConnection(model: input.model, request: request, loop: loop)
+        guard !acquiring, !finished else { return }
+        acquiring = true
+        lifetimeTimer?.cancel()
+        lifetimeTimer = nil
+        upstream.pool.acquire(on: loop, excluding: triedApps) { [self] result in
+            acquiring = false
+            switch result {
+            case .success(let lease):
+                guard !finished else {
+                    upstream.pool.release(lease)
+                    return
+                }
+                open(with: lease)
+            case .failure(let exhausted):
+                let failure = StreamFailure(sparkCode: nil, code: "upstream_busy", type: "upstream_error", httpStatus: 429,
+                                            message: exhausted.message, sid: nil)
+                metrics?.upstreamError(code: "upstream_busy")
+                finish(StreamEvent(kind: .error, json: StreamEventJSON.error(failure), text: exhausted.message, failure: failure))
+            }
+        }
+    }
+
+    private func open(with lease: CredentialPool.Lease) {
+        self.lease = lease
+        triedApps.insert(lease.index)
+        let request = input.sparkRequest(appID: lease.credentials.appID, defaultUID: "relay-\(id.prefix(24))")
+        let connection = upstream.makeConnection(model: input.model, request: request, loop: loop, credentials: lease.credentials)
         connection.delegate = self
         self.connection = connection
         metrics?.streamsStarted.increment()
         upstreamStartedAt = DispatchTime.now().uptimeNanoseconds
-        lifetimeTimer?.cancel()
-        lifetimeTimer = nil
-        logger.debug("upstream starting", metadata: ["model": "\(input.model.name)", "upstream": "\(connection.endpoint)"])
+        logger.debug("upstream starting", metadata: ["model": "\(input.model.name)", "upstream": "\(connection.endpoint)",
+                                                     "spark.app": "\(lease.credentials.appID)"])
         connection.start()
+    }
+
+    private func releaseLease() {
+        if let lease {
+            upstream.pool.release(lease)
+            self.lease = nil
+        }
+    }
+
+    /// Failures that another Spark app may not have: authentication, licence, quota and rate limits.
+    private static func warrantsFailover(_ error: SparkUpstreamError) -> Bool {
+        switch error.kind {
+        case .unauthorized, .forbidden: return true
+        case .spark(let code): return [11200, 11201, 11202, 11203, 10016].contains(code)
+        default: return false
+        }
     }
 
     private func append(_ event: StreamEvent) {
@@ -183,6 +227,7 @@ final class ChatStream: @unchecked Sendable {
         append(terminal)
         finished = true
         slot?.release()
+        releaseLease()
         subscriber = nil
         graceTimer?.cancel()
         graceTimer = nil
@@ -277,6 +322,16 @@ extension ChatStream: SparkConnectionDelegate {
 
     func sparkConnection(_ connection: SparkConnection, didFinishWith error: SparkUpstreamError?) {
         guard !finished else { return }
+        if let error, !sawFirstFrame, let lease, Self.warrantsFailover(error), upstream.pool.count > triedApps.count {
+            // Nothing was relayed yet: leave this app out for a while and try the next one.
+            logger.warning("Spark app failed, failing over", metadata: ["spark.app": "\(lease.credentials.appID)", "error": "\(error.relayCode)"])
+            metrics?.upstreamError(code: error.relayCode)
+            upstream.pool.markDown(lease, reason: error.relayCode)
+            releaseLease()
+            self.connection = nil
+            startUpstream()
+            return
+        }
         if let error {
             logger.info("upstream failed", metadata: ["error": "\(error.relayCode)", "upstream.sid": "\(error.sid ?? "-")"])
             metrics?.upstreamError(code: error.relayCode)

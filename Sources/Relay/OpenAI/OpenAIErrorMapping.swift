@@ -33,6 +33,10 @@ enum OpenAIErrorMapping {
                 return APIError(status: HTTPStatus(code: status >= 500 ? status : 502), type: "upstream_error", code: "spark_\(code)", message: message)
             }
         }
+        if failure.httpStatus == 429 {
+            return APIError(status: .tooManyRequests, type: "rate_limit_error", code: failure.code, message: message,
+                            headers: [("Retry-After", "1")])
+        }
         let status = failure.httpStatus == 504 ? HTTPStatus.gatewayTimeout
             : failure.httpStatus == 503 ? .serviceUnavailable : .badGateway
         return APIError(status: status, type: failure.type == "upstream_error" ? "upstream_error" : "server_error",

@@ -6,7 +6,10 @@ import SparkUpstream
 /// Everything needed to open Spark conversations, resolved once from the configuration:
 /// credentials, the base URL every model path goes to, the model table, TLS and timeouts.
 public final class UpstreamSettings: @unchecked Sendable {
+    /// The first app's credentials.
     public let credentials: SparkCredentials
+    /// Every app, leased per conversation.
+    public let pool: CredentialPool
     public let base: SparkEndpoint
     public let models: SparkModelTable
     public let tls: TLSContext?
@@ -15,8 +18,9 @@ public final class UpstreamSettings: @unchecked Sendable {
     public let mode: UpstreamMode
 
     public init(credentials: SparkCredentials, base: SparkEndpoint, models: SparkModelTable, tls: TLSContext?,
-                configuration: SparkUpstreamConfiguration, mode: UpstreamMode) {
+                configuration: SparkUpstreamConfiguration, mode: UpstreamMode, pool: CredentialPool? = nil) {
         self.credentials = credentials
+        self.pool = pool ?? CredentialPool(credentials: [credentials])
         self.base = base
         self.models = models
         self.tls = tls
@@ -66,8 +70,14 @@ public final class UpstreamSettings: @unchecked Sendable {
         configuration.firstFrameTimeout = upstream.firstFrameTimeout
         configuration.idleTimeout = upstream.idleTimeout
         configuration.maxMessageBytes = upstream.maxMessageBytes
+        let extra = overriding == nil ? upstream.additionalCredentials.map {
+            SparkCredentials(appID: $0.appID, apiKey: $0.apiKey, apiSecret: $0.apiSecret)
+        } : []
+        let pool = CredentialPool(credentials: [credentials] + extra, maxConcurrency: upstream.appMaxConcurrency,
+                                  maxQPS: upstream.appMaxQPS, queueTimeout: upstream.queueTimeout,
+                                  maxQueued: upstream.maxQueued, cooloff: upstream.failoverCooloff)
         return UpstreamSettings(credentials: credentials, base: base, models: models, tls: tls,
-                                configuration: configuration, mode: mode)
+                                configuration: configuration, mode: mode, pool: pool)
     }
 
     /// The built-in table with the configured `x1_domain`, plus configured models (a configured
@@ -96,9 +106,11 @@ public final class UpstreamSettings: @unchecked Sendable {
         }
     }
 
-    /// A conversation for `request` with `model`, on `loop` (not started).
-    public func makeConnection(model: SparkModel, request: SparkChatRequest, loop: EventLoop) -> SparkConnection {
-        SparkConnection(credentials: credentials, model: model, endpoint: model.endpoint(on: base), request: request,
-                        loop: loop, tls: tls, configuration: configuration)
+    /// A conversation for `request` with `model`, on `loop` (not started), signed with `credentials`
+    /// (default: the first app).
+    public func makeConnection(model: SparkModel, request: SparkChatRequest, loop: EventLoop,
+                               credentials: SparkCredentials? = nil) -> SparkConnection {
+        SparkConnection(credentials: credentials ?? self.credentials, model: model, endpoint: model.endpoint(on: base),
+                        request: request, loop: loop, tls: tls, configuration: configuration)
     }
 }
