@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Encodes server-sent events as `text/event-stream` bytes (WHATWG HTML §9.2.5).
 ///
 /// Field order: `event`, `id`, `retry`, then one `data:` line per line of data, then a blank
@@ -29,16 +37,55 @@ public enum SSEEncoder {
     /// contain CR or LF it is split like `encode`. CR, LF (and NUL in `id`) are removed from
     /// `id` and `event` rather than thrown, so this never fails.
     public static func encodeData(json: some Collection<UInt8>, id: String?, event: String?) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(json.count + 64)
-        appendHeaderFields(&out, id: id.map { strip($0, nul: true) }, event: event.map { strip($0, nul: false) })
-        if json.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
-            appendDataLines(&out, json)
-        } else {
-            appendField(&out, "data", json)
+        if let fast = json.withContiguousStorageIfAvailable({ encodeData(contiguous: $0, id: id, event: event) }) {
+            return fast
         }
-        out.append(0x0A)
-        return out
+        return Array(json).withUnsafeBufferPointer { encodeData(contiguous: $0, id: id, event: event) }
+    }
+
+    /// `encodeData` for contiguous bytes: one exactly sized buffer, `memchr` for line breaks.
+    private static func encodeData(contiguous json: UnsafeBufferPointer<UInt8>, id: String?, event: String?) -> [UInt8] {
+        let id = id.map { strip($0, nul: true) }
+        let event = event.map { strip($0, nul: false) }
+        guard !containsCRorLF(json) else {
+            var out: [UInt8] = []
+            out.reserveCapacity(json.count + 64)
+            appendHeaderFields(&out, id: id, event: event)
+            appendDataLines(&out, json)
+            out.append(0x0A)
+            return out
+        }
+        // "event: " + e + "\n" + "id: " + i + "\n" + "data: " + json + "\n\n"
+        let eventCount = event.map { $0.utf8.count + 8 } ?? 0
+        let idCount = id.map { $0.utf8.count + 5 } ?? 0
+        let total = eventCount + idCount + json.count + 8
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            var at = 0
+            func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+                guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+                (buffer.baseAddress! + at).initialize(from: base, count: bytes.count)
+                at += bytes.count
+            }
+            func putLiteral(_ name: StaticString) {
+                put(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            }
+            func putString(_ text: String) {
+                var text = text
+                text.withUTF8 { put($0) }
+            }
+            if let event { putLiteral("event: "); putString(event); putLiteral("\n") }
+            if let id { putLiteral("id: "); putString(id); putLiteral("\n") }
+            putLiteral("data: ")
+            put(json)
+            putLiteral("\n\n")
+            initialized = at
+        }
+    }
+
+    /// `true` when `bytes` holds CR or LF (`memchr`, so compact JSON costs two vectorized scans).
+    private static func containsCRorLF(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
+        return memchr(base, 0x0A, bytes.count) != nil || memchr(base, 0x0D, bytes.count) != nil
     }
 
     /// A comment line plus blank line, e.g. `: ping\n\n` (ignored by clients; keeps proxies and

@@ -5,6 +5,8 @@ struct JSONParser {
     var index = 0
     /// Reused buffer for decoding strings, so each string costs no extra allocation beyond its result.
     var scratch: [UInt8] = []
+    /// `true` once any insignificant whitespace was skipped (the input is not already compact).
+    var sawWhitespace = false
 
     init(bytes: [UInt8], maxDepth: Int) {
         self.bytes = bytes
@@ -14,7 +16,9 @@ struct JSONParser {
     mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
-            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            case 0x20, 0x09, 0x0A, 0x0D:
+                index += 1
+                sawWhitespace = true
             default: return
             }
         }
@@ -103,13 +107,38 @@ struct JSONParser {
     /// RFC 8259 §6: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
     mutating func parseNumber() throws(JSONScanError) -> JSONValue {
         let start = index
+        _ = try scanNumber()
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        // RFC 8259 §6 lets a parser limit the range of numbers. Numbers beyond a Double (1e400) are
+        // refused: the relay forwards payloads verbatim, and its clients' JSON parsers (Foundation,
+        // JavaScript) would reject or corrupt them. Underflow to zero is harmless and accepted.
+        guard let value = Double(text), value.isFinite else { throw JSONScanError(.invalidNumber, at: start) }
+        return .number(text)
+    }
+
+    /// A number validated like `parseNumber` (same grammar, same Double range) but not materialized.
+    mutating func skipNumber() throws(JSONScanError) {
+        let start = index
+        let integerDigits = try scanNumber()
+        // Without an exponent, at most 308 integer digits is below 1e308 < Double.greatestFiniteMagnitude.
+        if integerDigits >= 0 && integerDigits <= 308 { return }
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        guard let value = Double(text), value.isFinite else { throw JSONScanError(.invalidNumber, at: start) }
+    }
+
+    /// Moves past the number at `index` (grammar only); returns the count of integer digits, or -1 when
+    /// the number has an exponent.
+    mutating func scanNumber() throws(JSONScanError) -> Int {
+        let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, isDigit(bytes[index]) else { throw JSONScanError(.invalidNumber, at: start) }
+        let integerStart = index
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
         } else {
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
+        let integerDigits = index - integerStart
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
             guard index < bytes.count, isDigit(bytes[index]) else { throw JSONScanError(.invalidNumber, at: start) }
@@ -120,38 +149,71 @@ struct JSONParser {
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard index < bytes.count, isDigit(bytes[index]) else { throw JSONScanError(.invalidNumber, at: start) }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+            return -1
         }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        // RFC 8259 §6 lets a parser limit the range of numbers. Numbers beyond a Double (1e400) are
-        // refused: the relay forwards payloads verbatim, and its clients' JSON parsers (Foundation,
-        // JavaScript) would reject or corrupt them. Underflow to zero is harmless and accepted.
-        guard let value = Double(text), value.isFinite else { throw JSONScanError(.invalidNumber, at: start) }
-        return .number(text)
+        return integerDigits
     }
 
     /// RFC 8259 §7 strings; §8.1: the text MUST be UTF-8, so invalid UTF-8 and lone surrogate escapes are rejected.
     mutating func parseString() throws(JSONScanError) -> String {
+        let start = try scanString()
+        guard let string = String(validating: scratch, as: UTF8.self) else {
+            throw JSONScanError(.invalidString, at: start)
+        }
+        return string
+    }
+
+    /// Decodes the string literal at `index` into `scratch` (escapes resolved, UTF-8 not yet checked)
+    /// and returns its start offset. Runs of plain bytes are copied at once.
+    mutating func scanString() throws(JSONScanError) -> Int {
         let start = index
         index += 1
         scratch.removeAll(keepingCapacity: true)
+        let count = bytes.count
         while true {
-            guard index < bytes.count else { throw JSONScanError(.unexpectedEnd, at: index) }
+            let runStart = index
+            while index < count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                index += 1
+            }
+            if index > runStart { scratch.append(contentsOf: bytes[runStart..<index]) }
+            guard index < count else { throw JSONScanError(.unexpectedEnd, at: index) }
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                guard let string = String(validating: scratch, as: UTF8.self) else {
-                    throw JSONScanError(.invalidString, at: start)
-                }
-                return string
+                return start
             case UInt8(ascii: "\\"):
                 try parseEscape()
-            case 0x00..<0x20:
-                throw JSONScanError(.invalidString, at: index)
             default:
-                scratch.append(byte)
+                throw JSONScanError(.invalidString, at: index)
+            }
+        }
+    }
+
+    /// A string literal validated like `parseString` but not materialized.
+    mutating func skipString() throws(JSONScanError) {
+        let start = try scanString()
+        guard Self.isASCII(scratch) || String(validating: scratch, as: UTF8.self) != nil else {
+            throw JSONScanError(.invalidString, at: start)
+        }
+    }
+
+    /// `true` when every byte is below 0x80 (eight at a time).
+    static func isASCII(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var index = 0
+            let count = raw.count
+            while index + 8 <= count {
+                if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+                index += 8
+            }
+            while index < count {
+                if raw[index] >= 0x80 { return false }
                 index += 1
             }
+            return true
         }
     }
 
@@ -210,5 +272,163 @@ struct JSONParser {
 
     func isDigit(_ byte: UInt8) -> Bool {
         byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+}
+
+/// Which parts of a JSON text `JSONParser.parseValue(depth:pick:)` materializes. Everything is still
+/// validated exactly as by a full parse; parts not picked are skipped without building values.
+indirect enum JSONPick: Sendable {
+    /// The whole value.
+    case all
+    /// For an object: only the named members (in input order, duplicates kept, with their value
+    /// ranges), each with its own pick. Any other kind of value is materialized whole.
+    case members([(key: String, pick: JSONPick)])
+    /// For an array: every element with this pick. Any other kind of value is materialized whole.
+    case elements(JSONPick)
+    /// Scalars whole; objects and arrays as empty containers (their kind only).
+    case kind
+}
+
+extension JSONParser {
+    /// `parseValue(depth:)` restricted to `pick`.
+    mutating func parseValue(depth: Int, pick: JSONPick) throws(JSONScanError) -> JSONValue {
+        switch pick {
+        case .all:
+            return try parseValue(depth: depth)
+        case .members(let wanted):
+            guard try peek() == UInt8(ascii: "{") else { return try parseValue(depth: depth) }
+            return try parseObject(depth: depth + 1, wanted: wanted)
+        case .elements(let each):
+            guard try peek() == UInt8(ascii: "[") else { return try parseValue(depth: depth) }
+            return try parseArray(depth: depth + 1, each: each)
+        case .kind:
+            switch try peek() {
+            case UInt8(ascii: "{"):
+                try skipValue(depth: depth)
+                return .object([])
+            case UInt8(ascii: "["):
+                try skipValue(depth: depth)
+                return .array([])
+            default:
+                return try parseValue(depth: depth)
+            }
+        }
+    }
+
+    mutating func parseObject(depth: Int, wanted: [(key: String, pick: JSONPick)]) throws(JSONScanError) -> JSONValue {
+        guard depth <= maxDepth else { throw JSONScanError(.tooDeep, at: index) }
+        index += 1
+        var members: [JSONMember] = []
+        skipWhitespace()
+        if try peek() == UInt8(ascii: "}") {
+            index += 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            let quote = try peek()
+            guard quote == UInt8(ascii: "\"") else { throw JSONScanError(.unexpectedByte(quote), at: index) }
+            try skipString()
+            let match = wanted.firstIndex { $0.key.utf8.elementsEqual(scratch) }
+            skipWhitespace()
+            let colon = try peek()
+            guard colon == UInt8(ascii: ":") else { throw JSONScanError(.unexpectedByte(colon), at: index) }
+            index += 1
+            skipWhitespace()
+            let start = index
+            if let match {
+                let value = try parseValue(depth: depth, pick: wanted[match].pick)
+                members.append(JSONMember(key: wanted[match].key, value: value, valueRange: start..<index))
+            } else {
+                try skipValue(depth: depth)
+            }
+            skipWhitespace()
+            let next = try peek()
+            index += 1
+            if next == UInt8(ascii: "}") { return .object(members) }
+            guard next == UInt8(ascii: ",") else { throw JSONScanError(.unexpectedByte(next), at: index - 1) }
+        }
+    }
+
+    mutating func parseArray(depth: Int, each: JSONPick) throws(JSONScanError) -> JSONValue {
+        guard depth <= maxDepth else { throw JSONScanError(.tooDeep, at: index) }
+        index += 1
+        var values: [JSONValue] = []
+        skipWhitespace()
+        if try peek() == UInt8(ascii: "]") {
+            index += 1
+            return .array(values)
+        }
+        while true {
+            skipWhitespace()
+            values.append(try parseValue(depth: depth, pick: each))
+            skipWhitespace()
+            let next = try peek()
+            index += 1
+            if next == UInt8(ascii: "]") { return .array(values) }
+            guard next == UInt8(ascii: ",") else { throw JSONScanError(.unexpectedByte(next), at: index - 1) }
+        }
+    }
+
+    /// Validates one value exactly like `parseValue(depth:)` (same errors at the same offsets) without
+    /// building it.
+    mutating func skipValue(depth: Int) throws(JSONScanError) {
+        let byte = try peek()
+        switch byte {
+        case UInt8(ascii: "{"): try skipObject(depth: depth + 1)
+        case UInt8(ascii: "["): try skipArray(depth: depth + 1)
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): _ = try expect("true", value: .null)
+        case UInt8(ascii: "f"): _ = try expect("false", value: .null)
+        case UInt8(ascii: "n"): _ = try expect("null", value: .null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
+        default: throw JSONScanError(.unexpectedByte(byte), at: index)
+        }
+    }
+
+    mutating func skipObject(depth: Int) throws(JSONScanError) {
+        guard depth <= maxDepth else { throw JSONScanError(.tooDeep, at: index) }
+        index += 1
+        skipWhitespace()
+        if try peek() == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            let quote = try peek()
+            guard quote == UInt8(ascii: "\"") else { throw JSONScanError(.unexpectedByte(quote), at: index) }
+            try skipString()
+            skipWhitespace()
+            let colon = try peek()
+            guard colon == UInt8(ascii: ":") else { throw JSONScanError(.unexpectedByte(colon), at: index) }
+            index += 1
+            skipWhitespace()
+            try skipValue(depth: depth)
+            skipWhitespace()
+            let next = try peek()
+            index += 1
+            if next == UInt8(ascii: "}") { return }
+            guard next == UInt8(ascii: ",") else { throw JSONScanError(.unexpectedByte(next), at: index - 1) }
+        }
+    }
+
+    mutating func skipArray(depth: Int) throws(JSONScanError) {
+        guard depth <= maxDepth else { throw JSONScanError(.tooDeep, at: index) }
+        index += 1
+        skipWhitespace()
+        if try peek() == UInt8(ascii: "]") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            try skipValue(depth: depth)
+            skipWhitespace()
+            let next = try peek()
+            index += 1
+            if next == UInt8(ascii: "]") { return }
+            guard next == UInt8(ascii: ",") else { throw JSONScanError(.unexpectedByte(next), at: index - 1) }
+        }
     }
 }

@@ -15,6 +15,18 @@ public enum JSONScanner {
         return value
     }
 
+    /// `parse` that materializes only `pick` (everything is still validated, with the same errors).
+    /// `isCompact` is `true` when the input holds no insignificant whitespace, so any value's byte
+    /// range is already its compact form.
+    static func parse(_ bytes: [UInt8], picking pick: JSONPick, maxDepth: Int = defaultMaxDepth) throws(JSONScanError) -> (value: JSONValue, isCompact: Bool) {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0, pick: pick)
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw JSONScanError(.trailingData, at: parser.index) }
+        return (value, !parser.sawWhitespace)
+    }
+
     /// `true` when `bytes` is one valid JSON text.
     public static func isValid(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) -> Bool {
         (try? parse(bytes, maxDepth: maxDepth)) != nil

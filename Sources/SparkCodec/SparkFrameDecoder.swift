@@ -29,10 +29,16 @@ public struct SparkFrameDecoder: Sendable {
         guard !isFinished else { throw .frameAfterEnd }
         guard text.count <= maxFrameBytes else { throw .malformedFrame("frame of \(text.count) bytes exceeds \(maxFrameBytes)") }
         let root: JSONValue
+        let isCompact: Bool
         do {
-            root = try JSONScanner.parse(text)
+            // Validates the whole frame but builds only the members read below (no tree of Strings).
+            (root, isCompact) = try JSONScanner.parse(text, picking: Self.pick)
         } catch {
             throw .malformedFrame("invalid JSON: \(error)")
+        }
+        // Spark's frames are compact: then a value's bytes are forwarded as they are.
+        let compact: (Range<Int>) -> [UInt8] = { range in
+            isCompact ? Array(text[range]) : JSONScanner.compact(text[range])
         }
         guard root.isObject else { throw .malformedFrame("frame is not a JSON object") }
         guard let header = present(root["header"]) else { throw .malformedFrame("missing header") }
@@ -51,19 +57,19 @@ public struct SparkFrameDecoder: Sendable {
         if let payloadMember = root.member("payload"), !payloadMember.value.isNull {
             let payload = payloadMember.value
             guard payload.isObject else { throw .malformedFrame("payload is not an object") }
-            frame.payloadJSON = JSONScanner.compact(text[payloadMember.valueRange])
+            frame.payloadJSON = compact(payloadMember.valueRange)
             if let choices = present(payload["choices"]) {
                 guard choices.isObject else { throw .malformedFrame("payload.choices is not an object") }
                 frame.hasChoices = true
                 frame.choicesStatus = try int(choices["status"], "payload.choices.status")
                 frame.seq = try int(choices["seq"], "payload.choices.seq")
-                try decodeText(choices["text"], into: &frame, json: text)
+                try decodeText(choices["text"], into: &frame, compact: compact)
             }
             if let usage = present(payload["usage"]) {
                 frame.usage = try decodeUsage(usage)
             }
             if let plugins = payload.member("plugins"), !plugins.value.isNull {
-                frame.pluginsJSON = JSONScanner.compact(text[plugins.valueRange])
+                frame.pluginsJSON = compact(plugins.valueRange)
             }
         }
         frameCount += 1
@@ -71,13 +77,31 @@ public struct SparkFrameDecoder: Sendable {
         return frame
     }
 
+    /// The members `decode` reads; everything else is validated and skipped.
+    static let pick: JSONPick = .members([
+        ("header", .members([("code", .all), ("message", .all), ("sid", .all), ("status", .all)])),
+        ("payload", .members([
+            ("choices", .members([
+                ("status", .all), ("seq", .all),
+                ("text", .elements(.members([
+                    ("content", .all), ("reasoning_content", .all),
+                    ("function_call", .members([("name", .all), ("arguments", .all)])),
+                ]))),
+            ])),
+            ("usage", .members([
+                ("text", .members([("prompt_tokens", .all), ("completion_tokens", .all), ("total_tokens", .all), ("question_tokens", .all)])),
+            ])),
+            ("plugins", .kind),
+        ])),
+    ])
+
     /// The error to report when the connection closes now: `nil` after the last frame (even if the close
     /// itself was abrupt, spark-protocol.md §2), else `.closedBeforeEnd`.
     public func errorOnClose() -> SparkError? {
         isFinished ? nil : .closedBeforeEnd(sid: sid)
     }
 
-    private func decodeText(_ value: JSONValue?, into frame: inout SparkResponseFrame, json: [UInt8]) throws(SparkError) {
+    private func decodeText(_ value: JSONValue?, into frame: inout SparkResponseFrame, compact: (Range<Int>) -> [UInt8]) throws(SparkError) {
         guard let value = present(value) else { return }
         guard let items = value.arrayValue else { throw .malformedFrame("payload.choices.text is not an array") }
         // Clients read text[0] only; more than one item has never been observed (spark-protocol.md §9).
@@ -94,7 +118,7 @@ public struct SparkFrameDecoder: Sendable {
                     arguments = text
                 } else {
                     // Tolerate an object instead of a JSON string: forward its compact JSON text.
-                    let slice = JSONScanner.compact(json[argumentsMember.valueRange])
+                    let slice = compact(argumentsMember.valueRange)
                     arguments = String(decoding: slice, as: UTF8.self)
                 }
             }

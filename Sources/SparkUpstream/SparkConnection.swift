@@ -28,7 +28,10 @@ public final class SparkConnection: @unchecked Sendable {
     private let now: @Sendable () -> Date
     private var client: WebSocketClient?
     private var decoder: SparkFrameDecoder
-    private var timer: LoopTimer?
+    /// First-frame and idle timeout: one re-armable timer, pushed back per frame without a new source.
+    private var timer: LoopDeadlineTimer?
+    private var timerPhase = SparkUpstreamError.Phase.firstFrame
+    private var timerSeconds: Double = 0
     private var signedAt = Date()
     private var finished = false
     private var paused = false
@@ -63,7 +66,9 @@ public final class SparkConnection: @unchecked Sendable {
             finish(SparkUpstreamError(kind: .unreachable, message: "invalid Spark URL \(endpoint)"))
             return
         }
-        let client = WebSocketClient(url: url, loop: loop, tls: tls, configuration: configuration.webSocket)
+        var webSocket = configuration.webSocket
+        webSocket.textAsBytes = true  // frames are decoded from bytes: no String round trip
+        let client = WebSocketClient(url: url, loop: loop, tls: tls, configuration: webSocket)
         client.delegate = self
         self.client = client
         client.connect()
@@ -75,8 +80,7 @@ public final class SparkConnection: @unchecked Sendable {
         guard !paused else { return }
         paused = true
         if decoder.frameCount > 0 {
-            timer?.cancel()
-            timer = nil
+            timer?.disarm()
         }
         client?.pauseReading()
     }
@@ -102,12 +106,22 @@ public final class SparkConnection: @unchecked Sendable {
     }
 
     private func armTimer(_ seconds: Double, phase: SparkUpstreamError.Phase) {
-        timer?.cancel()
-        timer = loop.schedule(after: seconds) { [self] in
-            let what = phase == .firstFrame ? "the first frame" : "the next frame"
-            finish(SparkUpstreamError(kind: .timeout(phase), message: "Spark sent no frame for \(Int(seconds)) s (waiting for \(what))", sid: decoder.sid))
-            client?.close(code: .goingAway)
+        timerPhase = phase
+        timerSeconds = seconds
+        if timer == nil {
+            // The pending timeout keeps the connection alive until it fires or is cancelled (as a
+            // one-shot loop timer did); `finish` and `cancel` break the cycle.
+            timer = LoopDeadlineTimer(loop: loop) { [self] in timedOut() }
         }
+        timer?.arm(after: seconds)
+    }
+
+    private func timedOut() {
+        guard !finished else { return }
+        let phase = timerPhase
+        let what = phase == .firstFrame ? "the first frame" : "the next frame"
+        finish(SparkUpstreamError(kind: .timeout(phase), message: "Spark sent no frame for \(Int(timerSeconds)) s (waiting for \(what))", sid: decoder.sid))
+        client?.close(code: .goingAway)
     }
 
     private func finish(_ error: SparkUpstreamError?) {
@@ -130,6 +144,7 @@ extension SparkConnection: WebSocketClientDelegate {
         guard !finished else { return }
         let bytes: [UInt8]
         switch message {
+        case .textBytes(let data): bytes = data
         case .text(let text): bytes = Array(text.utf8)
         case .binary(let data): bytes = data
         default: return
@@ -153,8 +168,7 @@ extension SparkConnection: WebSocketClientDelegate {
             return
         }
         if frame.isLast || paused {
-            timer?.cancel()
-            timer = nil
+            timer?.disarm()
         } else {
             armTimer(configuration.idleTimeout, phase: .idle)
         }

@@ -64,7 +64,7 @@ public final class WebSocketClient: @unchecked Sendable {
         self.extraHeaders = extraHeaders
         self.responseParser = HTTPResponseParser(limits: HTTPParserLimits(maxBodyBytes: configuration.maxHandshakeResponseBytes))
         self.decoder = WebSocketFrameDecoder(role: .client, maxFrameSize: configuration.maxFrameSize)
-        self.assembler = WebSocketMessageAssembler(maxMessageSize: configuration.maxMessageSize)
+        self.assembler = WebSocketMessageAssembler(maxMessageSize: configuration.maxMessageSize, textAsBytes: configuration.textAsBytes)
     }
 
     /// Starts connecting. Call on the loop.

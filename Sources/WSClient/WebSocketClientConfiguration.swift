@@ -14,6 +14,8 @@ public struct WebSocketClientConfiguration: Sendable, Equatable {
     public var closeTimeout: Double = 2
     /// Output buffered before `isWritable` turns false.
     public var writeBufferBytes: Int = 256 * 1024
+    /// Deliver text messages as `.textBytes` (validated UTF-8 bytes) instead of `.text(String)`.
+    public var textAsBytes = false
 
     public init() {}
 }

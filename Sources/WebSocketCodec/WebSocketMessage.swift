@@ -2,6 +2,10 @@
 public enum WebSocketMessage: Sendable, Equatable {
     /// A text message (validated UTF-8).
     case text(String)
+    /// A text message as its bytes, already validated as UTF-8 (from an assembler made with
+    /// `textAsBytes: true`, for receivers that want bytes: no `String` is built and nothing is
+    /// validated twice).
+    case textBytes([UInt8])
     /// A binary message.
     case binary([UInt8])
     /// A ping with its application data (at most 125 bytes).

@@ -4,14 +4,17 @@
 public struct WebSocketMessageAssembler: Sendable {
     /// The largest reassembled data message accepted. Default 16 MiB, matching the frame limit.
     public let maxMessageSize: Int
+    /// `true` to deliver text messages as `.textBytes` (validated bytes) instead of `.text`.
+    public let textAsBytes: Bool
 
     private var messageOpcode: WebSocketOpcode?
     private var buffer: [UInt8] = []
     private var utf8 = UTF8Validator()
 
     /// Creates an assembler that rejects data messages larger than `maxMessageSize` bytes.
-    public init(maxMessageSize: Int = 16 * 1024 * 1024) {
+    public init(maxMessageSize: Int = 16 * 1024 * 1024, textAsBytes: Bool = false) {
         self.maxMessageSize = maxMessageSize
+        self.textAsBytes = textAsBytes
     }
 
     /// `true` while a fragmented message has started and not yet finished.
@@ -81,7 +84,7 @@ public struct WebSocketMessageAssembler: Sendable {
         guard complete else {
             throw WebSocketProtocolError(.invalidUTF8, "text message ends inside a UTF-8 sequence")
         }
-        return .text(String(decoding: bytes, as: UTF8.self))
+        return textAsBytes ? .textBytes(bytes) : .text(String(decoding: bytes, as: UTF8.self))
     }
 
     private func controlMessage(_ frame: WebSocketFrame) throws(WebSocketProtocolError) -> WebSocketMessage {

@@ -67,7 +67,7 @@ public struct WebSocketStateMachine: Sendable {
                 state = .closed
                 let payload = code.map { WebSocketFrameEncoder.closePayload(code: $0, reason: "") } ?? []
                 return .sendCloseAndCloseTransport(code: code, payload: payload)
-            case .text, .binary, .pong:
+            case .text, .textBytes, .binary, .pong:
                 return .deliver(message)
             }
         }

@@ -13,6 +13,19 @@ import Testing
         #expect(Array(text.utf8) == bytes)
     }
 
+    @Test func textAsBytesDeliversTheValidatedBytes() throws {
+        let bytes = Array("你好".utf8)
+        var assembler = WebSocketMessageAssembler(textAsBytes: true)
+        #expect(try assembler.receive(WebSocketFrame(fin: false, opcode: .text, payload: Array(bytes[0..<2]))) == nil)
+        #expect(try assembler.receive(WebSocketFrame(fin: true, opcode: .continuation, payload: Array(bytes[2...]))) == .textBytes(bytes))
+        #expect(try assembler.receive(WebSocketFrame(fin: true, opcode: .binary, payload: [1, 2])) == .binary([1, 2]))
+        // Validation is unchanged: a text message ending inside a character still fails.
+        let error = TestFrames.error {
+            _ = try assembler.receive(WebSocketFrame(fin: true, opcode: .text, payload: Array(bytes[0..<2])))
+        }
+        #expect(error?.kind == .invalidUTF8)
+    }
+
     @Test func invalidUTF8FailsBeforeTheFinalFragment() throws {
         var assembler = WebSocketMessageAssembler()
         #expect(try assembler.receive(WebSocketFrame(fin: false, opcode: .text, payload: Array("ok ".utf8))) == nil)

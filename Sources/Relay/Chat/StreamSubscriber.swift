@@ -11,7 +11,8 @@ final class StreamSubscriber: @unchecked Sendable {
     private let heartbeatInterval: Double
     private var headers = HTTPHeaders()
     private var headSent = false
-    private var heartbeat: LoopTimer?
+    /// One re-armable timer for the whole response: each write only pushes its deadline back.
+    private var heartbeat: LoopDeadlineTimer?
     private var ended = false
     private var blocked = false
     /// Called on the subscriber's loop; the stream wires these up when it attaches the subscriber.
@@ -64,6 +65,7 @@ final class StreamSubscriber: @unchecked Sendable {
                 } else {
                     ended = true
                     heartbeat?.cancel()
+                    heartbeat = nil
                     writer.onClientGone = nil
                     writer.onWritable = nil
                     writer.respond(response)
@@ -100,13 +102,16 @@ final class StreamSubscriber: @unchecked Sendable {
     }
 
     private func armHeartbeat() {
-        guard headSent, output.heartbeat() != nil else { return }
-        heartbeat?.cancel()
-        heartbeat = loop.schedule(after: heartbeatInterval) { [weak self] in
-            guard let self, !self.ended, let ping = self.output.heartbeat() else { return }
-            self.writer.write(ping)
-            self.armHeartbeat()
+        guard headSent, !ended else { return }
+        if heartbeat == nil {
+            guard output.heartbeat() != nil else { return }
+            heartbeat = LoopDeadlineTimer(loop: loop) { [weak self] in
+                guard let self, !self.ended, let ping = self.output.heartbeat() else { return }
+                self.writer.write(ping)
+                self.armHeartbeat()
+            }
         }
+        heartbeat?.arm(after: heartbeatInterval)
     }
 
     private func writable() {

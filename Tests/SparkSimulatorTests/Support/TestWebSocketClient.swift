@@ -110,6 +110,7 @@ final class TestWebSocketClient {
             guard let message = try assembler.receive(frame) else { continue }
             switch message {
             case .text(let text): return .text(text)
+            case .textBytes(let bytes): return .text(String(decoding: bytes, as: UTF8.self))
             case .binary(let bytes): return .binary(bytes)
             case .ping(let payload):
                 if autoPong { try send(opcode: .pong, payload) }

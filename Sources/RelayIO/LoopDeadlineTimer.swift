@@ -1,0 +1,96 @@
+import Dispatch
+
+/// A re-armable deadline on an event loop, for idle timeouts and heartbeats that are pushed back on
+/// every chunk. One `DispatchSourceTimer` is kept for the timer's whole life: `arm(after:)` only
+/// records the new deadline (a clock read and a store) when it moves later, which is the per-chunk
+/// case; when the source fires before the recorded deadline it re-arms itself for the time left
+/// (lazy re-arm). No timer is created or cancelled per chunk.
+///
+/// Loop-confined: create, arm, disarm and cancel on `loop`; the work runs on `loop`, at most once per
+/// `arm`. The work closure should not hold its owner strongly (or the owner must `cancel()`): the
+/// owner holds the timer, and dropping the timer stops it.
+public final class LoopDeadlineTimer: @unchecked Sendable {
+    /// The loop the timer runs on.
+    public let loop: EventLoop
+    private let leewayNanoseconds: Int
+    private var work: (() -> Void)?
+    private var source: (any DispatchSourceTimer)?
+    /// When the work should run (monotonic ns); `nil` while disarmed.
+    private var deadline: UInt64?
+    /// When the source will fire next (monotonic ns); `nil` while the source is idle.
+    private var scheduledFor: UInt64?
+
+    /// A disarmed timer that runs `work` on `loop` when an armed deadline passes.
+    public init(loop: EventLoop, leeway: Double = 0.005, _ work: @escaping () -> Void) {
+        self.loop = loop
+        self.leewayNanoseconds = Int(max(0, leeway) * 1_000_000_000)
+        self.work = work
+    }
+
+    deinit {
+        source?.cancel()
+    }
+
+    /// `true` while a deadline is set and its work has not run.
+    public var isArmed: Bool { deadline != nil }
+
+    /// Sets the deadline to `seconds` from now, replacing any earlier or later one. Cheap when the
+    /// deadline moves later (no dispatch call). Does nothing after `cancel()`.
+    public func arm(after seconds: Double) {
+        guard work != nil else { return }
+        let now = Self.now()
+        let target = now &+ UInt64(max(0, seconds) * 1_000_000_000)
+        deadline = target
+        if let scheduledFor, scheduledFor <= target { return }
+        schedule(at: target)
+    }
+
+    /// Clears the deadline; the timer can be armed again. The source may still fire once, as a no-op.
+    public func disarm() {
+        deadline = nil
+    }
+
+    /// Stops the timer for good and releases the work closure.
+    public func cancel() {
+        deadline = nil
+        scheduledFor = nil
+        work = nil
+        source?.cancel()
+        source = nil
+    }
+
+    private func schedule(at target: UInt64) {
+        let source: any DispatchSourceTimer
+        if let existing = self.source {
+            source = existing
+        } else {
+            source = DispatchSource.makeTimerSource(queue: loop.queue)
+            source.setEventHandler { [weak self] in self?.fired() }
+            self.source = source
+            source.schedule(deadline: DispatchTime(uptimeNanoseconds: target), repeating: .never, leeway: .nanoseconds(leewayNanoseconds))
+            scheduledFor = target
+            source.resume()
+            return
+        }
+        source.schedule(deadline: DispatchTime(uptimeNanoseconds: target), repeating: .never, leeway: .nanoseconds(leewayNanoseconds))
+        scheduledFor = target
+    }
+
+    private func fired() {
+        scheduledFor = nil
+        guard let deadline, work != nil else { return }
+        if Self.now() < deadline {
+            // Activity moved the deadline since the source was scheduled: wait for the rest.
+            schedule(at: deadline)
+            return
+        }
+        self.deadline = nil
+        work?()
+    }
+
+    /// Monotonic nanoseconds, the clock `DispatchTime` uses.
+    @inline(__always)
+    static func now() -> UInt64 {
+        DispatchTime.now().uptimeNanoseconds
+    }
+}
