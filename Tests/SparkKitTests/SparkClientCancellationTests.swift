@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct SparkClientCancellationTests {
     /// A long, slow answer: 100 frames 20 ms apart.
-    private static let longPrompt = "x [[chunks:100]] [[delay:20]]"
+    private static let longPrompt = "x [[chunks:1000]] [[delay:20]]"  // 20 s if nobody stops it
 
     @Test func cancellingTheConsumingTaskClosesTheWebSocketWith1000() async throws {
         let harness = try KitHarness()
@@ -31,8 +31,8 @@ import Testing
         #expect(count < 100)
         let record = try #require(await harness.record { _ in true })
         #expect(record.end == .clientClosed(code: 1000))
-        #expect(record.endedAt - cancelledAt < .seconds(1))
-        #expect(record.framesSent < 100)
+        #expect(record.endedAt - cancelledAt < .seconds(5))
+        #expect(record.framesSent < 1000)
     }
 
     @Test func breakingOutOfTheLoopClosesTheWebSocketWith1000() async throws {
@@ -47,8 +47,8 @@ import Testing
         let leftAt = ContinuousClock.now
         let record = try #require(await harness.record { _ in true })
         #expect(record.end == .clientClosed(code: 1000))
-        #expect(record.endedAt - leftAt < .seconds(1))
-        #expect(record.framesSent < 100)
+        #expect(record.endedAt - leftAt < .seconds(5))
+        #expect(record.framesSent < 1000)
     }
 
     @Test func anAlreadyCancelledTaskNeverConnects() async throws {
