@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import RelayIO
 import SparkCodec
@@ -33,6 +34,9 @@ public final class SparkConnection: @unchecked Sendable {
     private var timerPhase = SparkUpstreamError.Phase.firstFrame
     private var timerSeconds: Double = 0
     private var signedAt = Date()
+    private var startedAt: UInt64 = 0
+    /// Connect + TLS + WebSocket upgrade, in nanoseconds, once the upgrade succeeded.
+    public private(set) var handshakeNanoseconds: UInt64?
     private var finished = false
     private var paused = false
 
@@ -61,6 +65,7 @@ public final class SparkConnection: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard client == nil, !finished else { return }
         signedAt = now()
+        startedAt = DispatchTime.now().uptimeNanoseconds
         let signed = SparkURLSigner.sign(credentials: credentials, url: endpoint, date: signedAt)
         guard let url = WebSocketURL(signed.url) else {
             finish(SparkUpstreamError(kind: .unreachable, message: "invalid Spark URL \(endpoint)"))
@@ -136,6 +141,7 @@ public final class SparkConnection: @unchecked Sendable {
 extension SparkConnection: WebSocketClientDelegate {
     public func webSocketClientDidOpen(_ client: WebSocketClient) {
         guard !finished else { return }
+        handshakeNanoseconds = DispatchTime.now().uptimeNanoseconds - startedAt
         client.sendText(request.encodeJSON())
         armTimer(configuration.firstFrameTimeout, phase: .firstFrame)
     }

@@ -312,6 +312,7 @@ extension ChatStream: SparkConnectionDelegate {
         if !sawFirstFrame {
             sawFirstFrame = true
             metrics?.timeToFirstFrame.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - upstreamStartedAt))
+            if let handshake = connection.handshakeNanoseconds { metrics?.upstreamHandshake.recordNanoseconds(Int64(handshake)) }
         }
         metrics?.chunksRelayed.increment()
         metrics?.bytesRelayed.increment(by: Int64(frame.payloadJSON?.count ?? 0))

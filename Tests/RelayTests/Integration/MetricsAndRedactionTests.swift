@@ -30,6 +30,7 @@ import Testing
         #expect(value(text, "relay_chunks_relayed_total") == Double(counts.reduce(0, +)))
         #expect(value(text, "relay_streams_started_total") == Double(streams))
         #expect(value(text, "relay_time_to_first_token_seconds_count") == Double(streams))
+        #expect(value(text, "relay_upstream_handshake_seconds_count") == Double(streams))
     }
 
     @Test func metricsEndpointServesPrometheusText() throws {
