@@ -230,3 +230,30 @@ def test_curl_streams_the_readme_example(start_relay):
     texts = [json.loads(line[6:])["choices"]["text"][0]["content"]
              for line in out.stdout.splitlines() if line.startswith("data: {\"choices\"")]
     assert "".join(texts).startswith("You said: 你好. ")
+
+
+def test_second_signal_during_the_drain_exits_at_once(tmp_path):
+    import signal
+    import socket
+    import time
+    from relay_harness import RelayProcess, write_config
+    relay = RelayProcess(write_config(tmp_path, {"upstream": {"simulator_chunk_delay": 0.05}}, "drain.json"))
+    try:
+        relay.wait_listening()
+        body = b'{"prompt":"long [[chunks:2000]]"}'
+        stream = socket.create_connection(("127.0.0.1", relay.port), timeout=10)
+        stream.sendall(b"POST /chat/stream HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                       + str(len(body)).encode() + b"\r\n\r\n" + body)
+        assert b"200 OK" in stream.recv(4096)
+        relay.proc.send_signal(signal.SIGTERM)
+        # The in-flight stream keeps the process draining (drain_timeout is 30 s) ...
+        time.sleep(0.5)
+        assert relay.proc.poll() is None, "the first signal must drain, not exit"
+        # ... and a second signal ends it at once.
+        started = time.monotonic()
+        relay.proc.send_signal(signal.SIGTERM)
+        assert relay.proc.wait(timeout=5) == 1
+        assert time.monotonic() - started < 5
+        stream.close()
+    finally:
+        relay.kill()
