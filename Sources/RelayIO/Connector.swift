@@ -37,10 +37,8 @@ public final class Connector: @unchecked Sendable {
     private var completion: (@Sendable (Result<any Transport, ConnectError>) -> Void)?
     private var addresses: [SocketAddress] = []
     private var socket: Socket?
-    private var tlsTransport: TLSTransport?
-    private var readSource: (any DispatchSourceRead)?
+    private var tlsHandshake: TLSHandshake?
     private var writeSource: (any DispatchSourceWrite)?
-    private var readSuspended = true
     private var writeSuspended = true
     private var timer: LoopTimer?
     private var lastError = ""
@@ -77,6 +75,8 @@ public final class Connector: @unchecked Sendable {
         loop.preconditionInEventLoop()
         cancelled = true
         completion = nil
+        tlsHandshake?.cancel()
+        tlsHandshake = nil
         tearDown(closeSocket: true)
     }
 
@@ -141,51 +141,33 @@ public final class Connector: @unchecked Sendable {
             return
         }
         timer?.cancel()
-        timer = loop.schedule(after: tlsTimeout) { [self] in
-            finish(.failure(ConnectError(kind: .tlsTimeout, message: "TLS handshake with \(host):\(port) timed out after \(tlsTimeout) s")))
-        }
-        do {
-            tlsTransport = try TLSTransport(socket: socket, context: tls, serverName: serverName)
+        timer = nil
+        let handshake: TLSHandshake
+        do throws(TransportError) {
+            handshake = try TLSHandshake(socket: socket, context: tls, serverName: serverName, loop: loop)
         } catch {
             finish(.failure(ConnectError(kind: .tls, message: "TLS with \(host):\(port): \(error)")))
             return
         }
-        let read = DispatchSource.makeReadSource(fileDescriptor: socket.descriptor, queue: loop.queue)
-        read.setEventHandler { [self] in stepHandshake() }
-        readSource = read
-        let write = DispatchSource.makeWriteSource(fileDescriptor: socket.descriptor, queue: loop.queue)
-        write.setEventHandler { [self] in stepHandshake() }
-        writeSource = write
-        stepHandshake()
-    }
-
-    private func stepHandshake() {
-        guard let tlsTransport, completion != nil else { return }
-        do {
-            switch try tlsTransport.handshake() {
-            case .processed:
-                self.tlsTransport = nil
-                self.socket = nil
-                finish(.success(tlsTransport), keepSocket: true)
-            case .wouldBlock:
-                setInterest(writable: tlsTransport.handshakeWantsWritable)
+        // From here the handshake owns the socket (it closes it on failure).
+        self.socket = nil
+        tlsHandshake = handshake
+        handshake.start(timeout: tlsTimeout) { [self] result in
+            tlsHandshake = nil
+            switch result {
+            case .success(let transport):
+                finish(.success(transport))
+            case .failure(.timedOut):
+                finish(.failure(ConnectError(kind: .tlsTimeout, message: "TLS handshake with \(host):\(port) timed out after \(tlsTimeout) s")))
+            case .failure(.failed(let error)):
+                finish(.failure(ConnectError(kind: .tls, message: "TLS with \(host):\(port): \(error)")))
+            case .failure(.cancelled):
+                break
             }
-        } catch {
-            finish(.failure(ConnectError(kind: .tls, message: "TLS with \(host):\(port): \(error)")))
         }
     }
 
-    private func setInterest(writable: Bool) {
-        if writable {
-            if let readSource, !readSuspended { readSource.suspend(); readSuspended = true }
-            if let writeSource, writeSuspended { writeSource.resume(); writeSuspended = false }
-        } else {
-            if let writeSource, !writeSuspended { writeSource.suspend(); writeSuspended = true }
-            if let readSource, readSuspended { readSource.resume(); readSuspended = false }
-        }
-    }
-
-    private func finish(_ result: Result<any Transport, ConnectError>, keepSocket: Bool = false) {
+    private func finish(_ result: Result<any Transport, ConnectError>) {
         guard let completion else { return }
         self.completion = nil
         timer?.cancel()
@@ -203,17 +185,10 @@ public final class Connector: @unchecked Sendable {
     /// Cancels the sources, closes the socket if asked, and runs `then` once every source is
     /// unregistered (their cancel handlers ran).
     private func tearDown(closeSocket: Bool, then: (() -> Void)? = nil) {
-        let sources: [any DispatchSourceProtocol] = [readSource, writeSource].compactMap { $0 }
-        if let readSource, readSuspended { readSource.resume() }
+        let sources: [any DispatchSourceProtocol] = [writeSource].compactMap { $0 }
         if let writeSource, writeSuspended { writeSource.resume() }
-        readSource = nil
         writeSource = nil
-        readSuspended = true
         writeSuspended = true
-        if let tlsTransport, closeSocket {
-            tlsTransport.release()
-            self.tlsTransport = nil
-        }
         let socketToClose = closeSocket ? socket : nil
         if closeSocket { socket = nil }
         // The descriptor is closed only after every source on it is cancelled, so a reused

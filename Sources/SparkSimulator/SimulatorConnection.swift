@@ -23,7 +23,7 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
     private var configuration: SimulatorConfiguration { server.configuration }
     var phase = Phase.upgrading
     var channel: StreamChannel?
-    private var tlsHandshake: TLSServerHandshake?
+    private var tlsHandshake: TLSHandshake?
     private var headBuffer: [UInt8] = []
     private var model: SparkModel?
     private var credentials: SparkCredentials?
@@ -62,7 +62,7 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
         }
         phase = .tlsHandshake
         do throws(TransportError) {
-            let handshake = try TLSServerHandshake(socket: socket, context: tls, loop: loop)
+            let handshake = try TLSHandshake(socket: socket, context: tls, serverName: nil, loop: loop)
             tlsHandshake = handshake
             handshake.start(timeout: configuration.tlsHandshakeTimeout) { [self] result in
                 tlsHandshake = nil

@@ -1,10 +1,17 @@
 import Dispatch
-import RelayIO
 
-/// Drives the server side of a TLS handshake on an accepted non-blocking socket from read/write readiness
-/// (the server twin of `Connector`'s client handshake), under a timeout. The completion runs once, on
-/// the loop; on failure the socket is closed after every source on it is cancelled.
-final class TLSServerHandshake: @unchecked Sendable {
+/// Drives one TLS handshake (client or server side) on an event loop from socket readiness, under a
+/// timeout. The result is reported only after the handshake's dispatch sources are unregistered, so
+/// the next owner of the descriptor can watch it with sources of its own; on failure the socket is
+/// closed (after the sources are gone). Confined to its loop.
+public final class TLSHandshake: @unchecked Sendable {
+    /// Why the handshake did not complete.
+    public enum Failure: Error, Sendable, Equatable {
+        case timedOut(seconds: Double)
+        case failed(TransportError)
+        case cancelled
+    }
+
     private let loop: EventLoop
     private let socket: Socket
     private let transport: TLSTransport
@@ -13,22 +20,20 @@ final class TLSServerHandshake: @unchecked Sendable {
     private var readSuspended = true
     private var writeSuspended = true
     private var timer: LoopTimer?
-    private var completion: ((Result<TLSTransport, TransportError>) -> Void)?
+    private var completion: ((Result<TLSTransport, Failure>) -> Void)?
 
-    /// Prepares a handshake on `socket` with a server `context`.
-    init(socket: Socket, context: TLSContext, loop: EventLoop) throws(TransportError) {
+    /// `serverName` is the host to verify (and send as SNI) for client contexts; `nil` for servers.
+    public init(socket: Socket, context: TLSContext, serverName: String?, loop: EventLoop) throws(TransportError) {
         self.loop = loop
         self.socket = socket
-        self.transport = try TLSTransport(socket: socket, context: context, serverName: nil)
+        self.transport = try TLSTransport(socket: socket, context: context, serverName: serverName)
     }
 
-    /// Starts; must be called on the loop.
-    func start(timeout: Double, completion: @escaping (Result<TLSTransport, TransportError>) -> Void) {
+    /// Starts; `completion` runs once, on the loop.
+    public func start(timeout: Double, completion: @escaping (Result<TLSTransport, Failure>) -> Void) {
         loop.preconditionInEventLoop()
         self.completion = completion
-        timer = loop.schedule(after: timeout) { [self] in
-            finish(.failure(.tls("TLS handshake timed out after \(timeout) s")))
-        }
+        timer = loop.schedule(after: timeout) { [self] in finish(.failure(.timedOut(seconds: timeout))) }
         let read = DispatchSource.makeReadSource(fileDescriptor: socket.descriptor, queue: loop.queue)
         read.setEventHandler { [self] in step() }
         readSource = read
@@ -38,15 +43,15 @@ final class TLSServerHandshake: @unchecked Sendable {
         step()
     }
 
-    /// Abandons the handshake (the completion gets a failure) and closes the socket; on the loop.
-    func cancel() {
+    /// Abandons the handshake and closes the socket; the completion reports `.cancelled`.
+    public func cancel() {
         loop.preconditionInEventLoop()
-        finish(.failure(.tls("TLS handshake cancelled")))
+        finish(.failure(.cancelled))
     }
 
     private func step() {
         guard completion != nil else { return }
-        do {
+        do throws(TransportError) {
             switch try transport.handshake() {
             case .processed:
                 finish(.success(transport))
@@ -54,7 +59,7 @@ final class TLSServerHandshake: @unchecked Sendable {
                 setInterest(writable: transport.handshakeWantsWritable)
             }
         } catch {
-            finish(.failure(error))
+            finish(.failure(.failed(error)))
         }
     }
 
@@ -68,16 +73,13 @@ final class TLSServerHandshake: @unchecked Sendable {
         }
     }
 
-    private func finish(_ result: Result<TLSTransport, TransportError>) {
+    private func finish(_ result: Result<TLSTransport, Failure>) {
         guard let completion else { return }
         self.completion = nil
         timer?.cancel()
         timer = nil
-        var closeSocket = false
-        if case .failure = result {
-            transport.release()
-            closeSocket = true
-        }
+        let failed: Bool
+        if case .failure = result { failed = true; transport.release() } else { failed = false }
         let sources: [any DispatchSourceProtocol] = [readSource, writeSource].compactMap { $0 }
         // A suspended source must be resumed before it is cancelled and released.
         if let readSource, readSuspended { readSource.resume() }
@@ -87,18 +89,16 @@ final class TLSServerHandshake: @unchecked Sendable {
         let socket = self.socket
         var remaining = sources.count
         guard remaining > 0 else {
-            if closeSocket { socket.close() }
+            if failed { socket.close() }
             completion(result)
             return
         }
         for source in sources {
             source.setCancelHandler {
-                // Cancel handlers run on the loop's serial queue, one after the other. The result is
-                // reported only after both sources are unregistered: the connection then watches the
-                // same descriptor with new sources, which a late unregistration could remove from epoll.
+                // Handlers run one after the other on the loop's queue.
                 remaining -= 1
                 if remaining == 0 {
-                    if closeSocket { socket.close() }
+                    if failed { socket.close() }
                     completion(result)
                 }
             }
