@@ -159,8 +159,10 @@ public final class Connector: @unchecked Sendable {
                 finish(.success(transport))
             case .failure(.timedOut):
                 finish(.failure(ConnectError(kind: .tlsTimeout, message: "TLS handshake with \(host):\(port) timed out after \(tlsTimeout) s")))
+            case .failure(.failed(.tls(let reason))):
+                finish(.failure(ConnectError(kind: .tls, message: reason)))
             case .failure(.failed(let error)):
-                finish(.failure(ConnectError(kind: .tls, message: "TLS with \(host):\(port): \(error)")))
+                finish(.failure(ConnectError(kind: .tls, message: "\(error)")))
             case .failure(.cancelled):
                 break
             }
