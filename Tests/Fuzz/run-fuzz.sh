@@ -21,7 +21,7 @@ cd "$root"
 swift build --product "$target" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address
 binary="$(swift build --product "$target" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address --show-bin-path)/$target"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/fuzz-$target.XXXXXX")"
+work="$(mktemp -d)"
 mkdir -p "$work/corpus" "$work/artifacts"
 cp "$corpus"/* "$work/corpus/"
 echo "fuzzing $target for ${seconds}s in $work"
