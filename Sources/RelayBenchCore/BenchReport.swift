@@ -109,12 +109,34 @@ public struct BenchReport: Sendable, Codable {
         public var measured: Bool
         public var reason: String?
         public var rows: [PeerRow]
+        /// The peer's version, when known (LiteLLM).
+        public var version: String?
+        /// What the rows' numbers are, when not simulator-stamped latency (LiteLLM: arrival since
+        /// request start, since OpenAI chunks carry no stamp).
+        public var metric: String?
+        /// The concurrency ramp through the peer (LiteLLM), step by step, up to the first unclean step.
+        public var ramp: [RampStep]?
+        /// The highest ramp step at which every stream was clean.
+        public var heldStreams: Int?
+        /// The first ramp step at which some stream was not clean (`nil`: none broke).
+        public var brokeAt: Int?
+        /// Further measured facts (CPU, memory, configuration).
+        public var details: [String]?
 
-        public init(name: String, measured: Bool, reason: String?, rows: [PeerRow]) {
+        public init(name: String, measured: Bool, reason: String?, rows: [PeerRow], version: String? = nil,
+                    metric: String? = nil, ramp: [RampStep]? = nil, details: [String]? = nil) {
             self.name = name
             self.measured = measured
             self.reason = reason
             self.rows = rows
+            self.version = version
+            self.metric = metric
+            self.ramp = ramp
+            self.details = details
+            if let ramp {
+                heldStreams = ramp.filter(\.check.passed).map(\.streams).max()
+                brokeAt = ramp.first { !$0.check.passed }?.streams
+            }
         }
     }
 
@@ -125,13 +147,57 @@ public struct BenchReport: Sendable, Codable {
         public var viaPeer: LatencySummary
         public var added: AddedLatency
         public var check: StreamCheck
+        /// Time to the first content chunk since request start (the per-request cost), relay alone and
+        /// through the peer, when measured that way.
+        public var viaRelayFirstChunk: LatencySummary?
+        public var viaPeerFirstChunk: LatencySummary?
+        public var addedFirstChunk: AddedLatency?
+        /// Per-chunk lateness after the first chunk (arrival of piece k minus arrival of piece 0 minus
+        /// k × chunk delay, k ≥ 1): the per-chunk forwarding cost without the per-request one.
+        public var viaRelaySchedule: LatencySummary?
+        public var viaPeerSchedule: LatencySummary?
+        public var addedSchedule: AddedLatency?
 
-        public init(streams: Int, viaRelay: LatencySummary, viaPeer: LatencySummary, check: StreamCheck) {
+        public init(streams: Int, viaRelay: LatencySummary, viaPeer: LatencySummary, check: StreamCheck,
+                    viaRelayFirstChunk: LatencySummary? = nil, viaPeerFirstChunk: LatencySummary? = nil,
+                    viaRelaySchedule: LatencySummary? = nil, viaPeerSchedule: LatencySummary? = nil) {
             self.streams = streams
             self.viaRelay = viaRelay
             self.viaPeer = viaPeer
             self.added = AddedLatency(through: viaPeer, baseline: viaRelay)
             self.check = check
+            self.viaRelaySchedule = viaRelaySchedule
+            self.viaPeerSchedule = viaPeerSchedule
+            self.viaRelayFirstChunk = viaRelayFirstChunk
+            self.viaPeerFirstChunk = viaPeerFirstChunk
+            if let viaRelayFirstChunk, let viaPeerFirstChunk {
+                addedFirstChunk = AddedLatency(through: viaPeerFirstChunk, baseline: viaRelayFirstChunk)
+            }
+            if let viaRelaySchedule, let viaPeerSchedule {
+                addedSchedule = AddedLatency(through: viaPeerSchedule, baseline: viaRelaySchedule)
+            }
+        }
+    }
+
+    /// One step of a peer's concurrency ramp: `streams` long streams started together.
+    public struct RampStep: Sendable, Codable {
+        public var streams: Int
+        /// Most streams whose response had started and not ended, at once.
+        public var peakOpenStreams: Int
+        public var seconds: Double
+        public var check: StreamCheck
+        /// The peer's CPU seconds and peak RSS during the step, when it could be read.
+        public var peerCPUSeconds: Double?
+        public var peerPeakRSSKiB: Int?
+
+        public init(streams: Int, peakOpenStreams: Int, seconds: Double, check: StreamCheck, peerCPUSeconds: Double?,
+                    peerPeakRSSKiB: Int?) {
+            self.streams = streams
+            self.peakOpenStreams = peakOpenStreams
+            self.seconds = seconds
+            self.check = check
+            self.peerCPUSeconds = peerCPUSeconds
+            self.peerPeakRSSKiB = peerPeakRSSKiB
         }
     }
 

@@ -49,13 +49,47 @@ public enum ReportTable {
                 out.append("peer \(peer.name): not measured — \(peer.reason ?? "")")
                 continue
             }
-            out.append("peer \(peer.name): what the hop adds per chunk, µs")
+            out.append("peer \(peer.name)" + (peer.version.map { " \($0)" } ?? "") + ": what the hop adds per chunk, µs"
+                       + (peer.metric.map { " (\($0))" } ?? ""))
             out.append(row(["streams", "relay p50/p99/p999", "via peer p50/p99/p999", "added p50/p99/p999", "correct"]))
             for r in peer.rows {
                 out.append(row(["\(r.streams)", triple(r.viaRelay.p50, r.viaRelay.p99, r.viaRelay.p999),
                                 triple(r.viaPeer.p50, r.viaPeer.p99, r.viaPeer.p999),
                                 triple(r.added.p50, r.added.p99, r.added.p999), checkText(r.check)]))
             }
+            let first = peer.rows.filter { $0.addedFirstChunk != nil }
+            if !first.isEmpty {
+                out.append("  time to the first content chunk since request start (per-request cost), µs:")
+                for r in first {
+                    guard let relay = r.viaRelayFirstChunk, let via = r.viaPeerFirstChunk, let added = r.addedFirstChunk else { continue }
+                    out.append(row(["\(r.streams)", triple(relay.p50, relay.p99, relay.p999), triple(via.p50, via.p99, via.p999),
+                                    triple(added.p50, added.p99, added.p999)]))
+                }
+            }
+            let scheduled = peer.rows.filter { $0.addedSchedule != nil }
+            if !scheduled.isEmpty {
+                out.append("  per-chunk lateness after the first chunk (arrival_k − arrival_0 − k × chunk delay; per-chunk cost), µs:")
+                for r in scheduled {
+                    guard let relay = r.viaRelaySchedule, let via = r.viaPeerSchedule, let added = r.addedSchedule else { continue }
+                    out.append(row(["\(r.streams)", triple(relay.p50, relay.p99, relay.p999), triple(via.p50, via.p99, via.p999),
+                                    triple(added.p50, added.p99, added.p999)]))
+                }
+            }
+            if let ramp = peer.ramp, !ramp.isEmpty {
+                out.append("  concurrency ramp through the peer (long streams, all started together):")
+                out.append(row(["streams", "peak open", "peer CPU-s / peak RSS", "seconds", "correct"]))
+                for step in ramp {
+                    let cpu = step.peerCPUSeconds.map { String(format: "%.1f", $0) } ?? "?"
+                    let rss = step.peerPeakRSSKiB.map { String(format: "%.0f MiB", Double($0) / 1024) } ?? "?"
+                    out.append(row(["\(step.streams)", "\(step.peakOpenStreams)", "\(cpu) / \(rss)",
+                                    String(format: "%.1f", step.seconds), checkText(step.check)]))
+                    if !step.check.passed, let example = step.check.examples.first { out.append("    e.g. \(example)") }
+                }
+                let held = peer.heldStreams.map { "\($0) streams clean" } ?? "no step clean"
+                let broke = peer.brokeAt.map { "broke at \($0)" } ?? "did not break up to \(ramp.last?.streams ?? 0)"
+                out.append("  held: \(held); \(broke)")
+            }
+            for detail in peer.details ?? [] { out.append("  \(detail)") }
             if let reason = peer.reason { out.append("  note: \(reason)") }
         }
         out.append("")

@@ -57,6 +57,23 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "The bench's own event loops.")
     var clientLoops = 2
 
+    @Option(help: "The LiteLLM proxy's `litellm` executable (default: Tests/Bench/litellm-venv.sh installs litellm[proxy]>=1.108 from PyPI into .build-bench/litellm-venv when missing).")
+    var litellm: String?
+
+    @Option(help: "Concurrencies for the LiteLLM per-chunk comparison (relay /v1 alone vs via LiteLLM).")
+    var litellmStreams = "1,10,100"
+
+    @Option(help: "Concurrency ramp through LiteLLM; stops at the first step that is not clean.")
+    var litellmRamp = "50,100,200,400,800,1600,3200"
+
+    @Option(help: "Chunks per stream and ms between chunks in the LiteLLM ramp; new streams per second while ramping.")
+    var litellmRampChunks = 10
+    @Option var litellmRampDelayMs = 2000
+    @Option var litellmRampRate = 500
+
+    @Option(help: "Peers to run with --peers, comma-separated: nginx,litellm.")
+    var peerList = "nginx,litellm"
+
     @Option(help: "Directory holding spark-sim and spark-relay (default: the bench's own).")
     var buildDir: String?
 
@@ -98,8 +115,17 @@ struct BenchCommand: ParsableCommand {
         }
         if peers && !q {
             let peerScenarios = PeerScenarios(environment: environment, rate: rate, log: log)
-            report.peers.append(peerScenarios.nginx(levels: [100, 1000], chunks: latencyChunks, delayMs: latencyDelayMs))
-            report.peers.append(peerScenarios.litellm())
+            let peerNames = Set(peerList.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            if peerNames.contains("nginx") {
+                report.peers.append(peerScenarios.nginx(levels: [100, 1000], chunks: latencyChunks, delayMs: latencyDelayMs))
+            }
+            if peerNames.contains("litellm") {
+                let ints: (String) -> [Int] = { $0.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+                report.peers.append(peerScenarios.litellm(.init(
+                    executable: litellm, levels: ints(litellmStreams), chunks: latencyChunks, delayMs: latencyDelayMs,
+                    ramp: ints(litellmRamp), rampChunks: litellmRampChunks, rampDelayMs: litellmRampDelayMs,
+                    rampRate: litellmRampRate)))
+            }
         }
         print(ReportTable.render(report))
         if let json {

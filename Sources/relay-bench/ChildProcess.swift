@@ -22,10 +22,10 @@ final class ChildProcess: @unchecked Sendable {
     let logPath: String
     private var reaped = false
 
-    /// Starts `path` with `arguments` and `environment` (added to the bench's own); it runs in the bench's
+    /// Starts `path` with `arguments` and `environment` (added to the bench's own, less `removed`); it runs in the bench's
     /// working directory (`directory` is where the caller expects it to be, for the log message only).
     init(name: String, path: String, arguments: [String], environment: [String: String], directory: String,
-         logPath: String) throws(ChildProcessError) {
+         logPath: String, removing removed: Set<String> = []) throws(ChildProcessError) {
         self.name = name
         self.logPath = logPath
         var actions = posix_spawn_file_actions_t()
@@ -36,6 +36,7 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
+        for key in removed { merged.removeValue(forKey: key) }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {

@@ -10,6 +10,9 @@ enum StreamTarget: Sendable {
     case sse(port: Int, path: String)
     /// A signed WebSocket straight to the simulator.
     case direct(simulatorPort: Int)
+    /// `POST path` (`/v1/chat/completions`) with an OpenAI streaming body for `model`, at 127.0.0.1:port,
+    /// with `apiKey` as the bearer token.
+    case openAI(port: Int, path: String, model: String, apiKey: String)
 }
 
 /// Runs a batch of streams on the bench's event loops: starts them at a bounded rate, waits until all
@@ -32,6 +35,8 @@ final class LoadRun: @unchecked Sendable {
     /// The merged results of one run.
     struct Outcome {
         var latency = LatencyRecorder()
+        var firstChunk = LatencyRecorder()
+        var schedule = LatencyRecorder()
         var check = StreamCheck()
         var bytes = 0
         var seconds = 0.0
@@ -65,6 +70,9 @@ final class LoadRun: @unchecked Sendable {
                         stream = SSEStream(spec: spec, port: port, path: path, loop: loop, run: self, collector: collector)
                     case .direct(let simulatorPort):
                         stream = DirectStream(spec: spec, simulatorPort: simulatorPort, loop: loop, run: self, collector: collector)
+                    case .openAI(let port, let path, let model, let apiKey):
+                        stream = OpenAIStream(spec: spec, port: port, path: path, model: model, apiKey: apiKey, loop: loop,
+                                              run: self, collector: collector)
                     }
                     collector.active[spec.index] = stream
                     stream.start()
@@ -98,11 +106,15 @@ final class LoadRun: @unchecked Sendable {
         for (loop, collector) in zip(group.loops, collectors) {
             loop.queue.sync {
                 outcome.latency.merge(collector.latency)
+                outcome.schedule.merge(collector.schedule)
+                outcome.firstChunk.merge(collector.firstChunk)
                 outcome.check.merge(collector.check)
                 outcome.bytes += collector.bytes
                 first = min(first, collector.firstChunkNs)
                 last = max(last, collector.lastChunkNs)
                 collector.latency = LatencyRecorder()
+                collector.schedule = LatencyRecorder()
+                collector.firstChunk = LatencyRecorder()
                 collector.check = StreamCheck()
                 collector.bytes = 0
                 collector.firstChunkNs = .max

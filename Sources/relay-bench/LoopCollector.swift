@@ -3,6 +3,9 @@ import RelayBenchCore
 /// Results of the streams on one event loop; only touched on that loop, merged after the run.
 final class LoopCollector: @unchecked Sendable {
     var latency = LatencyRecorder()
+    /// OpenAI streams: time to the first content chunk, and per-chunk lateness after it.
+    var firstChunk = LatencyRecorder()
+    var schedule = LatencyRecorder()
     var check = StreamCheck()
     var bytes = 0
     var firstChunkNs = Int64.max
