@@ -38,8 +38,16 @@ public final class StreamChannel: @unchecked Sendable {
     private var readingPaused = false
     private var outbound = Deque<[UInt8]>()
     private var outboundHeadOffset = 0
+    /// Bytes in `outbound`: offered to the kernel and not yet taken.
+    private var queuedBytes = 0
+    /// Bytes written during the current `WriteTurn`, sent together when it ends (never while
+    /// `queuedBytes > 0`: then writes join `outbound` in order).
+    private var turnChunks: [[UInt8]] = []
+    private var turnBytes = 0
+    /// Only plain TCP batches: a TLS transport's writes keep their exact timing.
+    private let batchesWrites: Bool
     /// Bytes queued and not yet taken by the kernel.
-    public private(set) var pendingWriteBytes = 0
+    public var pendingWriteBytes: Int { queuedBytes + turnBytes }
     private var wasUnwritable = false
     private var closeAfterFlush = false
     private var lingerTimer: LoopTimer?
@@ -54,6 +62,7 @@ public final class StreamChannel: @unchecked Sendable {
         self.loop = loop
         self.highWatermark = max(1, highWatermark)
         self.lowWatermark = max(0, highWatermark / 2)
+        self.batchesWrites = transport is TCPTransport
     }
 
     /// Starts reading. Call once, on the loop, after setting the delegate.
@@ -81,13 +90,51 @@ public final class StreamChannel: @unchecked Sendable {
     }
 
     /// `true` while buffered output is under the high watermark.
-    public var isWritable: Bool { pendingWriteBytes < highWatermark }
+    public var isWritable: Bool { queuedBytes + turnBytes < highWatermark }
 
-    /// Queues `bytes` and writes as much as the socket takes right now (each write goes out at once).
+    /// Queues `bytes` and writes as much as the socket takes right now. Each write goes out at once,
+    /// except during a `WriteTurn` (a channel delivering what it read): then the writes of that delivery
+    /// leave together, in one system call, as soon as the delivery returns (plain TCP only).
     public func write(_ bytes: [UInt8]) {
         loop.preconditionInEventLoop()
         guard !isClosed, !bytes.isEmpty else { return }
-        if pendingWriteBytes == 0 {
+        if queuedBytes == 0, batchesWrites, let turn = WriteTurn.active(for: loop) {
+            if turnChunks.isEmpty { turn.enqueue(self) }
+            turnChunks.append(bytes)
+            turnBytes += bytes.count
+            if turnBytes >= highWatermark { flushTurn() }
+            return
+        }
+        writeNow(bytes)
+    }
+
+    /// Sends what this channel wrote during the current turn: one buffer, one system call.
+    func flushTurn() {
+        guard !turnChunks.isEmpty else { return }
+        let bytes: [UInt8]
+        if turnChunks.count == 1 {
+            bytes = turnChunks[0]
+        } else {
+            let total = turnBytes
+            bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+                var at = 0
+                for chunk in turnChunks {
+                    chunk.withUnsafeBufferPointer { source in
+                        (buffer.baseAddress! + at).initialize(from: source.baseAddress!, count: source.count)
+                    }
+                    at += chunk.count
+                }
+                initialized = at
+            }
+        }
+        turnChunks.removeAll(keepingCapacity: true)
+        turnBytes = 0
+        writeNow(bytes)
+    }
+
+    private func writeNow(_ bytes: [UInt8]) {
+        guard !isClosed else { return }
+        if queuedBytes == 0 {
             // Fast path: straight to the socket, queue only the rest.
             var written = 0
             let result: Result<Int, TransportError> = bytes.withUnsafeBytes { buffer in
@@ -111,13 +158,13 @@ public final class StreamChannel: @unchecked Sendable {
                 return
             case .success(let count):
                 outbound.append(count == 0 ? bytes : Array(bytes[count...]))
-                pendingWriteBytes += bytes.count - count
+                queuedBytes += bytes.count - count
             }
         } else {
             outbound.append(bytes)
-            pendingWriteBytes += bytes.count
+            queuedBytes += bytes.count
         }
-        if pendingWriteBytes >= highWatermark { wasUnwritable = true }
+        if queuedBytes >= highWatermark { wasUnwritable = true }
         // A TLS write waiting for readability is retried from the read handler instead.
         if !transport.writeWantsReadable { enableWriteSource() }
     }
@@ -150,14 +197,18 @@ public final class StreamChannel: @unchecked Sendable {
     public func closeAfterFlushing(lingerSeconds: Double = 2) {
         loop.preconditionInEventLoop()
         guard !isClosed, !closeAfterFlush else { return }
+        flushTurn()
+        guard !isClosed else { return }
         closeAfterFlush = true
         self.lingerSeconds = lingerSeconds
-        if pendingWriteBytes == 0 { beginLingeringClose() }
+        if queuedBytes == 0 { beginLingeringClose() }
     }
 
     /// Closes now, dropping queued output.
     public func close() {
         loop.preconditionInEventLoop()
+        // Bytes written earlier in this turn would have left already without batching: send them first.
+        flushTurn()
         finish(error: nil)
     }
 
@@ -165,7 +216,7 @@ public final class StreamChannel: @unchecked Sendable {
 
     private func handleReadable() {
         guard !isClosed else { return }
-        if pendingWriteBytes > 0 && transport.writeWantsReadable {
+        if queuedBytes > 0 && transport.writeWantsReadable {
             handleWritable()
             if isClosed { return }
         }
@@ -187,7 +238,10 @@ public final class StreamChannel: @unchecked Sendable {
                 return
             case .processed(let count):
                 if lingerTimer != nil { break }  // draining after our FIN: discard
+                // Writes this delivery causes (on this loop) leave together when it returns.
+                let turn = WriteTurn.begin(on: loop)
                 delegate?.channel(self, didRead: UnsafeRawBufferPointer(rebasing: loop.readBuffer[0..<count]))
+                turn?.end()
                 if isClosed || readingPaused { return }
             }
             rounds += 1
@@ -231,7 +285,7 @@ public final class StreamChannel: @unchecked Sendable {
                 if transport.writeWantsReadable { disableWriteSource() }
                 return
             case .success(.processed(let count)):
-                pendingWriteBytes -= count
+                queuedBytes -= count
                 outboundHeadOffset += count
                 if outboundHeadOffset == head.count {
                     outbound.removeFirst()
@@ -244,7 +298,7 @@ public final class StreamChannel: @unchecked Sendable {
             beginLingeringClose()
             return
         }
-        if wasUnwritable && pendingWriteBytes <= lowWatermark {
+        if wasUnwritable && queuedBytes <= lowWatermark {
             wasUnwritable = false
             delegate?.channelBecameWritable(self)
         }
@@ -301,7 +355,9 @@ public final class StreamChannel: @unchecked Sendable {
         lingerTimer?.cancel()
         lingerTimer = nil
         outbound.removeAll()
-        pendingWriteBytes = 0
+        queuedBytes = 0
+        turnChunks.removeAll()
+        turnBytes = 0
         // A suspended source must be resumed before it is cancelled and released.
         if let readSource {
             if readSuspended { readSuspended = false; readSource.resume() }

@@ -13,7 +13,10 @@ struct JSONParser {
         self.maxDepth = maxDepth
     }
 
+    @inline(__always)
     mutating func skipWhitespace() {
+        // Compact input (the usual case) has no whitespace: one comparison.
+        if index < bytes.count && bytes[index] > 0x20 { return }
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D:
@@ -200,6 +203,32 @@ struct JSONParser {
         }
     }
 
+    /// `skipString` without filling `scratch`: a literal without escapes or control characters is
+    /// validated where it is; any other goes through `skipString` (same errors at the same offsets).
+    mutating func skipStringInPlace() throws(JSONScanError) {
+        let start = index
+        var end = index + 1
+        var high: UInt8 = 0
+        let count = bytes.count
+        while end < count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                if high >= 0x80 {
+                    let valid = bytes.withUnsafeBufferPointer { buffer in
+                        String(validating: UnsafeBufferPointer(rebasing: buffer[(start + 1)..<end]), as: UTF8.self) != nil
+                    }
+                    guard valid else { throw JSONScanError(.invalidString, at: start) }
+                }
+                index = end + 1
+                return
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            high |= byte
+            end += 1
+        }
+        try skipString()
+    }
+
     /// `true` when every byte is below 0x80 (eight at a time).
     static func isASCII(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { raw in
@@ -377,7 +406,7 @@ extension JSONParser {
         switch byte {
         case UInt8(ascii: "{"): try skipObject(depth: depth + 1)
         case UInt8(ascii: "["): try skipArray(depth: depth + 1)
-        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "\""): try skipStringInPlace()
         case UInt8(ascii: "t"): _ = try expect("true", value: .null)
         case UInt8(ascii: "f"): _ = try expect("false", value: .null)
         case UInt8(ascii: "n"): _ = try expect("null", value: .null)
@@ -398,7 +427,7 @@ extension JSONParser {
             skipWhitespace()
             let quote = try peek()
             guard quote == UInt8(ascii: "\"") else { throw JSONScanError(.unexpectedByte(quote), at: index) }
-            try skipString()
+            try skipStringInPlace()
             skipWhitespace()
             let colon = try peek()
             guard colon == UInt8(ascii: ":") else { throw JSONScanError(.unexpectedByte(colon), at: index) }

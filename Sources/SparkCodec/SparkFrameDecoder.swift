@@ -18,6 +18,9 @@ public struct SparkFrameDecoder: Sendable {
     /// Frames decoded successfully so far.
     public private(set) var frameCount = 0
 
+    /// `false` to always take the general path (tests compare both paths).
+    var usesFastPath = true
+
     /// Creates a decoder for one answer.
     public init(maxFrameBytes: Int = defaultMaxFrameBytes) {
         self.maxFrameBytes = maxFrameBytes
@@ -28,6 +31,10 @@ public struct SparkFrameDecoder: Sendable {
     public mutating func decode(_ text: [UInt8]) throws(SparkError) -> SparkResponseFrame {
         guard !isFinished else { throw .frameAfterEnd }
         guard text.count <= maxFrameBytes else { throw .malformedFrame("frame of \(text.count) bytes exceeds \(maxFrameBytes)") }
+        if usesFastPath, let (fields, isCompact) = SparkFrameFastPath.decode(text) {
+            // The common, well-formed shape, read in one pass; anything else takes the general path below.
+            return accept(fields, isCompact: isCompact, text: text)
+        }
         let root: JSONValue
         let isCompact: Bool
         do {
@@ -71,6 +78,30 @@ public struct SparkFrameDecoder: Sendable {
             if let plugins = payload.member("plugins"), !plugins.value.isNull {
                 frame.pluginsJSON = compact(plugins.valueRange)
             }
+        }
+        frameCount += 1
+        if frame.isLast { isFinished = true }
+        return frame
+    }
+
+    /// The fast path's result, with the same defaults as the general path (`header.code` is 0 there).
+    private mutating func accept(_ fields: SparkFrameFields, isCompact: Bool, text: [UInt8]) -> SparkResponseFrame {
+        let compact: (Range<Int>) -> [UInt8] = { range in
+            isCompact ? Array(text[range]) : JSONScanner.compact(text[range])
+        }
+        if sid == nil { sid = fields.sid }
+        var frame = SparkResponseFrame(code: 0, message: fields.message ?? "", sid: fields.sid, status: fields.status ?? 1,
+                                       hasChoices: false)
+        if let payload = fields.payloadRange {
+            frame.payloadJSON = compact(payload)
+            frame.hasChoices = fields.hasChoices
+            frame.choicesStatus = fields.choicesStatus
+            frame.seq = fields.seq
+            frame.content = fields.content ?? ""
+            frame.reasoningContent = fields.reasoningContent
+            frame.functionCall = fields.functionCall
+            frame.usage = fields.usage
+            frame.pluginsJSON = fields.pluginsRange.map(compact)
         }
         frameCount += 1
         if frame.isLast { isFinished = true }

@@ -218,8 +218,13 @@ final class ChatStream: @unchecked Sendable {
             finish(.relayError(code: "replay_buffer_full", message: "the stream outgrew its replay buffer while no reader was attached"))
             return
         }
-        let numbered = event
-        if let reader { onSubscriberLoop(reader) { reader.deliver([numbered]) } }
+        guard let reader else { return }
+        if reader.loop === loop {
+            reader.deliver(event)
+        } else {
+            let numbered = event
+            reader.loop.execute { reader.deliver(numbered) }
+        }
     }
 
     private func finish(_ terminal: StreamEvent) {

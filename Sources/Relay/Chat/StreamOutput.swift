@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import HTTPCodec
 
 /// What an output makes of one event.
@@ -44,11 +51,67 @@ final class EventStreamOutput: StreamOutput {
     }
 
     func encode(_ event: StreamEvent, streamID: String) -> StreamOutputAction {
-        let id = "\(streamID):\(event.sequence)"
+        let name: StaticString?
         switch event.kind {
-        case .data: return .write(SSEEncoder.encodeData(json: event.json, id: id, event: nil))
-        case .done: return .write(SSEEncoder.encodeData(json: event.json, id: id, event: "done"))
-        case .error: return .write(SSEEncoder.encodeData(json: event.json, id: id, event: "stream-error"))
+        case .data: name = nil
+        case .done: name = "done"
+        case .error: name = "stream-error"
+        }
+        if let bytes = Self.encodeOneLine(event.json, streamID: streamID, sequence: event.sequence, event: name) {
+            return .write(bytes)
+        }
+        let id = "\(streamID):\(event.sequence)"
+        return .write(SSEEncoder.encodeData(json: event.json, id: id, event: name.map { "\($0)" }))
+    }
+
+    /// Exactly `SSEEncoder.encodeData(json:id:"{streamID}:{sequence}",event:)` for the usual case — JSON
+    /// without CR/LF, a stream id without CR/LF/NUL, a sequence ≥ 0 — built in one exactly sized buffer
+    /// without an id `String`; `nil` otherwise (the caller then uses `SSEEncoder`).
+    static func encodeOneLine(_ json: [UInt8], streamID: String, sequence: Int, event: StaticString?) -> [UInt8]? {
+        guard sequence >= 0 else { return nil }
+        var streamID = streamID
+        return streamID.withUTF8 { id -> [UInt8]? in
+            if let base = id.baseAddress, id.count > 0,
+               memchr(base, 0x0A, id.count) != nil || memchr(base, 0x0D, id.count) != nil || memchr(base, 0, id.count) != nil {
+                return nil
+            }
+            return json.withUnsafeBufferPointer { data -> [UInt8]? in
+                if let base = data.baseAddress, data.count > 0,
+                   memchr(base, 0x0A, data.count) != nil || memchr(base, 0x0D, data.count) != nil {
+                    return nil
+                }
+                var digits = 1
+                var rest = sequence / 10
+                while rest > 0 { digits += 1; rest /= 10 }
+                // "event: " + e + "\n" + "id: " + i + ":" + n + "\n" + "data: " + json + "\n\n"
+                let eventCount = event.map { $0.utf8CodeUnitCount + 8 } ?? 0
+                let total = eventCount + 4 + id.count + 1 + digits + 1 + 6 + data.count + 2
+                return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+                    var at = 0
+                    func put(_ start: UnsafePointer<UInt8>?, _ count: Int) {
+                        guard let start, count > 0 else { return }
+                        (buffer.baseAddress! + at).initialize(from: start, count: count)
+                        at += count
+                    }
+                    func put(_ literal: StaticString) { put(literal.utf8Start, literal.utf8CodeUnitCount) }
+                    if let event { put("event: "); put(event); put("\n") }
+                    put("id: ")
+                    put(id.baseAddress, id.count)
+                    put(":")
+                    var value = sequence
+                    var position = at + digits
+                    at = position
+                    repeat {
+                        position -= 1
+                        buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                        value /= 10
+                    } while value > 0
+                    put("\ndata: ")
+                    put(data.baseAddress, data.count)
+                    put("\n\n")
+                    initialized = at
+                }
+            }
         }
     }
 

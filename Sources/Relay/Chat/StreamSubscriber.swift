@@ -53,32 +53,46 @@ final class StreamSubscriber: @unchecked Sendable {
     /// Writes events in order; ends the response after a terminal event. Call on `loop`.
     func deliver(_ events: [StreamEvent]) {
         guard !ended, !writer.isClientGone else { return }
-        for event in events {
-            switch output.encode(event, streamID: streamID) {
-            case .write(let bytes):
-                sendHead()
-                if !bytes.isEmpty { writer.write(bytes) }
-            case .respond(let response):
-                if headSent {
-                    // Too late for a status: the output must not ask for this, but never hang.
-                    end()
-                } else {
-                    ended = true
-                    heartbeat?.cancel()
-                    heartbeat = nil
-                    writer.onClientGone = nil
-                    writer.onWritable = nil
-                    writer.respond(response)
-                }
-                return
-            case .none:
-                break
-            }
-            if event.isTerminal {
+        for event in events where !write(event) { return }
+        afterWrites()
+    }
+
+    /// `deliver` for one event (the live path: no array per event). Call on `loop`.
+    func deliver(_ event: StreamEvent) {
+        guard !ended, !writer.isClientGone else { return }
+        if write(event) { afterWrites() }
+    }
+
+    /// Writes one event; `false` when the response ended with it.
+    private func write(_ event: StreamEvent) -> Bool {
+        switch output.encode(event, streamID: streamID) {
+        case .write(let bytes):
+            sendHead()
+            if !bytes.isEmpty { writer.write(bytes) }
+        case .respond(let response):
+            if headSent {
+                // Too late for a status: the output must not ask for this, but never hang.
                 end()
-                return
+            } else {
+                ended = true
+                heartbeat?.cancel()
+                heartbeat = nil
+                writer.onClientGone = nil
+                writer.onWritable = nil
+                writer.respond(response)
             }
+            return false
+        case .none:
+            break
         }
+        if event.isTerminal {
+            end()
+            return false
+        }
+        return true
+    }
+
+    private func afterWrites() {
         armHeartbeat()
         if headSent && !writer.isWritable && !blocked {
             blocked = true
