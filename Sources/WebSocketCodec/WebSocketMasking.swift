@@ -5,8 +5,10 @@ enum WebSocketMasking {
         precondition(key.count == 4, "a WebSocket masking key is exactly 4 bytes")
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
         let count = buffer.count
-        let wideKey = [key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]
-            .withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        // Built with arithmetic, not by loading from an array literal's bytes: swiftc 6.3 -O
+        // miscompiles `[k0, k1, k2, k3, k0, k1, k2, k3].withUnsafeBytes { $0.loadUnaligned(as:) }`.
+        let halfKey = UInt64(key[0]) | UInt64(key[1]) << 8 | UInt64(key[2]) << 16 | UInt64(key[3]) << 24
+        let wideKey = UInt64(littleEndian: halfKey | halfKey << 32)
         var index = 0
         while index + 8 <= count {
             let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
