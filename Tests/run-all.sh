@@ -25,24 +25,43 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 python3 -m pip install -q --disable-pip-version-check -r Tests/EndToEnd/requirements.txt
 
-step "build"
-swift build --build-tests 2>&1 | tee /tmp/spark-relay-build.log | tail -n 3
-if grep -E "(warning|error):" /tmp/spark-relay-build.log | grep -v "^warning: 'main'" >/dev/null; then
-  grep -E "(warning|error):" /tmp/spark-relay-build.log | sort -u >&2
-  echo "the build has warnings or errors" >&2
-  exit 1
-fi
+# Fails on any compiler warning or error in the log of the build just made.
+check_build_log() {
+  if grep -E "(warning|error):" "$1" | grep -v "^warning: 'main'" >/dev/null; then
+    grep -E "(warning|error):" "$1" | sort -u >&2
+    echo "the build has warnings or errors" >&2
+    exit 1
+  fi
+}
 
-step "swift test"
+step "build (debug, with tests)"
+swift build --build-tests 2>&1 | tee /tmp/spark-relay-build.log | tail -n 3
+check_build_log /tmp/spark-relay-build.log
+
+step "swift test (debug)"
 swift test --skip-build 2>&1
 
-step "end-to-end"
-SPARK_RELAY_BIN="$root/.build/debug/spark-relay" bash Tests/EndToEnd/run.sh
+# Users run the release build, and the optimizer can change what unsafe or word-at-a-time code does
+# (it once corrupted every masked WebSocket frame): everything below runs optimized code.
+step "build (release: the binaries users run)"
+swift build -c release 2>&1 | tee /tmp/spark-relay-release.log | tail -n 3
+check_build_log /tmp/spark-relay-release.log
+release_bin="$(swift build -c release --show-bin-path)"
 
-step "benchmark smoke (correctness only, never timings)"
-BENCH_SCRATCH_PATH=.build BENCH_CONFIGURATION=debug bash Tests/Bench/smoke.sh
+step "end-to-end (release binaries: spark-relay, spark-sim, spark-chat)"
+SPARK_RELAY_BIN="$release_bin/spark-relay" bash Tests/EndToEnd/run.sh
 
-step "fuzzing"
+step "benchmark smoke (release; correctness only, never timings)"
+BENCH_SCRATCH_PATH=.build BENCH_CONFIGURATION=release bash Tests/Bench/smoke.sh
+
+# Last among the release steps: building the tests rebuilds the release modules with testing enabled
+# (`@testable import`, as `swift test -c release` does), replacing the binaries tested above.
+step "swift test -c release (differential tests of every fast path)"
+swift build -c release --build-tests -Xswiftc -enable-testing 2>&1 | tee /tmp/spark-relay-release-tests.log | tail -n 3
+check_build_log /tmp/spark-relay-release-tests.log
+swift test -c release --skip-build --filter "Differential|FastPath" 2>&1
+
+step "fuzzing (optimized builds)"
 for target in FuzzHTTPParser FuzzSSE FuzzWebSocket FuzzSparkFrame; do
   bash Tests/Fuzz/run-fuzz.sh "$target" "${FUZZ_SECONDS:-60}"
 done

@@ -2,7 +2,7 @@
 //
 // The whole input is used as is (no selector byte), so `/work/shared/spark/*.jsonl` lines are seeds:
 // - SparkFrameDecoder.decode on the whole input, and on each LF-separated line in order through one
-//   decoder (an answer's frames);
+//   decoder (an answer's frames); the fast path gives exactly what the general path gives;
 // - JSONScanner: compact is idempotent and keeps the parse; scanner-valid ⇒ Foundation-valid;
 // - SparkChatRequest.decode(json:) (model-free and for a model), SparkAuthorization.parse,
 //   FormURLEncoding.decode/parseQuery and SparkAuthVerifier.verify on the same bytes.
@@ -93,6 +93,19 @@ func checkDecoder(_ frames: [[UInt8]]) {
     }
 }
 
+/// The single-pass fast path must give exactly what the general parser gives: the same frame or the
+/// same error (the oracle for its in-place, word-at-a-time scanning in optimized builds).
+func checkFastPath(_ bytes: [UInt8]) {
+    func decode(fast: Bool) -> Result<SparkResponseFrame, SparkError> {
+        var decoder = SparkFrameDecoder(maxFrameBytes: 64 * 1024)
+        decoder.usesFastPath = fast
+        return Result { () throws(SparkError) in try decoder.decode(bytes) }
+    }
+    let fast = decode(fast: true)
+    let general = decode(fast: false)
+    precondition(fast == general, "fast path \(fast) differs from the general path \(general)")
+}
+
 /// The non-JSON parsers on the input as text; nothing may trap.
 func checkText(_ bytes: [UInt8]) {
     let text = String(decoding: bytes, as: UTF8.self)
@@ -122,6 +135,7 @@ public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32
 
     checkScanner(bytes)
     checkDecoder([bytes])
+    checkFastPath(bytes)
     let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: true).map(Array.init)
     if lines.count > 1 {
         checkDecoder(lines)

@@ -8,6 +8,8 @@
 // - a failed decoder stays failed with the same error;
 // - feeding the bytes whole, in seed-chosen pieces (through the raw-buffer `append`) and byte by byte
 //   gives the same frames, messages and error kind;
+// - a masked frame's wire payload, unmasked byte by byte per RFC 6455 §5.3, is the decoded payload,
+//   and the encoder's masked output unmasks to its input the same way;
 // - every decoded frame re-encodes to exactly the wire bytes it was decoded from (lengths are minimal,
 //   the masking key is kept), and decoding that encoding again gives an equal frame (payload, opcode,
 //   fin, mask); the payload also round-trips through the opposite role (masked ↔ unmasked);
@@ -116,8 +118,24 @@ struct ShadowAssembler {
     }
 }
 
+/// RFC 6455 §5.3 byte by byte: the oracle for the codec's eight-bytes-per-step masking.
+func referenceMask(_ bytes: some Collection<UInt8>, key: [UInt8]) -> [UInt8] {
+    bytes.enumerated().map { $0.element ^ key[$0.offset % 4] }
+}
+
+/// Checks that the last `payload.count` bytes of `wire` are `payload` masked with `key` by the reference.
+func checkMasking(wire: some Collection<UInt8>, payload: [UInt8], key: [UInt8]?) {
+    let onWire = Array(wire.suffix(payload.count))
+    if let key {
+        precondition(referenceMask(onWire, key: key) == payload, "reference unmasking of the wire payload differs from the payload")
+    } else {
+        precondition(onWire == payload, "unmasked wire payload differs from the payload")
+    }
+}
+
 /// Re-encodes `frame` and checks it against the `wire` bytes it came from, then decodes it again.
 func checkRoundTrip(_ frame: WebSocketFrame, wire: ArraySlice<UInt8>, role: WebSocketRole, seed: UInt8) {
+    checkMasking(wire: wire, payload: frame.payload, key: frame.maskingKey)
     let encoded = WebSocketFrameEncoder.encode(frame)
     precondition(encoded.elementsEqual(wire), "re-encoding differs from the wire bytes: \(encoded) vs \(Array(wire))")
     precondition(
@@ -160,6 +178,7 @@ func checkRoundTrip(_ frame: WebSocketFrame, wire: ArraySlice<UInt8>, role: WebS
     let otherRole: WebSocketRole = role == .client ? .server : .client
     let otherKey: [UInt8]? = frame.maskingKey == nil ? [seed, seed &+ 0x5A, ~seed, seed ^ 0xA5] : nil
     let flipped = WebSocketFrameEncoder.encode(opcode: frame.opcode, payload: frame.payload, fin: frame.fin, maskingKey: otherKey)
+    checkMasking(wire: flipped, payload: frame.payload, key: otherKey)
     var other = WebSocketFrameDecoder(role: otherRole, maxFrameSize: fuzzMaxFrameSize)
     other.append(flipped)
     do {

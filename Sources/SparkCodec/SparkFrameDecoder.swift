@@ -18,8 +18,8 @@ public struct SparkFrameDecoder: Sendable {
     /// Frames decoded successfully so far.
     public private(set) var frameCount = 0
 
-    /// `false` to always take the general path (tests compare both paths).
-    var usesFastPath = true
+    /// `false` to always take the general path (differential tests and the fuzzer compare both paths).
+    public var usesFastPath = true
 
     /// Creates a decoder for one answer.
     public init(maxFrameBytes: Int = defaultMaxFrameBytes) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Usage: Tests/Fuzz/run-fuzz.sh TARGET SECONDS
 #   TARGET: FuzzHTTPParser | FuzzSSE | FuzzWebSocket | FuzzSparkFrame
-# Builds TARGET with libFuzzer + ASan into .build-fuzz, fuzzes a temporary copy of its seed
-# corpus for SECONDS, and exits non-zero on any crash (crash files are kept in the temp dir).
+# Builds TARGET optimized (-c release: the optimizer is what users run) with libFuzzer + ASan into
+# .build-fuzz, fuzzes a temporary copy of its seed corpus for SECONDS, and exits non-zero on any
+# crash (crash files are kept in the temp dir).
 set -euo pipefail
 
 target="${1:?usage: $0 TARGET SECONDS}"
@@ -18,8 +19,9 @@ case "$target" in
 esac
 
 cd "$root"
-swift build --product "$target" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address
-binary="$(swift build --product "$target" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address --show-bin-path)/$target"
+build=(swift build -c release --product "$target" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address)
+"${build[@]}"
+binary="$("${build[@]}" --show-bin-path)/$target"
 
 work="$(mktemp -d)"
 mkdir -p "$work/corpus" "$work/artifacts"

@@ -1,3 +1,4 @@
+import RelayTestSupport
 import Testing
 @testable import SparkCodec
 
@@ -106,7 +107,7 @@ import Testing
     /// Differential check on random mutations of valid frames (seeded, so failures reproduce): byte
     /// flips, insertions of JSON-significant bytes, deletions and duplicated spans.
     @Test func randomMutationsMatchTheGeneralPath() {
-        var random = SplitMix64(seed: 0x5EED_F4A5)
+        var random = DifferentialInputs.Generator(seed: 0x5EED_F4A5)
         let alphabet = Array(#"{}[]":,\ 0123456789.eE+-truefalsnull"abcé"#.utf8) + [0x00, 0x0A, 0x1F, 0x80, 0xC3, 0xFF]
         let seeds = SparkFrameFastPathTests.frames.prefix(26).map { Array($0.utf8) }
         for _ in 0..<12_000 {
@@ -132,18 +133,5 @@ import Testing
         #expect(fields.fields.content == "你好")
         #expect(SparkFrameFastPath.decode(Array(SparkFrameFastPathTests.frames[4].utf8))?.isCompact == false)
         #expect(SparkFrameFastPath.decode(Array(#"{"header":{"code":0,"status":1,"status":2}}"#.utf8)) == nil)
-    }
-}
-
-/// A small deterministic generator for the mutation test.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
