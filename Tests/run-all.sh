@@ -43,7 +43,7 @@ step "benchmark smoke (correctness only, never timings)"
 BENCH_SCRATCH_PATH=.build BENCH_CONFIGURATION=debug bash Tests/Bench/smoke.sh
 
 step "fuzzing"
-for target in FuzzHTTPParser FuzzSSE FuzzWebSocket FuzzSparkFrame; do
+for target in FuzzHTTPParser FuzzSSE FuzzWebSocket FuzzSparkFrame FuzzRESP; do
   bash Tests/Fuzz/run-fuzz.sh "$target" "${FUZZ_SECONDS:-60}"
 done
 

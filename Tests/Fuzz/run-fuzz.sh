@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: Tests/Fuzz/run-fuzz.sh TARGET SECONDS
-#   TARGET: FuzzHTTPParser | FuzzSSE | FuzzWebSocket | FuzzSparkFrame
+#   TARGET: FuzzHTTPParser | FuzzSSE | FuzzWebSocket | FuzzSparkFrame | FuzzRESP
 # Builds TARGET with libFuzzer + ASan into .build-fuzz, fuzzes a temporary copy of its seed
 # corpus for SECONDS, and exits non-zero on any crash (crash files are kept in the temp dir).
 set -euo pipefail
@@ -14,6 +14,7 @@ case "$target" in
     FuzzSSE) corpus="$root/Tests/Fuzz/Corpus/SSE" ;;
     FuzzWebSocket) corpus="$root/Tests/Fuzz/Corpus/WebSocket" ;;
     FuzzSparkFrame) corpus="$root/Tests/Fuzz/Corpus/SparkFrame" ;;
+    FuzzRESP) corpus="$root/Tests/Fuzz/Corpus/FuzzRESP" ;;
     *) echo "unknown target: $target" >&2; exit 2 ;;
 esac
 
