@@ -41,6 +41,11 @@ let package = Package(
         .executableTarget(name: "FuzzRESP", dependencies: ["RESPCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
         .target(name: "RESPCodec", swiftSettings: swiftSettings),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: swiftSettings),
+        .target(
+            name: "RedisClient",
+            dependencies: ["RESPCodec", "RelayIO", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "RESPCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "WebSocketCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "WebSocketCodecTests", dependencies: ["WebSocketCodec", "RelayCrypto"], swiftSettings: swiftSettings),
         .target(name: "SparkCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),

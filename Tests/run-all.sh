@@ -10,7 +10,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "dependencies"
 need_apt=()
-for pkg in libssl-dev pkg-config curl openssl; do
+for pkg in libssl-dev pkg-config curl openssl redis-server; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
