@@ -48,6 +48,9 @@ public final class RedisClient: @unchecked Sendable {
     public private(set) var state = State.idle
     /// The `version` field of the server's `HELLO` reply, once connected.
     public private(set) var serverVersion: String?
+    /// The server's id for the current connection (`HELLO`'s `id`, what `CLIENT ID` returns), for
+    /// `CLIENT UNBLOCK` from another connection; `nil` until connected. Changes on reconnect.
+    public private(set) var connectionID: Int64?
 
     private enum Connection {
         case none
@@ -279,7 +282,8 @@ public final class RedisClient: @unchecked Sendable {
                     connectionFailed(Self.helloError(message, endpoint: endpoint))
                     return
                 }
-                serverVersion = Self.field("version", of: value)
+                serverVersion = Self.field("version", of: value)?.string
+                connectionID = Self.field("id", of: value)?.integer
                 if inFlight.first.map({ if case .select = $0.purpose { true } else { false } }) != true {
                     handshakeSucceeded(channel)
                 }
@@ -302,9 +306,9 @@ public final class RedisClient: @unchecked Sendable {
         return RedisError(.handshake, "HELLO 3 on Redis at \(endpoint) failed (Redis 6 or newer is needed): \(message)")
     }
 
-    private static func field(_ name: String, of hello: RESPValue) -> String? {
+    private static func field(_ name: String, of hello: RESPValue) -> RESPValue? {
         guard case .map(let pairs) = hello else { return nil }
-        return pairs.first { $0.key.string == name }?.value.string
+        return pairs.first { $0.key.string == name }?.value
     }
 
     // MARK: - Failure and reconnect
@@ -357,6 +361,7 @@ public final class RedisClient: @unchecked Sendable {
     /// Closes the socket or abandons the connect; callbacks from it are ignored from here on.
     private func dropConnection() {
         generation += 1
+        connectionID = nil
         let old = connection
         connection = .none
         switch old {

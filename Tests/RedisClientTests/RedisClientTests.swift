@@ -15,6 +15,7 @@ struct RedisClientTests {
         #expect(await harness.send("PING").value == .simpleString("PONG"))
         #expect(harness.state == .ready)
         #expect(harness.serverVersion?.isEmpty == false)
+        #expect(await harness.send("CLIENT", "ID").value == harness.connectionID.map { .integer($0) })
         // RESP3 is on: HELLO's reply type (a map) arrives as a map for other commands too.
         #expect(await harness.send("CONFIG", "GET", "port").value == .map([RESPPair(.bulkString(Array("port".utf8)), .bulkString(Array(String(server.port).utf8)))]))
     }
@@ -139,6 +140,26 @@ struct RedisClientTests {
         // It reconnects by itself (the server answers again after its sleep).
         await harness.waitUntilReady()
         #expect(await harness.send("PING").value == .simpleString("PONG"))
+    }
+
+    @Test func clientUnblockEndsABlockingReadFromAnotherConnection() async throws {
+        let server = try await RedisServer()
+        let follower = ClientHarness(port: server.port)
+        let control = ClientHarness(port: server.port)
+        defer { follower.close(); control.close() }
+        #expect(await follower.send("PING").value == .simpleString("PONG"))
+        let id = try #require(follower.connectionID)
+        let blocked = follower.sendNow(RESPCommand("XREAD", "BLOCK", "10000", "STREAMS", "{s}:events", "$"), timeout: 15)
+        // The two connections race on the server: wait (bounded) until it reports the follower blocked.
+        var polls = 0
+        while await control.send("CLIENT", "LIST", "ID", String(id)).value?.string?.contains("cmd=xread") != true {
+            polls += 1
+            try #require(polls < 1000, "the XREAD never blocked")
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(await control.send("CLIENT", "UNBLOCK", String(id)).value == .integer(1))
+        #expect(await blocked.result.value == .null)
+        #expect(await follower.send("PING").value == .simpleString("PONG"))
     }
 
     @Test func reconnectsAfterTheServerIsKilledAndRestarted() async throws {

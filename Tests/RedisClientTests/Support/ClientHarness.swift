@@ -62,6 +62,7 @@ final class ClientHarness: RedisClientDelegate, @unchecked Sendable {
 
     var state: RedisClient.State { loop.queue.sync { client.state } }
     var serverVersion: String? { loop.queue.sync { client.serverVersion } }
+    var connectionID: Int64? { loop.queue.sync { client.connectionID } }
     var recordedStates: [RedisClient.State] { loop.queue.sync { states } }
 
     /// Returns once the client's current state satisfies `predicate` (now or later).
