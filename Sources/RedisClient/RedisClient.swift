@@ -177,6 +177,8 @@ public final class RedisClient: @unchecked Sendable {
 
     private func connect() {
         setState(.connecting)
+        // The delegate may have closed the client from inside the state change.
+        guard state == .connecting else { return }
         let url = configuration.url
         var tls: TLSContext?
         if url.isSecure {
@@ -433,7 +435,11 @@ public final class RedisClient: @unchecked Sendable {
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    static func nanoseconds(_ seconds: Double) -> UInt64 { UInt64(max(0, seconds) * 1_000_000_000) }
+    /// Seconds as nanoseconds, clamped to 0…10⁹ s so a huge configured timeout cannot trap.
+    static func nanoseconds(_ seconds: Double) -> UInt64 {
+        guard seconds.isFinite else { return seconds > 0 ? 1_000_000_000 * 1_000_000_000 : 0 }
+        return UInt64(min(max(0, seconds), 1_000_000_000) * 1_000_000_000)
+    }
 }
 
 extension RedisClient: StreamChannelDelegate {

@@ -47,11 +47,11 @@ public struct RedisClientConfiguration: Sendable {
     }
 
     /// The delay before reconnect attempt `attempt` (0-based): `initial · 2^attempt` capped at
-    /// `reconnectMaxDelay`, scaled by `jitter` in 0.5…1.
+    /// `reconnectMaxDelay` (and at one day, whatever is configured), scaled by `jitter` in 0.5…1.
     public func reconnectDelay(attempt: Int, jitter: Double) -> Double {
         let exponent = Double(min(attempt, 30))
-        let base = min(reconnectMaxDelay, reconnectInitialDelay * pow2(exponent))
-        return base * min(1, max(0.5, jitter))
+        let base = min(reconnectMaxDelay, reconnectInitialDelay * pow2(exponent), 86_400)
+        return max(0, base) * min(1, max(0.5, jitter))
     }
 
     private func pow2(_ exponent: Double) -> Double {

@@ -77,6 +77,7 @@ import RedisClient
         #expect(configuration.reconnectDelay(attempt: 1000, jitter: 1) == 1)
         #expect(configuration.reconnectDelay(attempt: 4, jitter: 0.5) == 0.5)
         #expect(configuration.reconnectDelay(attempt: 4, jitter: 0) == 0.5)
+        #expect(RedisClientConfiguration(url: .make(host: "h"), reconnectMaxDelay: 1e300).reconnectDelay(attempt: 1000, jitter: 1) == 86_400)
     }
 }
 
