@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "FuzzSSE", targets: ["FuzzSSE"]),
         .executable(name: "FuzzWebSocket", targets: ["FuzzWebSocket"]),
         .executable(name: "FuzzSparkFrame", targets: ["FuzzSparkFrame"]),
+        .executable(name: "FuzzRESP", targets: ["FuzzRESP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,14 @@ let package = Package(
         .executableTarget(name: "FuzzSSE", dependencies: ["HTTPCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzWebSocket", dependencies: ["WebSocketCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzSparkFrame", dependencies: ["SparkCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzRESP", dependencies: ["RESPCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
+        .target(name: "RESPCodec", swiftSettings: swiftSettings),
+        .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: swiftSettings),
+        .target(
+            name: "RedisClient",
+            dependencies: ["RESPCodec", "RelayIO", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "RESPCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "WebSocketCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "WebSocketCodecTests", dependencies: ["WebSocketCodec", "RelayCrypto", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "SparkCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),

@@ -10,7 +10,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "dependencies"
 need_apt=()
-for pkg in libssl-dev pkg-config curl openssl; do
+for pkg in libssl-dev pkg-config curl openssl redis-server; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -62,7 +62,7 @@ check_build_log /tmp/spark-relay-release-tests.log
 swift test -c release --skip-build --filter "Differential|FastPath" 2>&1
 
 step "fuzzing (optimized builds)"
-for target in FuzzHTTPParser FuzzSSE FuzzWebSocket FuzzSparkFrame; do
+for target in FuzzHTTPParser FuzzSSE FuzzWebSocket FuzzSparkFrame FuzzRESP; do
   bash Tests/Fuzz/run-fuzz.sh "$target" "${FUZZ_SECONDS:-60}"
 done
 

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Usage: Tests/Fuzz/run-fuzz.sh TARGET SECONDS
+<<<<<<< HEAD
 #   TARGET: FuzzHTTPParser | FuzzSSE | FuzzWebSocket | FuzzSparkFrame
 # Builds TARGET optimized (-c release: the optimizer is what users run) with libFuzzer + ASan into
 # .build-fuzz, fuzzes a temporary copy of its seed corpus for SECONDS, and exits non-zero on any
 # crash (crash files are kept in the temp dir).
+=======
+#   TARGET: FuzzHTTPParser | FuzzSSE | FuzzWebSocket | FuzzSparkFrame | FuzzRESP
+# Builds TARGET with libFuzzer + ASan into .build-fuzz, fuzzes a temporary copy of its seed
+# corpus for SECONDS, and exits non-zero on any crash (crash files are kept in the temp dir).
+>>>>>>> redis13
 set -euo pipefail
 
 target="${1:?usage: $0 TARGET SECONDS}"
@@ -15,6 +21,7 @@ case "$target" in
     FuzzSSE) corpus="$root/Tests/Fuzz/Corpus/SSE" ;;
     FuzzWebSocket) corpus="$root/Tests/Fuzz/Corpus/WebSocket" ;;
     FuzzSparkFrame) corpus="$root/Tests/Fuzz/Corpus/SparkFrame" ;;
+    FuzzRESP) corpus="$root/Tests/Fuzz/Corpus/FuzzRESP" ;;
     *) echo "unknown target: $target" >&2; exit 2 ;;
 esac
 
