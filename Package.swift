@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "Relay",
             dependencies: [
-                "HTTPCodec", "RelayIO", "RelayCrypto", "SparkCodec", "WSClient", "SparkUpstream", "SparkSimulator",
+                "HTTPCodec", "RelayIO", "RelayCrypto", "SparkCodec", "WSClient", "SparkUpstream", "SparkSimulator", "RedisClient", "RESPCodec",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -83,7 +83,7 @@ let package = Package(
             dependencies: ["Relay", "SparkCodec", "RelayCrypto", "RelayIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport", "HTTPCodec", "RelayIO", "SparkSimulator", "SparkCodec", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport", "RedisClient", "RESPCodec", "HTTPCodec", "RelayIO", "SparkSimulator", "SparkCodec", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
         .target(
             name: "SparkKit",

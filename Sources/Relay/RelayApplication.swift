@@ -23,6 +23,8 @@ public final class RelayApplication: @unchecked Sendable {
     let gate: ClientGate
     /// Counters and gauges served at `/metrics`.
     public let metrics: RelayMetrics
+    /// Where shared stream state lives (`cluster.engine`).
+    let engine: any StreamEngine
 
     /// Builds the application; in simulator mode this already starts the embedded simulator.
     /// `upstream` replaces the configured upstream (tests point it at their own simulator).
@@ -59,11 +61,20 @@ public final class RelayApplication: @unchecked Sendable {
         self.gate = gate
         let metrics = RelayMetrics()
         self.metrics = metrics
+        let engine: any StreamEngine
+        do {
+            engine = try Self.makeEngine(configuration, loops: group.loops, logger: logger, metrics: metrics)
+        } catch {
+            simulator?.stop()
+            throw error
+        }
+        self.engine = engine
         let health = HealthHandler(upstreamMode: upstream.mode.rawValue, authMode: gate.isAuthEnabled ? "on" : "off",
-                                   isDraining: { serverBox.server?.lifecycleState == .draining })
+                                   isDraining: { serverBox.server?.lifecycleState == .draining },
+                                   engineState: { Self.engineState(engine) })
         router.add(.get, "/healthz", health.handle)
         let chat = ChatHandler(upstream: upstream, settings: configuration.stream, defaultModel: configuration.upstream.defaultModel,
-                               registry: registry, gate: gate, metrics: metrics, logger: logger)
+                               registry: registry, gate: gate, metrics: metrics, logger: logger, engine: engine)
         chat.register(in: &router)
         OpenAIHandler(upstream: upstream, settings: configuration.stream, registry: registry, gate: gate, metrics: metrics,
                       logger: logger).register(in: &router)
@@ -107,7 +118,9 @@ public final class RelayApplication: @unchecked Sendable {
     /// Starts listening; returns the bound address.
     @discardableResult
     public func start() throws -> SocketAddress {
-        try server.start()
+        let address = try server.start()
+        engine.start()
+        return address
     }
 
     /// The loud warning for an open relay: a non-loopback address with client API keys off.
@@ -119,7 +132,9 @@ public final class RelayApplication: @unchecked Sendable {
     /// Drains the server, then stops the embedded simulator.
     public func shutdown(completion: @escaping @Sendable () -> Void = {}) {
         let simulator = self.simulator
+        let engine = self.engine
         server.shutdown {
+            engine.shutdown()
             simulator?.stop()
             completion()
         }

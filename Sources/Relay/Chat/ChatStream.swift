@@ -51,6 +51,13 @@ final class ChatStream: @unchecked Sendable {
     private var lease: CredentialPool.Lease?
     private var triedApps: Set<Int> = []
     private var acquiring = false
+    /// The shared event log (Redis engine, ticket streams): every numbered event also goes there.
+    var logWriter: (any StreamLogWriter)?
+    /// Asks whether a relay elsewhere holds a reader of this stream (Redis engine); the upstream
+    /// then outlives `reconnect_grace` while that lasts.
+    var remoteReaderCheck: ((@escaping (Bool) -> Void) -> Void)?
+    /// How often the grace expiry asks `remoteReaderCheck` again while a remote reader is held.
+    var remoteReaderRecheckInterval = 1.0
 
     init(id: String, loop: EventLoop, origin: Origin, input: ChatInput, upstream: UpstreamSettings,
          settings: RelayConfiguration.Stream, budget: ReplayBudget, logger: Logger,
@@ -210,6 +217,7 @@ final class ChatStream: @unchecked Sendable {
         event.sequence = nextSequence
         nextSequence += 1
         lastSequence = event.sequence
+        logWriter?.append(event)
         let reader = subscriber
         // With a reader attached, old events may be dropped (it has them); without one, dropping would
         // break the reconnect, so the stream ends instead (DESIGN.md: "or the buffer bound is hit").
@@ -269,15 +277,32 @@ final class ChatStream: @unchecked Sendable {
                 upstreamPaused = false
                 connection?.resumeReading()
             }
-            graceTimer = loop.schedule(after: settings.reconnectGrace) { [self] in
-                guard subscriber == nil, !finished else { return }
-                logger.debug("no reconnect within the grace period: cancelling the upstream")
-                metrics?.cancelsOnDisconnect.increment()
-                connection?.cancel()
-                finish(.relayError(code: "client_disconnected",
-                                   message: "the stream was cancelled: nobody reconnected within \(settings.reconnectGrace) s"))
-            }
+            graceTimer = loop.schedule(after: settings.reconnectGrace) { [self] in graceExpired() }
         }
+    }
+
+    private func graceExpired() {
+        guard subscriber == nil, !finished else { return }
+        if let remoteReaderCheck {
+            remoteReaderCheck { [self] held in
+                guard subscriber == nil, !finished else { return }
+                if held {
+                    graceTimer = loop.schedule(after: remoteReaderRecheckInterval) { [self] in graceExpired() }
+                } else {
+                    cancelAfterGrace()
+                }
+            }
+        } else {
+            cancelAfterGrace()
+        }
+    }
+
+    private func cancelAfterGrace() {
+        logger.debug("no reconnect within the grace period: cancelling the upstream")
+        metrics?.cancelsOnDisconnect.increment()
+        connection?.cancel()
+        finish(.relayError(code: "client_disconnected",
+                           message: "the stream was cancelled: nobody reconnected within \(settings.reconnectGrace) s"))
     }
 
     private func readerBlocked(_ reader: StreamSubscriber, _ blocked: Bool) {

@@ -150,6 +150,7 @@ public enum ConfigLoader {
             if let v = try limits.int("max_streams", range: 0...10_000_000) { config.limits.maxStreams = v }
             try limits.rejectUnknownKeys()
         }
+        try loadCluster(&root, into: &config)
         try root.rejectUnknownKeys()
         return config
     }
@@ -172,5 +173,6 @@ public enum ConfigLoader {
         if let v = environment["SPARK_APP_ID"], !v.isEmpty { config.upstream.appID = v }
         if let v = environment["SPARK_API_KEY"], !v.isEmpty { config.upstream.apiKey = v }
         if let v = environment["SPARK_API_SECRET"], !v.isEmpty { config.upstream.apiSecret = v }
+        applyClusterEnvironment(environment, to: &config)
     }
 }

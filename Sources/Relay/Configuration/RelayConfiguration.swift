@@ -192,6 +192,7 @@ public struct RelayConfiguration: Sendable, Equatable {
     public var auth = Auth()
     public var cors = CORS()
     public var limits = Limits()
+    public var cluster = Cluster()
 
     public init() {}
 }

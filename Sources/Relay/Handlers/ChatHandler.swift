@@ -7,16 +7,19 @@ import SparkCodec
 /// The streaming chat endpoints: `POST /chat/stream` (stream in the response), `POST /chat`
 /// (a ticket) and `GET /chat/stream/{id}` (attach or resume with `Last-Event-ID`, for `EventSource`).
 final class ChatHandler: Sendable {
-    private let upstream: UpstreamSettings
-    private let settings: RelayConfiguration.Stream
-    private let defaultModel: String
-    private let registry: StreamRegistry
-    private let logger: Logger
-    private let gate: ClientGate
-    private let metrics: RelayMetrics?
+    let upstream: UpstreamSettings
+    let settings: RelayConfiguration.Stream
+    let defaultModel: String
+    let registry: StreamRegistry
+    let logger: Logger
+    let gate: ClientGate
+    let metrics: RelayMetrics?
+    /// Where tickets and event logs live (memory: this process only; Redis: the whole fleet).
+    let engine: any StreamEngine
 
     init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, defaultModel: String, registry: StreamRegistry,
-         gate: ClientGate, metrics: RelayMetrics?, logger: Logger) {
+         gate: ClientGate, metrics: RelayMetrics?, logger: Logger, engine: any StreamEngine = MemoryStreamEngine()) {
+        self.engine = engine
         self.gate = gate
         self.metrics = metrics
         self.upstream = upstream
@@ -32,7 +35,7 @@ final class ChatHandler: Sendable {
         router.add(.get, "/chat/stream/{id}", attach)
     }
 
-    private func parse(_ request: HTTPRequest, _ writer: ResponseWriter) -> ChatInput? {
+    func parse(_ request: HTTPRequest, _ writer: ResponseWriter) -> ChatInput? {
         do {
             return try ChatInput.parse(body: request.body, headers: request.headers, models: upstream.models, defaultModel: defaultModel)
         } catch {
@@ -70,20 +73,29 @@ final class ChatHandler: Sendable {
 
     /// `POST /chat`: validate and answer `201` with the ticket; the upstream opens on the first `GET`.
     func createTicket(_ request: HTTPRequest, _ writer: ResponseWriter) {
+        if engine.sharesStreams {
+            createSharedTicket(request, writer)
+            return
+        }
         guard let input = parse(request, writer) else { return }
         guard let stream = makeStream(input, origin: .ticket, request: request, writer: writer) else { return }
         stream.armTicketExpiry()
+        writer.respond(ticketResponse(id: stream.id))
+    }
+
+    /// `201` with the ticket's id, stream URL and lifetime.
+    func ticketResponse(id: String) -> HTTPResponse {
         struct Ticket: Encodable {
             var id: String
             var stream_url: String
             var expires_in: Int
         }
-        let url = "/chat/stream/\(stream.id)"
-        var response = HTTPResponse.json(Ticket(id: stream.id, stream_url: url, expires_in: Int(settings.ticketTTL.rounded(.up))), status: .created)
+        let url = "/chat/stream/\(id)"
+        var response = HTTPResponse.json(Ticket(id: id, stream_url: url, expires_in: Int(settings.ticketTTL.rounded(.up))), status: .created)
         response.headers.replaceOrAdd(name: "Location", value: url)
-        response.headers.replaceOrAdd(name: "X-Stream-Id", value: stream.id)
+        response.headers.replaceOrAdd(name: "X-Stream-Id", value: id)
         response.headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
-        writer.respond(response)
+        return response
     }
 
     /// `GET /chat/stream/{id}`: `204` for unknown or expired streams (so `EventSource` stops), else
@@ -91,6 +103,10 @@ final class ChatHandler: Sendable {
     func attach(_ request: HTTPRequest, _ writer: ResponseWriter) {
         let id = request.pathParameters["id"] ?? ""
         guard let stream = registry.stream(id: id), stream.origin != .unlisted else {
+            if engine.sharesStreams {
+                attachShared(request, writer, id: id)
+                return
+            }
             writer.respond(HTTPResponse(status: .noContent, headers: ["Cache-Control": "no-store"]))
             return
         }

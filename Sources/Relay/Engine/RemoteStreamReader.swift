@@ -1,0 +1,170 @@
+import Dispatch
+import HTTPCodec
+import RedisClient
+import RESPCodec
+import RelayIO
+
+/// A reader on this relay of a stream another relay owns: replays the Redis event log after
+/// `Last-Event-ID`, then follows it live until `done` or `stream-error`, writing through a
+/// `StreamSubscriber` on the reader's loop.
+///
+/// Following polls (`XRANGE (0-{last} + COUNT …` every `cluster.follow_poll_interval`) on the
+/// loop's shared connection rather than blocking `XREAD`, which would hold a whole connection per
+/// reader: one short pipeline per poll also refreshes the reader-presence key and checks the
+/// owner's heartbeat. When the owner's heartbeat is gone and no new event came, the reader writes
+/// the terminal `relay_instance_lost` itself, at the next id (only the first writer wins; every
+/// reader then reads that same entry). If Redis fails, the response ends without a terminal event
+/// so that `EventSource` reconnects.
+final class RemoteStreamReader: @unchecked Sendable {
+    private let engine: RedisStreamEngine
+    private let streamID: String
+    private let owner: String
+    private let subscriber: StreamSubscriber
+    private var last: Int
+    private let requestedAfter: Int
+    private var first = true
+    private var stopped = false
+    private var inFlight = false
+    private var paused = false
+    private var timer: LoopTimer?
+    private var lastPresence: UInt64 = 0
+    /// Entries read per poll at most (bounds one reply).
+    static let batch = 256
+
+    private var loop: EventLoop { subscriber.loop }
+
+    init(engine: RedisStreamEngine, streamID: String, owner: String, after: Int, subscriber: StreamSubscriber) {
+        self.engine = engine
+        self.streamID = streamID
+        self.owner = owner
+        self.last = after
+        self.requestedAfter = after
+        self.subscriber = subscriber
+    }
+
+    /// Sends the head and starts replaying. Call on the subscriber's loop.
+    func start(headers: HTTPHeaders) {
+        loop.preconditionInEventLoop()
+        subscriber.onGone = { [self] in stop() }
+        subscriber.onBlocked = { [self] in paused = true }
+        subscriber.onUnblocked = { [self] in
+            paused = false
+            poll()
+        }
+        subscriber.begin(headers: headers)
+        poll()
+    }
+
+    /// Stops polling and breaks the subscriber's references to this reader (pending completions
+    /// still hold it until they run).
+    private func stop() {
+        stopped = true
+        timer?.cancel()
+        timer = nil
+        subscriber.onGone = nil
+        subscriber.onBlocked = nil
+        subscriber.onUnblocked = nil
+    }
+
+    private func schedule(now: Bool) {
+        guard !stopped else { return }
+        if now {
+            poll()
+        } else {
+            timer = loop.schedule(after: engine.cluster.followPollInterval) { [self] in
+                timer = nil
+                poll()
+            }
+        }
+    }
+
+    private func poll() {
+        guard !stopped, !inFlight, !paused, timer == nil else { return }
+        inFlight = true
+        var commands = [
+            RESPCommand("XRANGE", engine.eventsKey(streamID), "(0-\(last)", "+", "COUNT", String(Self.batch)),
+            RESPCommand("HMGET", engine.metaKey(streamID), "state", "dropped", "last"),
+            RESPCommand("EXISTS", engine.instanceKey(owner)),
+        ]
+        let now = DispatchTime.now().uptimeNanoseconds
+        if lastPresence == 0 || now &- lastPresence >= UInt64(engine.cluster.heartbeatInterval * 1e9) {
+            lastPresence = now
+            commands.append(RESPCommand("SET", engine.readerKey(streamID), engine.instanceID, "PX", String(engine.presenceTTLMilliseconds)))
+        }
+        engine.run(commands, on: loop, op: "follow") { [self] results in
+            inFlight = false
+            handle(results)
+        }
+    }
+
+    private func handle(_ results: [Result<RESPValue, RedisError>]) {
+        guard !stopped else { return }
+        guard case .success(.array(let entries)) = results[0], case .success(.array(let meta)) = results[1], meta.count == 3,
+              case .success(.integer(let ownerAlive)) = results[2] else {
+            // Redis failed: end without a terminal event, so the client reconnects (and retries).
+            stop()
+            subscriber.end()
+            return
+        }
+        let state = meta[0].text
+        let dropped = meta[1].text.flatMap { Int($0) } ?? 0
+        let streamLast = meta[2].text.flatMap { Int($0) } ?? 0
+        if first {
+            first = false
+            if dropped > requestedAfter {
+                var event = StreamEvent.relayError(code: "replay_unavailable",
+                                                   message: "events after \(requestedAfter) are no longer held by the replay buffer")
+                event.sequence = streamLast
+                stop()
+                subscriber.deliver([event])
+                return
+            }
+        }
+        var events: [StreamEvent] = []
+        events.reserveCapacity(entries.count)
+        for entry in entries {
+            guard let event = StreamEventFields.decode(entry: entry) else {
+                stop()
+                subscriber.end()
+                return
+            }
+            events.append(event)
+        }
+        if let newest = events.last {
+            last = newest.sequence
+            if newest.isTerminal || events.contains(where: \.isTerminal) { stop() }
+            subscriber.deliver(events)
+            schedule(now: entries.count == Self.batch)
+            return
+        }
+        if state == nil {
+            // The stream's keys expired (its replay window passed): nothing more will come.
+            stop()
+            subscriber.end()
+            return
+        }
+        if ownerAlive == 0 && state != "done" {
+            writeInstanceLost()
+            return
+        }
+        schedule(now: false)
+    }
+
+    /// The owner is gone: end the log with `relay_instance_lost` at the next sequence (unless
+    /// another reader or the owner already wrote it), then read it back like any event.
+    private func writeInstanceLost() {
+        var event = StreamEvent.relayError(code: "relay_instance_lost",
+                                           message: "the relay that ran this stream stopped before the answer was complete")
+        event.sequence = last + 1
+        var xadd = RESPCommand("XADD", engine.eventsKey(streamID), "0-\(last + 1)")
+        for field in StreamEventFields.encode(event) { xadd.append(bytes: field) }
+        let ttl = String(max(1, Int(engine.settings.replayWindow * 1000)))
+        inFlight = true
+        engine.run([xadd, RESPCommand("HSET", engine.metaKey(streamID), "state", "done"),
+                    RESPCommand("PEXPIRE", engine.eventsKey(streamID), ttl), RESPCommand("PEXPIRE", engine.metaKey(streamID), ttl)],
+                   on: loop, op: "instance_lost") { [self] _ in
+            inFlight = false
+            schedule(now: true)
+        }
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import HTTPCodec
+import Logging
+import RedisClient
+import RelayIO
+import RESPCodec
+import SparkSimulator
+import Testing
+@testable import Relay
+
+/// The Redis stream engine with two relays (in-process applications, each with its embedded
+/// simulator) sharing one real `redis-server`: tickets claimed once from any relay, readers moving
+/// between relays, a lost owner, Redis going down and coming back.
+@Suite(.serialized, .enabled(if: RedisServer.isAvailable, RedisServer.skipReason))
+struct RedisEngineTests {
+    static func relay(redisPort: Int, instance: String, _ configure: (inout RelayConfiguration) -> Void = { _ in })
+        throws -> (RelayApplication, Int, LogCapture) {
+        try TestServer.application { configuration in
+            configuration.upstream.mode = .simulator
+            configuration.upstream.simulatorChunkDelay = 0.001
+            configuration.cluster.engine = .redis
+            configuration.cluster.redisURL = "redis://127.0.0.1:\(redisPort)/0"
+            configuration.cluster.instanceID = instance
+            configuration.cluster.heartbeatInterval = 0.2
+            configuration.cluster.followPollInterval = 0.01
+            configure(&configuration)
+        }
+    }
+
+    private func ticket(_ client: TestHTTPClient, prompt: String) throws -> (id: String, url: String) {
+        client.postJSON("/chat", #"{"prompt":"\#(prompt)"}"#)
+        let response = try client.readResponse()
+        try #require(response.status == 201)
+        let json = try #require(response.json)
+        let id = try #require(json["id"] as? String)
+        return (id, "/chat/stream/\(id)")
+    }
+
+    private func get(_ client: TestHTTPClient, _ url: String, lastEventID: String? = nil) {
+        var text = "GET \(url) HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+        if let lastEventID { text += "Last-Event-ID: \(lastEventID)\r\n" }
+        client.send(text + "\r\n")
+    }
+
+    /// Waits (bounded) until `/healthz` reports `engine_status`.
+    private func awaitEngineStatus(_ port: Int, _ status: String, timeout: Double = 10) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last: [String: Any] = [:]
+        while Date() < deadline {
+            let client = try TestHTTPClient(port: port)
+            last = try client.request("GET", "/healthz").json ?? [:]
+            if last["engine_status"] as? String == status { return last }
+            usleep(20_000)
+        }
+        Issue.record("engine_status stayed \(last["engine_status"] ?? "absent"), expected \(status)")
+        return last
+    }
+
+    @Test func memoryEngineIsTheDefaultAndSaysSo() throws {
+        let (application, port, _) = try TestServer.application { $0.upstream.mode = .simulator }
+        defer { application.shutdown() }
+        let health = try TestHTTPClient(port: port).request("GET", "/healthz").json ?? [:]
+        #expect(health["engine"] as? String == "memory")
+        #expect(health["engine_status"] == nil)
+        #expect(application.instanceID == nil)
+    }
+
+    @Test func ticketMadeOnOneRelayIsClaimedOnceOnAnother() async throws {
+        let redis = try await RedisServer()
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a")
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
+        let stream = try ticket(try TestHTTPClient(port: portA), prompt: "shared")
+        let reader = try TestHTTPClient(port: portB)
+        get(reader, stream.url)
+        let response = try reader.readStream()
+        #expect(response.status == 200)
+        #expect(response.headers["X-Stream-Id"] == stream.id)
+        #expect(response.text == SimulatorScript.answer(for: "shared"))
+        #expect(response.terminal?.type == "done")
+        #expect(response.sequenceNumbers == Array(1...response.sequenceNumbers.count))
+        // The upstream ran on the claiming relay only.
+        #expect(b.simulator?.acceptedRequests == 1)
+        #expect(a.simulator?.acceptedRequests == 0)
+        // A reader landing on the first relay afterwards reads the same events from Redis.
+        let replay = try TestHTTPClient(port: portA)
+        get(replay, stream.url, lastEventID: "\(stream.id):2")
+        let tail = try replay.readStream()
+        #expect(tail.sequenceNumbers == Array(response.sequenceNumbers.dropFirst(2)))
+        #expect(tail.terminal?.type == "done")
+        #expect(a.simulator?.acceptedRequests == 0)
+        // Unknown ids are still 204 everywhere.
+        let unknown = try TestHTTPClient(port: portA)
+        get(unknown, "/chat/stream/0123456789abcdef0123456789abcdef")
+        #expect(try unknown.readResponse().status == 204)
+    }
+
+    @Test func readerMovesToAnotherRelayMidStreamAndLosesNothing() async throws {
+        let redis = try await RedisServer()
+        // A short grace: the owner must keep the upstream because the other relay holds the reader.
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a") { $0.stream.reconnectGrace = 0.2 }
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
+        let stream = try ticket(try TestHTTPClient(port: portA), prompt: "move [[chunks:60]] [[delay:20]]")
+        var first: TestHTTPClient? = try TestHTTPClient(port: portA)
+        get(first!, stream.url)
+        let before = try first!.readStream(stopAfter: 5)
+        first = nil  // the browser's connection drops; its reconnect lands on the other relay
+        let lastID = try #require(before.events.last?.lastEventID)
+        let second = try TestHTTPClient(port: portB)
+        get(second, stream.url, lastEventID: lastID)
+        let after = try second.readStream()
+        #expect(after.status == 200)
+        let all = before.events + after.events
+        let sequences = all.compactMap { Int($0.lastEventID.split(separator: ":").last ?? "") }
+        #expect(sequences == Array(1...sequences.count))
+        let combined = StreamedResponse(status: 200, headers: HTTPHeaders(), raw: [], events: all, retry: nil, ended: true)
+        #expect(combined.text == SimulatorScript.answer(for: "move"))
+        #expect(combined.dataEvents.count == 60)
+        #expect(after.terminal?.type == "done")
+        #expect(a.simulator?.acceptedRequests == 1)
+        #expect(b.simulator?.acceptedRequests == 0)
+    }
+
+    /// Writes a stream into Redis as a relay that no longer exists would have left it.
+    private func plantOrphan(redisPort: Int, id: String, owner: String, events: [StreamEvent], ownerAliveFor: Int? = nil) async throws {
+        let loop = EventLoop(index: 0)
+        let client = RedisClient(configuration: RedisClientConfiguration(url: try RedisURL(parsing: "redis://127.0.0.1:\(redisPort)/0")), loop: loop)
+        var commands = [RESPCommand("HSET", "sr:{\(id)}:meta", "state", "live", "owner", owner, "last", String(events.count))]
+        for event in events {
+            var xadd = RESPCommand("XADD", "sr:{\(id)}:events", "0-\(event.sequence)")
+            for field in StreamEventFields.encode(event) { xadd.append(bytes: field) }
+            commands.append(xadd)
+        }
+        if let ownerAliveFor { commands.append(RESPCommand("SET", "sr:instance:{\(owner)}", "1", "PX", String(ownerAliveFor))) }
+        let planted = commands
+        let results: [Result<RESPValue, RedisError>] = await withCheckedContinuation { continuation in
+            loop.execute {
+                client.pipeline(planted) { results in
+                    client.close()
+                    continuation.resume(returning: results)
+                }
+            }
+        }
+        for result in results {
+            if case .failure(let error) = result { Issue.record("planting the orphan failed: \(error)") }
+        }
+    }
+
+    private func dataEvent(_ sequence: Int, _ text: String) -> StreamEvent {
+        var event = StreamEvent(kind: .data, json: Array(#"{"choices":{"status":1,"seq":0,"text":[{"content":"\#(text)","role":"assistant","index":0}]}}"#.utf8), text: text)
+        event.sequence = sequence
+        return event
+    }
+
+    @Test func lostOwnerGivesTheReplayedEventsThenRelayInstanceLost() async throws {
+        let redis = try await RedisServer()
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
+        defer { b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portB, "ok")
+        // The owner's heartbeat runs out 600 ms from now, as if it was SIGKILLed then.
+        let id = "00112233445566778899aabbccddeeff"
+        try await plantOrphan(redisPort: redis.port, id: id, owner: "ghost", events: [dataEvent(1, "Hel"), dataEvent(2, "lo")],
+                              ownerAliveFor: 600)
+        let reader = try TestHTTPClient(port: portB, timeout: 10)
+        get(reader, "/chat/stream/\(id)", lastEventID: "\(id):0")
+        let started = Date()
+        let response = try reader.readStream()
+        #expect(response.status == 200)
+        #expect(response.text == "Hello")
+        #expect(response.sequenceNumbers == [1, 2, 3])
+        #expect(response.terminal?.type == "stream-error")
+        #expect(response.errorObject?["code"] as? String == "relay_instance_lost")
+        #expect(response.errorObject?["type"] as? String == "relay_error")
+        #expect(Date().timeIntervalSince(started) >= 0.4)
+        // A later reader (any relay) gets the same end from Redis, and no upstream was opened.
+        let again = try TestHTTPClient(port: portB)
+        get(again, "/chat/stream/\(id)", lastEventID: "\(id):1")
+        let tail = try again.readStream()
+        #expect(tail.sequenceNumbers == [2, 3])
+        #expect(tail.errorObject?["code"] as? String == "relay_instance_lost")
+        #expect(b.simulator?.acceptedRequests == 0)
+    }
+
+    @Test func redisDownKeepsDirectStreamsAndRefusesTicketsThenRecovers() async throws {
+        let redis = try await RedisServer()
+        let (a, port, logs) = try Self.relay(redisPort: redis.port, instance: "a")
+        defer { a.shutdown(); redis.stop() }
+        let healthy = try awaitEngineStatus(port, "ok")
+        #expect(healthy["engine"] as? String == "redis")
+        redis.kill()
+        let degraded = try awaitEngineStatus(port, "degraded")
+        #expect(degraded["engine"] as? String == "redis")
+        #expect(degraded["status"] as? String == "ok")
+        let client = try TestHTTPClient(port: port)
+        client.postJSON("/chat", #"{"prompt":"x"}"#)
+        let refused = try client.readResponse()
+        #expect(refused.status == 503)
+        #expect(refused.errorCode == "engine_unavailable")
+        #expect(refused.headers["Retry-After"] != nil)
+        client.postJSON("/chat/stream", #"{"prompt":"still here"}"#)
+        let direct = try client.readStream()
+        #expect(direct.text == SimulatorScript.answer(for: "still here"))
+        #expect(direct.terminal?.type == "done")
+        #expect(logs.lines.filter { $0.contains("REDIS ENGINE DEGRADED") }.count == 1)
+        let metrics = String(decoding: try TestHTTPClient(port: port).request("GET", "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("relay_engine_up 0"))
+        #expect(metrics.contains("relay_engine_errors_total"))
+        try await redis.start()
+        _ = try awaitEngineStatus(port, "ok")
+        let stream = try ticket(try TestHTTPClient(port: port), prompt: "back")
+        let reader = try TestHTTPClient(port: port)
+        get(reader, stream.url)
+        #expect(try reader.readStream().text == SimulatorScript.answer(for: "back"))
+        let recovered = String(decoding: try TestHTTPClient(port: port).request("GET", "/metrics").body, as: UTF8.self)
+        #expect(recovered.contains("relay_engine_up 1"))
+        #expect(recovered.contains("relay_redis_command_duration_seconds_bucket"))
+    }
+}
