@@ -44,14 +44,15 @@ def relay_env() -> dict:
 class RelayProcess:
     """One running relay. stderr is drained by a thread (access logs must never fill the pipe)."""
 
-    def __init__(self, config_path: Path, extra_args: tuple = ()):
+    def __init__(self, config_path: Path, extra_args: tuple = (), env: Optional[dict] = None):
+        """`env`: variables added to the scrubbed environment (e.g. fake SPARK_* credentials)."""
         binary = relay_binary()
         if not binary.exists():
             pytest.fail(f"relay binary not found at {binary} (build it, or set SPARK_RELAY_BIN)")
         self.args = [str(binary), "--host", "127.0.0.1", "--port", "0",
                      "--config", str(config_path), *extra_args]
         self.proc = subprocess.Popen(
-            self.args, cwd=str(REPO_ROOT), env=relay_env(),
+            self.args, cwd=str(REPO_ROOT), env={**relay_env(), **(env or {})},
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines: list[str] = []
         self._lock = threading.Lock()
