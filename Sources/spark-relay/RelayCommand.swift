@@ -41,6 +41,9 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text (default) or json (one object per line).")
+    var logFormat: String?
+
     /// File (explicit, or the default one when present), then environment credentials, then flags.
     func load() throws -> RelayConfiguration {
         var configuration: RelayConfiguration
@@ -65,6 +68,12 @@ struct ConfigOptions: ParsableArguments {
                 throw ValidationError("--log-level must be one of \(LogLevelName.all.joined(separator: ", ")), got '\(logLevel)'")
             }
             configuration.log.level = logLevel
+        }
+        if let logFormat {
+            guard let format = LogFormat(rawValue: logFormat) else {
+                throw ValidationError("--log-format must be \(LogFormat.names), got '\(logFormat)'")
+            }
+            configuration.log.format = format
         }
         return configuration
     }
@@ -103,7 +112,8 @@ struct Serve: ParsableCommand {
             configuration.server.port = port
         }
         let level = LogLevelName.parse(configuration.log.level) ?? .info
-        let logger = Logger(label: "spark-relay") { label in RelayLogHandler(label: label, level: level) }
+        let format = configuration.log.format
+        let logger = Logger(label: "spark-relay") { label in RelayLogHandler(label: label, level: level, format: format) }
         let application: RelayApplication
         let bound: SocketAddress
         do {
