@@ -1,5 +1,6 @@
 // spark-relay demo page: POST /chat for a ticket, then EventSource on its stream_url.
-// Model output is only ever written with textContent (never innerHTML).
+// Model output is only ever written with textContent (never innerHTML); answers are rendered as
+// Markdown by markdown.js, which builds DOM nodes and text nodes only.
 "use strict";
 
 (function () {
@@ -126,6 +127,7 @@
     const previous = document.getElementById("answer");
     if (previous) previous.removeAttribute("id");
     view.content.id = "answer";
+    view.content.classList.add("markdown");
     setState(view, "connecting", "connecting…");
     ui.prompt.value = "";
     scrollToEnd();
@@ -244,8 +246,7 @@
       }
       if (typeof item.content === "string" && item.content !== "") {
         turn.text += item.content;
-        view.content.appendChild(document.createTextNode(item.content));
-        view.content.normalize();
+        SparkMarkdown.render(view.content, turn.text, { streaming: true });
       }
       if (item.function_call && item.function_call.name) {
         view.tool.hidden = false;
@@ -285,6 +286,8 @@
     if (turn.finished) return;
     turn.finished = true;
     if (turn.source) turn.source.close();
+    // The final render follows Markdown strictly: what was held back while streaming settles.
+    if (turn.text !== "") SparkMarkdown.render(turn.view.content, turn.text, { streaming: false });
     setState(turn.view, state, label);
     if (current === turn) current = null;
     setBusy(false);

@@ -297,6 +297,22 @@ def watch_answer(driver, timeout: float, until=("done", "error", "stopped")) -> 
     raise AssertionError(f"the answer did not finish within {timeout}s: {answer_state(driver)}")
 
 
+def send_text(driver, text: str) -> None:
+    """Puts `text` (newlines included: Enter would send) into the message box and presses Send."""
+    driver.execute_script("document.getElementById('prompt').value = arguments[0];", text)
+    driver.find_element(By.ID, "send").click()
+
+
+# The answer's text outside code blocks (where Markdown syntax must never show) and its elements.
+RENDERED_JS = """
+const answer = document.getElementById('answer');
+const copy = answer.cloneNode(true);
+copy.querySelectorAll('pre, .code-head').forEach((node) => node.remove());
+return {state: answer.closest('.message').dataset.state || '', prose: copy.textContent,
+        blocks: answer.children.length};
+"""
+
+
 def demo_debug(driver) -> dict:
     return driver.execute_script("return JSON.parse(JSON.stringify(window.sparkDemo));")
 
@@ -458,3 +474,90 @@ def test_function_call_is_shown_and_left_out_of_the_context(page):
     send_prompt(driver, "Next question [[chunks:2]]")
     final, _lengths, _states = watch_answer(driver, 15)
     assert final["state"] == "done" and final["text"] == expected_answer("Next question"), final
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown rendering. The simulator answers "You said: PROMPT. <fixed sentence>", so a Markdown
+# prompt comes back as a Markdown answer, cut by [[chunks:N]] at arbitrary characters (mid-token).
+
+MARKDOWN_PROMPT = (
+    "md check\n\n"
+    "# Release notes\n\n"
+    "Some **bold text** and *italic words* with `inline code` here.\n\n"
+    "- first item\n"
+    "- second item\n\n"
+    "1. one\n"
+    "2. two\n\n"
+    "```python\n"
+    "print(\"**not bold**\")\n"
+    "```\n\n"
+    "See [the docs](https://example.com/docs) and [bad](javascript:alert(1))"
+)
+
+
+def test_markdown_answer_renders_as_elements_while_streaming(page):
+    driver = page
+    send_text(driver, MARKDOWN_PROMPT + " [[chunks:45]] [[delay:40]]")
+    # Every state seen while the answer streams: no Markdown syntax shows outside code blocks.
+    samples = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        sample = driver.execute_script(RENDERED_JS)
+        samples.append(sample)
+        if sample["state"] in ("done", "error", "stopped"):
+            break
+        time.sleep(0.01)
+    assert samples[-1]["state"] == "done", samples[-1]
+    streaming = [s for s in samples if s["state"] == "streaming" and s["prose"]]
+    assert len({s["prose"] for s in streaming}) >= 5, f"too few intermediate renders seen: {len(streaming)}"
+    for sample in samples:
+        assert "**" not in sample["prose"] and "`" not in sample["prose"], sample
+        assert "](" not in sample["prose"] and "# " not in sample["prose"], sample
+
+    answer = driver.find_element(By.ID, "answer")
+    heading = answer.find_element(By.CSS_SELECTOR, ".md-h1")
+    assert heading.tag_name in ("h3", "h1") and heading.text == "Release notes"
+    assert [e.text for e in answer.find_elements(By.CSS_SELECTOR, "p strong")] == ["bold text"]
+    assert [e.text for e in answer.find_elements(By.CSS_SELECTOR, "p em")] == ["italic words"]
+    assert [e.text for e in answer.find_elements(By.CSS_SELECTOR, "p code")] == ["inline code"]
+    assert [e.text for e in answer.find_elements(By.CSS_SELECTOR, "ul > li")] == ["first item", "second item"]
+    assert [e.text for e in answer.find_elements(By.CSS_SELECTOR, "ol > li")] == ["one", "two"]
+    code = answer.find_element(By.CSS_SELECTOR, ".code-block pre > code")
+    assert code.get_attribute("textContent") == 'print("**not bold**")'
+    assert code.get_attribute("class") == "language-python"
+    links = answer.find_elements(By.TAG_NAME, "a")
+    assert len(links) == 1, [link.get_attribute("outerHTML") for link in links]
+    assert links[0].text == "the docs" and links[0].get_attribute("href") == "https://example.com/docs"
+    assert links[0].get_attribute("rel") == "noopener noreferrer"
+    assert "javascript" not in answer.get_attribute("innerHTML")
+    assert "bad" in answer.text
+    # The conversation keeps the Markdown source, not the rendering.
+    history = demo_debug(driver)["history"]
+    assert "**bold text**" in history[1]["content"] and "```python" in history[1]["content"]
+
+    # The copy button puts the code (and only the code) on the clipboard.
+    driver.execute_cdp_cmd("Browser.grantPermissions", {
+        "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+        "origin": driver.execute_script("return location.origin;")})
+    button = answer.find_element(By.CSS_SELECTOR, ".code-block .copy-code")
+    assert button.text == "Copy"
+    button.click()
+    wait_for(lambda: button.text == "Copied", 5, "the copy button to confirm")
+    copied = driver.execute_async_script(
+        "const done = arguments[0]; navigator.clipboard.readText().then(done, (e) => done('error: ' + e));")
+    assert copied == 'print("**not bold**")', copied
+
+
+def test_html_in_an_answer_is_shown_as_text_and_runs_nothing(page):
+    driver = page
+    driver.execute_script("window.__xss = undefined;")
+    payload = '<img src=x onerror="window.__xss=1"> and <script>window.__xss=2</script> <b>not bold</b>'
+    send_text(driver, payload + " [[chunks:7]] [[delay:30]]")
+    final, _lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "done", final
+    assert payload in final["text"], final["text"]
+    answer = driver.find_element(By.ID, "answer")
+    assert answer.find_elements(By.CSS_SELECTOR, "img, script, b") == []
+    assert driver.find_elements(By.TAG_NAME, "img") == []
+    time.sleep(0.2)  # an onerror handler would have run by now
+    assert driver.execute_script("return window.__xss;") is None
