@@ -14,6 +14,7 @@ condition with a timeout.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import socket
@@ -561,3 +562,69 @@ def test_html_in_an_answer_is_shown_as_text_and_runs_nothing(page):
     assert driver.find_elements(By.TAG_NAME, "img") == []
     time.sleep(0.2)  # an onerror handler would have run by now
     assert driver.execute_script("return window.__xss;") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Client API keys on: the page asks for a key and sends it only as Authorization on POST /chat.
+
+PAGE_KEY = "sk-demo-page-key-7f3a91c2"
+
+
+@pytest.fixture(scope="module")
+def keyed_relay(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("keyed-relay")
+    relay = RelayProcess(write_config(directory, {
+        "auth": {"enabled": True, "api_key_hashes": [hashlib.sha256(PAGE_KEY.encode()).hexdigest()]},
+        "upstream": {"simulator_chunk_delay": 0.02},
+    }))
+    try:
+        relay.wait_listening()
+        yield relay
+        relay.stop_and_check()
+    finally:
+        relay.kill()
+
+
+def test_with_keys_on_the_page_asks_for_a_key_and_uses_it(keyed_relay, browser):
+    driver = browser
+    driver.get(keyed_relay.base_url + "/")
+    key_field = driver.find_element(By.ID, "api-key")
+    wait_for(key_field.is_displayed, 10, "the key field (healthz says auth on)")
+    assert key_field.get_attribute("type") == "password"
+
+    # No key: nothing is sent, the page says why.
+    send_prompt(driver, "no key yet")
+    assert "API key" in driver.find_element(By.ID, "status").text
+    assert demo_debug(driver)["debug"]["requests"] == []
+    assert key_field.get_attribute("aria-invalid") == "true"
+
+    # A wrong key: the relay's 401 is shown.
+    key_field.send_keys("sk-wrong")
+    send_prompt(driver, "wrong key [[chunks:2]]")
+    final, _lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "error", final
+    error = driver.find_element(By.CSS_SELECTOR, ".message.assistant .error").text
+    assert "invalid_api_key" in error, error
+    assert key_field.get_attribute("aria-invalid") == "true"
+
+    # The right key: the chat completes.
+    key_field.clear()
+    key_field.send_keys(PAGE_KEY)
+    send_prompt(driver, "with the key [[chunks:3]]")
+    final, _lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "done" and final["text"] == expected_answer("with the key"), final
+    assert driver.execute_script("return sessionStorage.getItem('spark-relay.api-key');") == PAGE_KEY
+    # The key was never part of a URL the page loaded (the EventSource used the ticket URL).
+    urls = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name);")
+    assert any("/chat/stream/" in url for url in urls), urls
+    assert not any(PAGE_KEY in url for url in urls), urls
+    assert PAGE_KEY not in keyed_relay.log_text()
+
+    # A reload in the same tab keeps the key (sessionStorage); "Forget key" removes it.
+    driver.refresh()
+    key_field = driver.find_element(By.ID, "api-key")
+    wait_for(key_field.is_displayed, 10, "the key field after a reload")
+    assert key_field.get_attribute("value") == PAGE_KEY
+    driver.find_element(By.ID, "forget-key").click()
+    assert key_field.get_attribute("value") == ""
+    assert driver.execute_script("return sessionStorage.getItem('spark-relay.api-key');") is None
