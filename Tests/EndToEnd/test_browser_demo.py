@@ -628,3 +628,77 @@ def test_with_keys_on_the_page_asks_for_a_key_and_uses_it(keyed_relay, browser):
     driver.find_element(By.ID, "forget-key").click()
     assert key_field.get_attribute("value") == ""
     assert driver.execute_script("return sessionStorage.getItem('spark-relay.api-key');") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The renderer itself (Public/markdown.js), on a detached element of the loaded page.
+
+RENDER_JS = """
+const box = document.createElement('div');
+SparkMarkdown.render(box, arguments[0], {streaming: arguments[1]});
+return box.innerHTML;
+"""
+
+LINK = ' rel="noopener noreferrer" target="_blank"'
+RENDER_CASES = [
+    ("# T\n\nSome **b** and *i* and `c`.\nnext", False,
+     '<h3 class="md-h1">T</h3><p>Some <strong>b</strong> and <em>i</em> and <code>c</code>.<br>next</p>'),
+    ("- a\n- b\n  - nested\n- c\n\n3. x\n4. y", False,
+     "<ul><li>a</li><li>b<ul><li>nested</li></ul></li><li>c</li></ul><ol start=\"3\"><li>x</li><li>y</li></ol>"),
+    ("这是**粗体**文字，**「引号」**后面", False, "<p>这是<strong>粗体</strong>文字，<strong>「引号」</strong>后面</p>"),
+    ("snake_case and 5 * 3 * 2 and a\\*b\\*", False, "<p>snake_case and 5 * 3 * 2 and a*b*</p>"),
+    ("***both*** __u__", False, "<p><em><strong>both</strong></em> <strong>u</strong></p>"),
+    ("[a](https://x.org/p_(1)) [b](javascript:alert(1)) [c](/relative) <https://y.org>", False,
+     f'<p><a href="https://x.org/p_(1)"{LINK}>a</a> b c <a href="https://y.org/"{LINK}>https://y.org</a></p>'),
+    ("> quoted **b**", False, "<blockquote><p>quoted <strong>b</strong></p></blockquote>"),
+    ("a\n\n---\n\nb", False, "<p>a</p><hr><p>b</p>"),
+    ("<b>x</b> & <img src=x>", False, "<p>&lt;b&gt;x&lt;/b&gt; &amp; &lt;img src=x&gt;</p>"),
+    # Final renders are strict: unmatched markers stay text.
+    ("**unclosed and `tick", False, "<p>**unclosed and `tick</p>"),
+    # While streaming, markup cut mid-token shows as it will settle.
+    ("**bol", True, "<p><strong>bol</strong></p>"),
+    ("**bold*", True, "<p><strong>bold</strong></p>"),
+    ("text `co", True, "<p>text <code>co</code></p>"),
+    ("see [docs](https://exa", True, "<p>see docs</p>"),
+    ("see [do", True, "<p>see do</p>"),
+    ("```py\nprint(1)\n``", True,
+     '<div class="code-block"><div class="code-head"><span class="code-language">py</span>'
+     '<button type="button" class="copy-code" aria-label="Copy code (py)">Copy</button></div>'
+     '<pre><code class="language-py">print(1)</code></pre></div>'),
+]
+
+
+def test_markdown_renderer_cases(page):
+    driver = page
+    for source, streaming, expected in RENDER_CASES:
+        assert driver.execute_script(RENDER_JS, source, streaming) == expected, (source, streaming)
+
+
+def test_markdown_renderer_every_prefix_and_node_reuse(page):
+    """Rendering each prefix of a document into the same element (as chunks arrive, one character
+    at a time) never shows Markdown syntax outside code, keeps finished blocks' nodes, and ends
+    exactly where one render of the whole text does."""
+    driver = page
+    document = MARKDOWN_PROMPT + "\n\n> done, 中文**粗体**。\n"
+    result = driver.execute_script("""
+const text = arguments[0];
+const box = document.createElement('div');
+const prose = [];
+let firstBlock = null, kept = true;
+for (let n = 1; n <= text.length; n++) {
+  SparkMarkdown.render(box, text.slice(0, n), {streaming: true});
+  const copy = box.cloneNode(true);
+  copy.querySelectorAll('pre, .code-head').forEach((node) => node.remove());
+  prose.push(copy.textContent);
+  if (box.children.length > 2 && firstBlock === null) firstBlock = box.children[0];
+  if (firstBlock !== null && box.children[0] !== firstBlock) kept = false;
+}
+SparkMarkdown.render(box, text, {streaming: false});
+const whole = document.createElement('div');
+SparkMarkdown.render(whole, text, {streaming: false});
+return {prose, kept, same: box.innerHTML === whole.innerHTML};
+""", document)
+    bad = [p for p in result["prose"] if "**" in p or "`" in p or "](" in p]
+    assert bad == [], bad[:3]
+    assert result["kept"], "a finished block was rebuilt"
+    assert result["same"], "the streamed rendering did not settle to the full rendering"
