@@ -1,5 +1,9 @@
 // spark-relay demo page: POST /chat for a ticket, then EventSource on its stream_url.
-// Model output is only ever written with textContent (never innerHTML).
+// Model output is only ever written with textContent (never innerHTML); answers are rendered as
+// Markdown by markdown.js, which builds DOM nodes and text nodes only.
+// With client API keys on (/healthz says "auth":"on", or a request gets 401), a key field appears.
+// The key is kept in sessionStorage (this tab only) and sent only as `Authorization: Bearer` on
+// POST /chat; the EventSource opens the ticket's stream_url alone, which needs no key.
 "use strict";
 
 (function () {
@@ -17,7 +21,13 @@
     newChat: $("#new-chat"),
     status: $("#status"),
     template: $("#message-template"),
+    keyRow: $("#key-row"),
+    key: $("#api-key"),
+    forgetKey: $("#forget-key"),
+    keyHelp: $("#key-help"),
   };
+
+  const KEY_STORAGE = "spark-relay.api-key";
 
   // Completed exchanges only, as Spark expects them: user, assistant, user, assistant, …
   const history = [];
@@ -33,6 +43,7 @@
     try {
       const response = await fetch("healthz", { cache: "no-store" });
       const health = await response.json();
+      if (health.auth === "on") showKeyField(false);
       if (health.upstream === "simulator") {
         showBanner(
           "Answers come from the built-in Spark simulator, not from iFlytek Spark. " +
@@ -45,6 +56,31 @@
     } catch (err) {
       showBanner("Cannot reach the relay's /healthz: " + err.message, "warning");
     }
+  }
+
+  // ------------------------------------------------------------------ API key (keys on)
+
+  function storedKey() {
+    try { return sessionStorage.getItem(KEY_STORAGE) || ""; } catch (err) { return ""; }
+  }
+
+  function storeKey(value) {
+    try {
+      if (value) sessionStorage.setItem(KEY_STORAGE, value);
+      else sessionStorage.removeItem(KEY_STORAGE);
+    } catch (err) { /* storage disabled: the key lives in the field only */ }
+  }
+
+  function currentKey() {
+    return ui.key.value.trim();
+  }
+
+  // `rejected`: the relay answered 401 to the key (or to no key).
+  function showKeyField(rejected) {
+    ui.keyRow.hidden = false;
+    ui.key.setAttribute("aria-invalid", rejected ? "true" : "false");
+    ui.keyRow.dataset.state = rejected ? "rejected" : "";
+    if (rejected) ui.key.focus();
   }
 
   function showBanner(text, kind) {
@@ -118,6 +154,12 @@
     }
     const model = ui.model.value;
     const messages = history.concat([{ role: "user", content: text }]);
+    const key = ui.keyRow.hidden ? "" : currentKey();
+    if (!ui.keyRow.hidden && !key) {
+      showKeyField(true);
+      setStatus("This relay needs an API key: enter it above.");
+      return;
+    }
 
     const userView = addMessage("user");
     userView.content.textContent = text;
@@ -126,6 +168,7 @@
     const previous = document.getElementById("answer");
     if (previous) previous.removeAttribute("id");
     view.content.id = "answer";
+    view.content.classList.add("markdown");
     setState(view, "connecting", "connecting…");
     ui.prompt.value = "";
     scrollToEnd();
@@ -138,12 +181,19 @@
     let ticket;
     try {
       debug.requests.push({ model, messages });
+      const headers = { "Content-Type": "application/json", "Accept": "application/json" };
+      // The key goes in this header of this request only: never into a URL.
+      if (key) headers["Authorization"] = "Bearer " + key;
       const response = await fetch("chat", {
         method: "POST",
-        headers: { "Content-Type": "application/json", "Accept": "application/json" },
+        headers,
         body: JSON.stringify({ model, messages }),
+        credentials: "same-origin",
+        referrerPolicy: "no-referrer",
       });
       const body = await response.json().catch(() => null);
+      if (response.status === 401) showKeyField(true);
+      else if (key) ui.key.setAttribute("aria-invalid", "false");
       if (!response.ok || !body || !body.stream_url) {
         const error = (body && body.error) || {};
         throw Object.assign(new Error(error.message || "HTTP " + response.status), { code: error.code || response.status });
@@ -244,8 +294,7 @@
       }
       if (typeof item.content === "string" && item.content !== "") {
         turn.text += item.content;
-        view.content.appendChild(document.createTextNode(item.content));
-        view.content.normalize();
+        SparkMarkdown.render(view.content, turn.text, { streaming: true });
       }
       if (item.function_call && item.function_call.name) {
         view.tool.hidden = false;
@@ -285,6 +334,8 @@
     if (turn.finished) return;
     turn.finished = true;
     if (turn.source) turn.source.close();
+    // The final render follows Markdown strictly: what was held back while streaming settles.
+    if (turn.text !== "") SparkMarkdown.render(turn.view.content, turn.text, { streaming: false });
     setState(turn.view, state, label);
     if (current === turn) current = null;
     setBusy(false);
@@ -328,6 +379,18 @@
     }
   });
   ui.stop.addEventListener("click", stop);
+  ui.key.value = storedKey();
+  if (ui.key.value) showKeyField(false);
+  ui.key.addEventListener("input", () => {
+    storeKey(currentKey());
+    ui.key.setAttribute("aria-invalid", "false");
+    ui.keyRow.dataset.state = "";
+  });
+  ui.forgetKey.addEventListener("click", () => {
+    ui.key.value = "";
+    storeKey("");
+    ui.key.focus();
+  });
   ui.newChat.addEventListener("click", newConversation);
   window.addEventListener("pagehide", () => { if (current && current.source) current.source.close(); });
 

@@ -26,7 +26,7 @@ struct RelayCommand: ParsableCommand {
 
 /// Options shared by the subcommands that read the configuration.
 struct ConfigOptions: ParsableArguments {
-    @Option(help: "Configuration file (JSON). Default: Config/relay.json when it exists.")
+    @Option(help: "Configuration file (JSON). Default: ./Config/relay.json, else /etc/spark-relay/relay.json, when one exists.")
     var config: String?
 
     @Option(help: "Upstream: auto (Spark when credentials are set, else the built-in simulator), spark or simulator.")
@@ -41,13 +41,16 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
-    /// File (explicit, or the default one when present), then environment credentials, then flags.
-    func load() throws -> RelayConfiguration {
+    @Option(name: .customLong("log-format"), help: "text (default) or json (one object per line).")
+    var logFormat: String?
+
+    /// File (explicit, or the first of `ConfigFileLocator.searchOrder` present), then environment
+    /// credentials, then flags; and which file that was.
+    func loadLocated() throws -> (configuration: RelayConfiguration, location: ConfigFileLocator.Location) {
+        let location = ConfigFileLocator.locate(explicit: config, workingDirectory: ConfigFileLocator.currentDirectory())
         var configuration: RelayConfiguration
-        if let config {
-            configuration = try ConfigLoader.load(path: config)
-        } else if FileManager.default.fileExists(atPath: ConfigLoader.defaultPath) {
-            configuration = try ConfigLoader.load(path: ConfigLoader.defaultPath)
+        if let path = location.path {
+            configuration = try ConfigLoader.load(path: path)
         } else {
             configuration = RelayConfiguration()
         }
@@ -66,7 +69,13 @@ struct ConfigOptions: ParsableArguments {
             }
             configuration.log.level = logLevel
         }
-        return configuration
+        if let logFormat {
+            guard let format = LogFormat(rawValue: logFormat) else {
+                throw ValidationError("--log-format must be \(LogFormat.names), got '\(logFormat)'")
+            }
+            configuration.log.format = format
+        }
+        return (configuration, location)
     }
 }
 
@@ -92,8 +101,9 @@ struct Serve: ParsableCommand {
             }
         }
         var configuration: RelayConfiguration
+        let location: ConfigFileLocator.Location
         do {
-            configuration = try options.load()
+            (configuration, location) = try options.loadLocated()
         } catch let error as ConfigError {
             throw ValidationError(error.description)
         }
@@ -102,8 +112,13 @@ struct Serve: ParsableCommand {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
             configuration.server.port = port
         }
+        // Relative paths resolve against the working directory; the log names the result.
+        let paths = StartupPaths(config: location, publicDirectorySetting: configuration.server.publicDirectory,
+                                 workingDirectory: ConfigFileLocator.currentDirectory())
+        configuration.server.publicDirectory = paths.publicDirectory
         let level = LogLevelName.parse(configuration.log.level) ?? .info
-        let logger = Logger(label: "spark-relay") { label in RelayLogHandler(label: label, level: level) }
+        let format = configuration.log.format
+        let logger = Logger(label: "spark-relay") { label in RelayLogHandler(label: label, level: level, format: format) }
         let application: RelayApplication
         let bound: SocketAddress
         do {
@@ -119,6 +134,7 @@ struct Serve: ParsableCommand {
             "upstream": "\(application.upstreamMode.rawValue)",
             "event_loops": "\(application.server.group.loops.count)",
         ])
+        paths.log(to: logger)
         if let warning = application.exposureWarning(for: bound) { logger.warning("\(warning)") }
         if application.upstreamMode == .simulator {
             logger.warning(
@@ -190,7 +206,9 @@ struct Check: ParsableCommand {
         let configuration: RelayConfiguration
         let settings: UpstreamSettings
         do {
-            configuration = try options.load()
+            let location: ConfigFileLocator.Location
+            (configuration, location) = try options.loadLocated()
+            print("config: " + (location.path ?? "none found (looked for \(location.searched.joined(separator: " and "))), built-in defaults"))
             settings = try UpstreamSettings.make(from: configuration.upstream, mode: .spark)
         } catch let error as ConfigError {
             print("config: \(error)")

@@ -44,14 +44,18 @@ def relay_env() -> dict:
 class RelayProcess:
     """One running relay. stderr is drained by a thread (access logs must never fill the pipe)."""
 
-    def __init__(self, config_path: Path, extra_args: tuple = ()):
-        binary = relay_binary()
+    def __init__(self, config_path: Optional[Path], extra_args: tuple = (), cwd: Optional[Path] = None,
+                 preexec_fn=None, binary: Optional[Path] = None, env: Optional[dict] = None):
+        """`config_path` None: no --config (the relay looks for its file itself); `cwd`: the working
+        directory (default the repository root); `preexec_fn`: run in the child before exec; `env`:
+        variables added to the scrubbed environment (e.g. fake SPARK_* credentials)."""
+        binary = binary or relay_binary()
         if not binary.exists():
             pytest.fail(f"relay binary not found at {binary} (build it, or set SPARK_RELAY_BIN)")
-        self.args = [str(binary), "--host", "127.0.0.1", "--port", "0",
-                     "--config", str(config_path), *extra_args]
+        config_args = ["--config", str(config_path)] if config_path is not None else []
+        self.args = [str(binary), "--host", "127.0.0.1", "--port", "0", *config_args, *extra_args]
         self.proc = subprocess.Popen(
-            self.args, cwd=str(REPO_ROOT), env=relay_env(),
+            self.args, cwd=str(cwd or REPO_ROOT), env={**relay_env(), **(env or {})}, preexec_fn=preexec_fn,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines: list[str] = []
         self._lock = threading.Lock()
@@ -89,6 +93,17 @@ class RelayProcess:
                 pytest.fail(f"relay exited with status {self.proc.returncode} before listening:\n{self.log_tail()}")
         self.kill()
         pytest.fail(f"relay did not print its listening line within {timeout}s:\n{self.log_tail()}")
+
+    def wait_for_lines(self, count: int, timeout: float = STARTUP_TIMEOUT) -> list:
+        """The first `count` stderr lines, once that many were written."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                lines = [line for line in self.lines if not line.startswith("[stdout] ")]
+            if len(lines) >= count:
+                return lines[:count]
+            time.sleep(0.02)
+        pytest.fail(f"the relay wrote fewer than {count} log lines within {timeout}s:\n{self.log_tail()}")
 
     @property
     def base_url(self) -> str:

@@ -15,11 +15,13 @@ if [ ! -x "$SPARK_RELAY_BIN" ]; then
   exit 1
 fi
 
-# Debian packages of the outside programs the tests use: curl, and for the nginx and browser
-# tests nginx, chromium and chromium-driver. Installed (one apt-get update first) when missing
-# and we are root; without root the nginx/browser tests skip themselves with the reason.
+# Debian packages of the outside programs the tests use: curl, and for the nginx, browser and
+# systemd-unit tests nginx, chromium, chromium-driver and systemd (for systemd-analyze, which
+# works without systemd running as PID 1). Installed (one apt-get update first) when missing
+# and we are root; without root those tests skip themselves with the reason.
 missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
@@ -32,7 +34,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "run.sh: curl is required (apt-get install -y curl)" >&2
     exit 1
   else
-    echo "run.sh: not root, cannot install ${missing[*]}: the nginx and browser tests will be skipped" >&2
+    echo "run.sh: not root, cannot install ${missing[*]}: the tests that need them will be skipped" >&2
   fi
 fi
 

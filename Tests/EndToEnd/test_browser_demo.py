@@ -14,6 +14,7 @@ condition with a timeout.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import socket
@@ -297,6 +298,22 @@ def watch_answer(driver, timeout: float, until=("done", "error", "stopped")) -> 
     raise AssertionError(f"the answer did not finish within {timeout}s: {answer_state(driver)}")
 
 
+def send_text(driver, text: str) -> None:
+    """Puts `text` (newlines included: Enter would send) into the message box and presses Send."""
+    driver.execute_script("document.getElementById('prompt').value = arguments[0];", text)
+    driver.find_element(By.ID, "send").click()
+
+
+# The answer's text outside code blocks (where Markdown syntax must never show) and its elements.
+RENDERED_JS = """
+const answer = document.getElementById('answer');
+const copy = answer.cloneNode(true);
+copy.querySelectorAll('pre, .code-head').forEach((node) => node.remove());
+return {state: answer.closest('.message').dataset.state || '', prose: copy.textContent,
+        blocks: answer.children.length};
+"""
+
+
 def demo_debug(driver) -> dict:
     return driver.execute_script("return JSON.parse(JSON.stringify(window.sparkDemo));")
 
@@ -458,3 +475,230 @@ def test_function_call_is_shown_and_left_out_of_the_context(page):
     send_prompt(driver, "Next question [[chunks:2]]")
     final, _lengths, _states = watch_answer(driver, 15)
     assert final["state"] == "done" and final["text"] == expected_answer("Next question"), final
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown rendering. The simulator answers "You said: PROMPT. <fixed sentence>", so a Markdown
+# prompt comes back as a Markdown answer, cut by [[chunks:N]] at arbitrary characters (mid-token).
+
+MARKDOWN_PROMPT = (
+    "md check\n\n"
+    "# Release notes\n\n"
+    "Some **bold text** and *italic words* with `inline code` here.\n\n"
+    "- first item\n"
+    "- second item\n\n"
+    "1. one\n"
+    "2. two\n\n"
+    "```python\n"
+    "print(\"**not bold**\")\n"
+    "```\n\n"
+    "See [the docs](https://example.com/docs) and [bad](javascript:alert(1))"
+)
+
+
+def test_markdown_answer_renders_as_elements_while_streaming(page):
+    driver = page
+    send_text(driver, MARKDOWN_PROMPT + " [[chunks:45]] [[delay:40]]")
+    # Every state seen while the answer streams: no Markdown syntax shows outside code blocks.
+    samples = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        sample = driver.execute_script(RENDERED_JS)
+        samples.append(sample)
+        if sample["state"] in ("done", "error", "stopped"):
+            break
+        time.sleep(0.01)
+    assert samples[-1]["state"] == "done", samples[-1]
+    streaming = [s for s in samples if s["state"] == "streaming" and s["prose"]]
+    assert len({s["prose"] for s in streaming}) >= 5, f"too few intermediate renders seen: {len(streaming)}"
+    for sample in samples:
+        assert "**" not in sample["prose"] and "`" not in sample["prose"], sample
+        assert "](" not in sample["prose"] and "# " not in sample["prose"], sample
+
+    answer = driver.find_element(By.ID, "answer")
+    heading = answer.find_element(By.CSS_SELECTOR, ".md-h1")
+    assert heading.tag_name in ("h3", "h1") and heading.text == "Release notes"
+    assert [e.text for e in answer.find_elements(By.CSS_SELECTOR, "p strong")] == ["bold text"]
+    assert [e.text for e in answer.find_elements(By.CSS_SELECTOR, "p em")] == ["italic words"]
+    assert [e.text for e in answer.find_elements(By.CSS_SELECTOR, "p code")] == ["inline code"]
+    assert [e.text for e in answer.find_elements(By.CSS_SELECTOR, "ul > li")] == ["first item", "second item"]
+    assert [e.text for e in answer.find_elements(By.CSS_SELECTOR, "ol > li")] == ["one", "two"]
+    code = answer.find_element(By.CSS_SELECTOR, ".code-block pre > code")
+    assert code.get_attribute("textContent") == 'print("**not bold**")'
+    assert code.get_attribute("class") == "language-python"
+    links = answer.find_elements(By.TAG_NAME, "a")
+    assert len(links) == 1, [link.get_attribute("outerHTML") for link in links]
+    assert links[0].text == "the docs" and links[0].get_attribute("href") == "https://example.com/docs"
+    assert links[0].get_attribute("rel") == "noopener noreferrer"
+    assert "javascript" not in answer.get_attribute("innerHTML")
+    assert "bad" in answer.text
+    # The conversation keeps the Markdown source, not the rendering.
+    history = demo_debug(driver)["history"]
+    assert "**bold text**" in history[1]["content"] and "```python" in history[1]["content"]
+
+    # The copy button puts the code (and only the code) on the clipboard.
+    driver.execute_cdp_cmd("Browser.grantPermissions", {
+        "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+        "origin": driver.execute_script("return location.origin;")})
+    button = answer.find_element(By.CSS_SELECTOR, ".code-block .copy-code")
+    assert button.text == "Copy"
+    button.click()
+    wait_for(lambda: button.text == "Copied", 5, "the copy button to confirm")
+    copied = driver.execute_async_script(
+        "const done = arguments[0]; navigator.clipboard.readText().then(done, (e) => done('error: ' + e));")
+    assert copied == 'print("**not bold**")', copied
+
+
+def test_html_in_an_answer_is_shown_as_text_and_runs_nothing(page):
+    driver = page
+    driver.execute_script("window.__xss = undefined;")
+    payload = '<img src=x onerror="window.__xss=1"> and <script>window.__xss=2</script> <b>not bold</b>'
+    send_text(driver, payload + " [[chunks:7]] [[delay:30]]")
+    final, _lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "done", final
+    assert payload in final["text"], final["text"]
+    answer = driver.find_element(By.ID, "answer")
+    assert answer.find_elements(By.CSS_SELECTOR, "img, script, b") == []
+    assert driver.find_elements(By.TAG_NAME, "img") == []
+    time.sleep(0.2)  # an onerror handler would have run by now
+    assert driver.execute_script("return window.__xss;") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Client API keys on: the page asks for a key and sends it only as Authorization on POST /chat.
+
+PAGE_KEY = "sk-demo-page-key-7f3a91c2"
+
+
+@pytest.fixture(scope="module")
+def keyed_relay(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("keyed-relay")
+    relay = RelayProcess(write_config(directory, {
+        "auth": {"enabled": True, "api_key_hashes": [hashlib.sha256(PAGE_KEY.encode()).hexdigest()]},
+        "upstream": {"simulator_chunk_delay": 0.02},
+    }))
+    try:
+        relay.wait_listening()
+        yield relay
+        relay.stop_and_check()
+    finally:
+        relay.kill()
+
+
+def test_with_keys_on_the_page_asks_for_a_key_and_uses_it(keyed_relay, browser):
+    driver = browser
+    driver.get(keyed_relay.base_url + "/")
+    key_field = driver.find_element(By.ID, "api-key")
+    wait_for(key_field.is_displayed, 10, "the key field (healthz says auth on)")
+    assert key_field.get_attribute("type") == "password"
+
+    # No key: nothing is sent, the page says why.
+    send_prompt(driver, "no key yet")
+    assert "API key" in driver.find_element(By.ID, "status").text
+    assert demo_debug(driver)["debug"]["requests"] == []
+    assert key_field.get_attribute("aria-invalid") == "true"
+
+    # A wrong key: the relay's 401 is shown.
+    key_field.send_keys("sk-wrong")
+    send_prompt(driver, "wrong key [[chunks:2]]")
+    final, _lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "error", final
+    error = driver.find_element(By.CSS_SELECTOR, ".message.assistant .error").text
+    assert "invalid_api_key" in error, error
+    assert key_field.get_attribute("aria-invalid") == "true"
+
+    # The right key: the chat completes.
+    key_field.clear()
+    key_field.send_keys(PAGE_KEY)
+    send_prompt(driver, "with the key [[chunks:3]]")
+    final, _lengths, _states = watch_answer(driver, 15)
+    assert final["state"] == "done" and final["text"] == expected_answer("with the key"), final
+    assert driver.execute_script("return sessionStorage.getItem('spark-relay.api-key');") == PAGE_KEY
+    # The key was never part of a URL the page loaded (the EventSource used the ticket URL).
+    urls = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name);")
+    assert any("/chat/stream/" in url for url in urls), urls
+    assert not any(PAGE_KEY in url for url in urls), urls
+    assert PAGE_KEY not in keyed_relay.log_text()
+
+    # A reload in the same tab keeps the key (sessionStorage); "Forget key" removes it.
+    driver.refresh()
+    key_field = driver.find_element(By.ID, "api-key")
+    wait_for(key_field.is_displayed, 10, "the key field after a reload")
+    assert key_field.get_attribute("value") == PAGE_KEY
+    driver.find_element(By.ID, "forget-key").click()
+    assert key_field.get_attribute("value") == ""
+    assert driver.execute_script("return sessionStorage.getItem('spark-relay.api-key');") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The renderer itself (Public/markdown.js), on a detached element of the loaded page.
+
+RENDER_JS = """
+const box = document.createElement('div');
+SparkMarkdown.render(box, arguments[0], {streaming: arguments[1]});
+return box.innerHTML;
+"""
+
+LINK = ' rel="noopener noreferrer" target="_blank"'
+RENDER_CASES = [
+    ("# T\n\nSome **b** and *i* and `c`.\nnext", False,
+     '<h3 class="md-h1">T</h3><p>Some <strong>b</strong> and <em>i</em> and <code>c</code>.<br>next</p>'),
+    ("- a\n- b\n  - nested\n- c\n\n3. x\n4. y", False,
+     "<ul><li>a</li><li>b<ul><li>nested</li></ul></li><li>c</li></ul><ol start=\"3\"><li>x</li><li>y</li></ol>"),
+    ("这是**粗体**文字，**「引号」**后面", False, "<p>这是<strong>粗体</strong>文字，<strong>「引号」</strong>后面</p>"),
+    ("snake_case and 5 * 3 * 2 and a\\*b\\*", False, "<p>snake_case and 5 * 3 * 2 and a*b*</p>"),
+    ("***both*** __u__", False, "<p><em><strong>both</strong></em> <strong>u</strong></p>"),
+    ("[a](https://x.org/p_(1)) [b](javascript:alert(1)) [c](/relative) <https://y.org>", False,
+     f'<p><a href="https://x.org/p_(1)"{LINK}>a</a> b c <a href="https://y.org/"{LINK}>https://y.org</a></p>'),
+    ("> quoted **b**", False, "<blockquote><p>quoted <strong>b</strong></p></blockquote>"),
+    ("a\n\n---\n\nb", False, "<p>a</p><hr><p>b</p>"),
+    ("<b>x</b> & <img src=x>", False, "<p>&lt;b&gt;x&lt;/b&gt; &amp; &lt;img src=x&gt;</p>"),
+    # Final renders are strict: unmatched markers stay text.
+    ("**unclosed and `tick", False, "<p>**unclosed and `tick</p>"),
+    # While streaming, markup cut mid-token shows as it will settle.
+    ("**bol", True, "<p><strong>bol</strong></p>"),
+    ("**bold*", True, "<p><strong>bold</strong></p>"),
+    ("text `co", True, "<p>text <code>co</code></p>"),
+    ("see [docs](https://exa", True, "<p>see docs</p>"),
+    ("see [do", True, "<p>see do</p>"),
+    ("```py\nprint(1)\n``", True,
+     '<div class="code-block"><div class="code-head"><span class="code-language">py</span>'
+     '<button type="button" class="copy-code" aria-label="Copy code (py)">Copy</button></div>'
+     '<pre><code class="language-py">print(1)</code></pre></div>'),
+]
+
+
+def test_markdown_renderer_cases(page):
+    driver = page
+    for source, streaming, expected in RENDER_CASES:
+        assert driver.execute_script(RENDER_JS, source, streaming) == expected, (source, streaming)
+
+
+def test_markdown_renderer_every_prefix_and_node_reuse(page):
+    """Rendering each prefix of a document into the same element (as chunks arrive, one character
+    at a time) never shows Markdown syntax outside code, keeps finished blocks' nodes, and ends
+    exactly where one render of the whole text does."""
+    driver = page
+    document = MARKDOWN_PROMPT + "\n\n> done, 中文**粗体**。\n"
+    result = driver.execute_script("""
+const text = arguments[0];
+const box = document.createElement('div');
+const prose = [];
+let firstBlock = null, kept = true;
+for (let n = 1; n <= text.length; n++) {
+  SparkMarkdown.render(box, text.slice(0, n), {streaming: true});
+  const copy = box.cloneNode(true);
+  copy.querySelectorAll('pre, .code-head').forEach((node) => node.remove());
+  prose.push(copy.textContent);
+  if (box.children.length > 2 && firstBlock === null) firstBlock = box.children[0];
+  if (firstBlock !== null && box.children[0] !== firstBlock) kept = false;
+}
+SparkMarkdown.render(box, text, {streaming: false});
+const whole = document.createElement('div');
+SparkMarkdown.render(whole, text, {streaming: false});
+return {prose, kept, same: box.innerHTML === whole.innerHTML};
+""", document)
+    bad = [p for p in result["prose"] if "**" in p or "`" in p or "](" in p]
+    assert bad == [], bad[:3]
+    assert result["kept"], "a finished block was rebuilt"
+    assert result["same"], "the streamed rendering did not settle to the full rendering"

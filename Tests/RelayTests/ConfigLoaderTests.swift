@@ -27,6 +27,11 @@ import Testing
         #expect(configuration.upstream.mode == .simulator)
     }
 
+    @Test func logFormatDefaultsToText() throws {
+        #expect(try load("{}").log.format == .text)
+        #expect(try load(#"{"log":{"format":"json"}}"#).log.format == .json)
+    }
+
     @Test(arguments: [
         (#"{"server":{"prot":1}}"#, "server.prot", "unknown key"),
         (#"{"srever":{}}"#, "srever", "unknown key"),
@@ -36,6 +41,7 @@ import Testing
         (#"{"http":{"idle_timeout":-1}}"#, "http.idle_timeout", "seconds"),
         (#"{"log":{"level":"loud"}}"#, "log.level", "must be one of"),
         (#"{"log":{"access_log":1}}"#, "log.access_log", "true or false"),
+        (#"{"log":{"format":"xml"}}"#, "log.format", "text or json"),
         (#"{"upstream":{"mode":"openai"}}"#, "upstream.mode", "auto, spark or simulator"),
         (#"{"http":[]}"#, "http", "must be an object"),
         (#"{"auth":{"enabled":true}}"#, "auth.api_key_hashes", "no key"),

@@ -50,6 +50,12 @@ public enum ConfigLoader {
                 config.log.level = v
             }
             if let v = try log.bool("access_log") { config.log.accessLog = v }
+            if let v = try log.string("format") {
+                guard let format = LogFormat(rawValue: v) else {
+                    throw ConfigError(key: "log.format", message: "must be \(LogFormat.names), got '\(v)'")
+                }
+                config.log.format = format
+            }
             try log.rejectUnknownKeys()
         }
         if var upstream = try root.section("upstream") {

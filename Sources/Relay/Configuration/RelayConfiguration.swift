@@ -49,6 +49,8 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var level = "info"
         /// One line per request (method, path without query, status, bytes, duration).
         public var accessLog = true
+        /// `text` (key=value lines, for people) or `json` (one object per line, for log shippers).
+        public var format = LogFormat.text
     }
 
     /// Where chat requests go.

@@ -1,18 +1,20 @@
 import Foundation
 import Logging
 
-/// A swift-log handler writing one line per record to standard error:
-/// `2026-11-25T10:00:00.123Z info spark-relay: message key=value …`.
-/// Values are printed as given: callers never put secrets in metadata (see `SparkCredentials`).
+/// A swift-log handler writing one line per record to standard error, as text
+/// (`2026-11-25T10:00:00.123Z info spark-relay: message key=value …`) or as one JSON object
+/// (`LogFormat.json`, see `JSONLogLine`). Values are printed as given in both formats: callers
+/// never put secrets in metadata (see `SparkCredentials`).
 public struct RelayLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     private let label: String
+    private let format: LogFormat
     private let sink: @Sendable (String) -> Void
 
     /// A handler writing to standard error.
-    public init(label: String, level: Logger.Level) {
-        self.init(label: label, level: level, sink: { line in
+    public init(label: String, level: Logger.Level, format: LogFormat = .text) {
+        self.init(label: label, level: level, format: format, sink: { line in
             var bytes = Array(line.utf8)
             bytes.append(0x0A)
             _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
@@ -20,8 +22,9 @@ public struct RelayLogHandler: LogHandler {
     }
 
     /// A handler writing lines to `sink` (tests capture logs this way).
-    public init(label: String, level: Logger.Level, sink: @escaping @Sendable (String) -> Void) {
+    public init(label: String, level: Logger.Level, format: LogFormat = .text, sink: @escaping @Sendable (String) -> Void) {
         self.label = label
+        self.format = format
         self.logLevel = level
         self.sink = sink
     }
@@ -32,9 +35,14 @@ public struct RelayLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line = "\(Self.timestamp()) \(event.level.rawValue) \(label): \(event.message)"
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        if format == .json {
+            sink(JSONLogLine.encode(timestamp: Self.timestamp(), level: event.level, label: label,
+                                    message: "\(event.message)", metadata: merged))
+            return
+        }
+        var line = "\(Self.timestamp()) \(event.level.rawValue) \(label): \(event.message)"
         for key in merged.keys.sorted() {
             line += " \(key)=\(Self.quoteIfNeeded("\(merged[key]!)"))"
         }
@@ -50,7 +58,7 @@ public struct RelayLogHandler: LogHandler {
         return "\"\(escaped)\""
     }
 
-    private static func timestamp() -> String {
+    static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var seconds = now.tv_sec
