@@ -17,6 +17,16 @@ extension RelayApplication {
         }
     }
 
+    /// With the Redis engine, `upstream.app_max_concurrency`/`app_max_qps` hold for the whole fleet.
+    static func attachFleetLimits(_ engine: any StreamEngine, upstream: UpstreamSettings, configuration: RelayConfiguration) {
+        guard let redis = engine as? RedisStreamEngine,
+              configuration.upstream.appMaxConcurrency > 0 || configuration.upstream.appMaxQPS > 0 else { return }
+        let limiter = RedisAppLimiter(engine: redis, maxConcurrency: configuration.upstream.appMaxConcurrency,
+                                      maxQPS: configuration.upstream.appMaxQPS)
+        redis.appLimiter = limiter
+        upstream.pool.attachFleetLimiter(limiter)
+    }
+
     /// `/healthz`'s `engine` and `engine_status`.
     static func engineState(_ engine: any StreamEngine) -> (engine: String, status: String?) {
         switch engine.kind {

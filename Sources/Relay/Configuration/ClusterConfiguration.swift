@@ -29,6 +29,9 @@ extension RelayConfiguration {
         /// How often this relay announces itself alive in Redis; its key lives three times as long,
         /// so a killed relay is noticed within about three intervals.
         public var heartbeatInterval = 1.0
+        /// Fleet-wide Spark app leases (`upstream.app_max_concurrency`) expire this long after their
+        /// relay stopped renewing them (it died); renewed on every heartbeat.
+        public var leaseTTL = 10.0
 
         public init() {}
 
@@ -77,6 +80,7 @@ extension ConfigLoader {
         if let v = try cluster.seconds("follow_poll_interval", range: 0.005...5) { config.cluster.followPollInterval = v }
         if let v = try cluster.seconds("redis_command_timeout", range: 0.01...60) { config.cluster.redisCommandTimeout = v }
         if let v = try cluster.seconds("heartbeat_interval", range: 0.1...60) { config.cluster.heartbeatInterval = v }
+        if let v = try cluster.seconds("lease_ttl", range: 1...3600) { config.cluster.leaseTTL = v }
         try cluster.rejectUnknownKeys()
     }
 

@@ -35,6 +35,8 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
     /// Uptime nanoseconds of the last "Redis unavailable" log line (one per minute at most).
     private let lastDownLog = Mutex<UInt64?>(nil)
     private var heartbeat: LoopTimer?
+    /// Fleet-wide Spark app limits, when configured (renewed by the heartbeat).
+    var appLimiter: RedisAppLimiter?
     private var stopped = false
 
     /// How long live keys live without a write (refreshed by every append): a stream silent this long
@@ -70,11 +72,17 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
         first.execute { [self] in beat() }
     }
 
+    /// Every `cluster.heartbeat_interval`: this relay's liveness key (loop 0), a `PING` on every other
+    /// loop's connection (so the health covers them all and each reconnects promptly), and the
+    /// renewal of fleet-wide app leases.
     private func beat() {
         guard !stopped, let loop = loops.first else { return }
-        run([RESPCommand("SET", instanceKey(instanceID), "1", "PX", String(presenceTTLMilliseconds))], on: loop, op: "heartbeat") { [self] results in
-            if case .success = results[0] { markUp() }
+        for other in loops.dropFirst() {
+            other.execute { [self] in run([RESPCommand("PING")], on: other, op: "heartbeat") { _ in } }
+        }
+        run([RESPCommand("SET", instanceKey(instanceID), "1", "PX", String(presenceTTLMilliseconds))], on: loop, op: "heartbeat") { [self] _ in
             guard !stopped else { return }
+            appLimiter?.renew(on: loop)
             heartbeat = loop.schedule(after: cluster.heartbeatInterval) { [self] in beat() }
         }
     }
@@ -102,6 +110,9 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
         }
     }
 
+    /// A loop for work that belongs to no stream.
+    var anyLoop: EventLoop { loops[0] }
+
     // MARK: - Keys
 
     func ticketKey(_ id: String) -> String { "sr:{\(id)}:ticket" }
@@ -126,24 +137,25 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
             }
             if let failure {
                 metrics?.recordError(op: op)
-                markDown(failure)
+                markDown(failure, loop: loop)
             } else {
                 if results.contains(where: { if case .failure = $0 { true } else { false } }) { metrics?.recordError(op: op) }
-                markUp()
+                markUp(loop: loop)
             }
             done(results)
         }
     }
 
-    private func markUp() {
-        if health.degraded.exchange(false, ordering: .relaxed) {
+    /// The engine is degraded while any loop's connection failed its last command.
+    private func markUp(loop: EventLoop) {
+        if health.set(loop: loop.index, up: true, loops: loops.count) {
             logger.notice("Redis engine recovered: tickets and shared streams are available again", metadata: ["engine.instance": "\(instanceID)"])
             lastDownLog.withLock { $0 = nil }
         }
     }
 
-    private func markDown(_ error: RedisError) {
-        health.degraded.store(true, ordering: .relaxed)
+    private func markDown(_ error: RedisError, loop: EventLoop) {
+        _ = health.set(loop: loop.index, up: false, loops: loops.count)
         let now = DispatchTime.now().uptimeNanoseconds
         let shouldLog = lastDownLog.withLock { last -> Bool in
             if let previous = last, now &- previous < 60_000_000_000 { return false }
@@ -236,8 +248,20 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
     }
 }
 
-/// Whether the engine is degraded, shared with the metrics gauge.
+/// Whether the engine is degraded (some loop's connection failed its last command), shared with
+/// the metrics gauge.
 final class EngineHealthFlag: Sendable {
-    let degraded = Atomic<Bool>(false)
+    private let down = Mutex<Set<Int>>([])
+    private let degraded = Atomic<Bool>(false)
     var isDegraded: Bool { degraded.load(ordering: .relaxed) }
+
+    /// Records one loop's state; `true` when this recovered the whole engine.
+    func set(loop: Int, up: Bool, loops: Int) -> Bool {
+        down.withLock { down in
+            if up { down.remove(loop) } else { down.insert(loop) }
+            let wasDegraded = degraded.load(ordering: .relaxed)
+            degraded.store(!down.isEmpty, ordering: .relaxed)
+            return wasDegraded && down.isEmpty
+        }
+    }
 }

@@ -22,6 +22,14 @@ public final class CredentialPool: Sendable {
     public struct Lease: Sendable, Equatable {
         public let index: Int
         public let credentials: SparkCredentials
+        /// The fleet-wide lease held beside this one (Redis engine), if any.
+        public internal(set) var fleetMember: String?
+
+        init(index: Int, credentials: SparkCredentials, fleetMember: String? = nil) {
+            self.index = index
+            self.credentials = credentials
+            self.fleetMember = fleetMember
+        }
     }
 
     private struct App {
@@ -39,6 +47,7 @@ public final class CredentialPool: Sendable {
     private let maxQueued: Int
     private let cooloff: Double
     private let clock: @Sendable () -> Double
+    private let fleet = Mutex<(any FleetAppLimiter)?>(nil)
 
     public init(credentials: [SparkCredentials], maxConcurrency: Int = 0, maxQPS: Int = 0, queueTimeout: Double = 2,
                 maxQueued: Int = 256, cooloff: Double = 30,
@@ -55,6 +64,11 @@ public final class CredentialPool: Sendable {
         self.clock = clock
     }
 
+    /// Makes the limits fleet-wide: a lease also needs `limiter`'s consent (Redis engine).
+    public func attachFleetLimiter(_ limiter: any FleetAppLimiter) {
+        fleet.withLock { $0 = limiter }
+    }
+
     /// The first app's credentials (what `check` and the simulator use).
     public var primary: SparkCredentials { apps.withLock { $0[0].credentials } }
 
@@ -65,10 +79,42 @@ public final class CredentialPool: Sendable {
     /// `excluding` skips apps already tried by this conversation. The completion runs on `loop`.
     public func acquire(on loop: EventLoop, excluding: Set<Int> = [],
                         completion: @escaping @Sendable (Result<Lease, Exhausted>) -> Void) {
-        if let lease = tryAcquire(excluding: excluding) {
-            completion(.success(lease))
+        acquireWithFleet(on: loop, excluding: excluding) { [self] lease in
+            if let lease {
+                completion(.success(lease))
+            } else {
+                wait(on: loop, excluding: excluding, completion: completion)
+            }
+        }
+    }
+
+    /// A local lease, confirmed by the fleet limiter when there is one; `nil` when no app is free
+    /// here or fleet-wide. An app busy fleet-wide is skipped for the next candidate.
+    private func acquireWithFleet(on loop: EventLoop, excluding: Set<Int>, _ done: @escaping @Sendable (Lease?) -> Void) {
+        guard let lease = tryAcquire(excluding: excluding) else {
+            done(nil)
             return
         }
+        guard let limiter = fleet.withLock({ $0 }) else {
+            done(lease)
+            return
+        }
+        limiter.acquire(appID: lease.credentials.appID, on: loop) { [self] decision in
+            switch decision {
+            case .granted(let member):
+                var granted = lease
+                granted.fleetMember = member
+                done(granted)
+            case .unavailable:
+                done(lease)
+            case .busy:
+                release(lease)
+                acquireWithFleet(on: loop, excluding: excluding.union([lease.index]), done)
+            }
+        }
+    }
+
+    private func wait(on loop: EventLoop, excluding: Set<Int>, completion: @escaping @Sendable (Result<Lease, Exhausted>) -> Void) {
         if !hasCandidate(excluding: excluding) {
             completion(.failure(Exhausted(message: "every Spark app is cooling off after failures", retryAfter: Int(cooloff.rounded(.up)))))
             return
@@ -85,14 +131,16 @@ public final class CredentialPool: Sendable {
     private func poll(loop: EventLoop, excluding: Set<Int>, deadline: Double,
                       completion: @escaping @Sendable (Result<Lease, Exhausted>) -> Void) {
         loop.schedule(after: 0.02) { [self] in
-            if let lease = tryAcquire(excluding: excluding) {
-                waiting.subtract(1, ordering: .relaxed)
-                completion(.success(lease))
-            } else if clock() >= deadline {
-                waiting.subtract(1, ordering: .relaxed)
-                completion(.failure(Exhausted(message: "all Spark apps are at their concurrency or QPS limit; waited \(queueTimeout) s", retryAfter: 1)))
-            } else {
-                poll(loop: loop, excluding: excluding, deadline: deadline, completion: completion)
+            acquireWithFleet(on: loop, excluding: excluding) { [self] lease in
+                if let lease {
+                    waiting.subtract(1, ordering: .relaxed)
+                    completion(.success(lease))
+                } else if clock() >= deadline {
+                    waiting.subtract(1, ordering: .relaxed)
+                    completion(.failure(Exhausted(message: "all Spark apps are at their concurrency or QPS limit; waited \(queueTimeout) s", retryAfter: 1)))
+                } else {
+                    poll(loop: loop, excluding: excluding, deadline: deadline, completion: completion)
+                }
             }
         }
     }
@@ -127,6 +175,9 @@ public final class CredentialPool: Sendable {
     /// Returns a lease.
     public func release(_ lease: Lease) {
         apps.withLock { $0[lease.index].active -= 1 }
+        if let member = lease.fleetMember, let limiter = fleet.withLock({ $0 }) {
+            limiter.release(appID: lease.credentials.appID, member: member)
+        }
     }
 
     /// Leaves the leased app out for the cool-off period.

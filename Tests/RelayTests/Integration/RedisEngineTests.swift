@@ -218,4 +218,92 @@ struct RedisEngineTests {
         #expect(recovered.contains("relay_engine_up 1"))
         #expect(recovered.contains("relay_redis_command_duration_seconds_bucket"))
     }
+
+    /// A second relay on the same Spark app as `host` (same credentials, same simulator), with its
+    /// own credential pool, so that only Redis can make their limits shared.
+    static func sibling(of host: RelayApplication, redisPort: Int, instance: String,
+                        _ configure: (inout RelayConfiguration) -> Void) throws -> (RelayApplication, Int) {
+        var configuration = RelayConfiguration()
+        configuration.server.host = "127.0.0.1"
+        configuration.server.port = 0
+        configuration.server.eventLoops = 2
+        configuration.cluster.engine = .redis
+        configuration.cluster.redisURL = "redis://127.0.0.1:\(redisPort)/0"
+        configuration.cluster.instanceID = instance
+        configuration.cluster.heartbeatInterval = 0.2
+        configure(&configuration)
+        let settings = try UpstreamSettings.make(from: configuration.upstream, mode: .spark, credentials: host.upstream.credentials,
+                                                 base: host.upstream.base)
+        let logger = Logger(label: "test") { label in RelayLogHandler(label: label, level: .critical, sink: { _ in }) }
+        let relay = try RelayApplication(configuration: configuration, logger: logger, upstream: settings)
+        return (relay, try relay.start().port)
+    }
+
+    @Test func appConcurrencyHoldsAcrossRelays() async throws {
+        let redis = try await RedisServer()
+        let limits: (inout RelayConfiguration) -> Void = { configuration in
+            configuration.upstream.appMaxConcurrency = 1
+            configuration.upstream.queueTimeout = 0.3
+        }
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a", limits)
+        let (b, portB) = try Self.sibling(of: a, redisPort: redis.port, instance: "b", limits)
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
+        _ = try awaitEngineStatus(portB, "ok")
+        let simulator = try #require(a.simulator)
+        // One long conversation on relay A holds the app's only fleet-wide slot…
+        let long = try TestHTTPClient(port: portA)
+        long.postJSON("/chat/stream", #"{"prompt":"hold [[chunks:60]] [[delay:20]]"}"#)
+        _ = try long.readStream(stopAfter: 2)
+        // …so relay B, whose own pool is empty, queues and then gives up without reaching Spark.
+        let refused = try TestHTTPClient(port: portB)
+        refused.postJSON("/chat/stream", #"{"prompt":"second"}"#)
+        let busy = try refused.readStream()
+        #expect(busy.errorObject?["code"] as? String == "upstream_busy")
+        #expect(simulator.acceptedRequests == 1)
+        // Once A's conversation is over the lease is back and B gets through.
+        let rest = try long.drainChunkedRemainder()
+        #expect(rest.contains("event: done"))
+        let later = try TestHTTPClient(port: portB)
+        later.postJSON("/chat/stream", #"{"prompt":"third"}"#)
+        let served = try later.readStream()
+        #expect(served.terminal?.type == "done")
+        #expect(simulator.acceptedRequests == 2)
+    }
+
+    @Test func deadRelaysAppLeasesExpire() async throws {
+        let redis = try await RedisServer()
+        let (a, port, _) = try Self.relay(redisPort: redis.port, instance: "a") { configuration in
+            configuration.upstream.appMaxConcurrency = 1
+            configuration.upstream.queueTimeout = 3
+            configuration.cluster.leaseTTL = 1
+        }
+        defer { a.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(port, "ok")
+        // A relay that died holding the app's only lease: nobody renews it.
+        let app = a.upstream.credentials.appID
+        try await plantLease(redisPort: redis.port, app: app, member: "ghost:1", expiresInMilliseconds: 1000)
+        let started = Date()
+        let client = try TestHTTPClient(port: port)
+        client.postJSON("/chat/stream", #"{"prompt":"after the ghost"}"#)
+        let response = try client.readStream()
+        #expect(response.terminal?.type == "done")
+        #expect(Date().timeIntervalSince(started) >= 0.5)
+    }
+
+    private func plantLease(redisPort: Int, app: String, member: String, expiresInMilliseconds: Int) async throws {
+        let loop = EventLoop(index: 0)
+        let client = RedisClient(configuration: RedisClientConfiguration(url: try RedisURL(parsing: "redis://127.0.0.1:\(redisPort)/0")), loop: loop)
+        let key = RedisAppLimiter.leasesKey(app)
+        let result: Result<RESPValue, RedisError> = await withCheckedContinuation { continuation in
+            loop.execute {
+                let script = "local t = redis.call('TIME') return redis.call('ZADD', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1]), ARGV[2])"
+                client.send(RESPCommand("EVAL", script, "1", key, String(expiresInMilliseconds), member)) { result in
+                    client.close()
+                    continuation.resume(returning: result)
+                }
+            }
+        }
+        #expect(result == .success(.integer(1)))
+    }
 }
