@@ -16,7 +16,7 @@ if [ ! -x "$SPARK_RELAY_BIN" ]; then
 fi
 
 # Debian packages of the outside programs the tests use: curl, and for the nginx, browser and
-# systemd-unit tests nginx, chromium, chromium-driver and systemd (for systemd-analyze, which
+# systemd-unit tests nginx, chromium, chromium-driver and systemd, for the cluster tests redis-server (for systemd-analyze, which
 # works without systemd running as PID 1). Installed (one apt-get update first) when missing
 # and we are root; without root those tests skip themselves with the reason.
 missing=()
@@ -25,6 +25,7 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "run.sh: installing ${missing[*]}" >&2

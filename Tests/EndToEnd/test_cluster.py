@@ -1,0 +1,233 @@
+"""Scale-out end to end (issue 13, README "Scaling out"): three release relays with
+`cluster.engine: "redis"` behind real nginx (nginx/upstream-cluster.conf), one real
+`redis-server`, the release `spark-sim` as the shared Spark.
+
+- a ticket made on one relay is streamed from another;
+- headless Chromium's EventSource, cut mid-stream, resumes through nginx on another relay with
+  nothing lost or duplicated;
+- SIGKILL of the owner mid-stream: the replayed events, then `relay_instance_lost`;
+- Redis stopped mid-run, then restarted: tickets 503 then back, direct streams keep working;
+- per-app concurrency 2 across 3 relays never lets a third conversation reach Spark;
+- a rolling restart (SIGTERM one by one) under 50 open streams loses no event.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cluster_harness import Cluster, follow, health, make_ticket, read_events, sequence, wait_until
+
+CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    stack = Cluster(tmp_path)
+    try:
+        wait_until(lambda: all(health(stack.relay_url(i)).get("engine_status") == "ok" for i in range(3)),
+                   15, "every relay's engine to be ok")
+        yield stack
+    finally:
+        stack.close()
+
+
+def assert_consecutive(events: list, start: int = 1) -> None:
+    numbers = [sequence(event) for event in events]
+    assert numbers == list(range(start, start + len(numbers))), numbers
+
+
+def test_ticket_made_on_one_relay_streams_from_another(cluster):
+    with httpx.Client(timeout=CLIENT_TIMEOUT) as client:
+        ticket = make_ticket(client, cluster.relay_url(0), "across relays [[chunks:12]]")
+        status, events = follow(client, cluster.relay_url(1), ticket["stream_url"])
+        assert status == 200
+        assert_consecutive(events)
+        assert [e["event"] for e in events] == ["message"] * 12 + ["done"]
+        # The ticket was claimed: a second first-GET on the third relay reads the same log.
+        status, again = follow(client, cluster.relay_url(2), ticket["stream_url"], last_event_id=events[3]["id"])
+        assert status == 200 and again == events[4:]
+        # And through nginx, whichever relays it picks.
+        ticket = make_ticket(client, cluster.base_url, "through nginx [[chunks:5]]")
+        status, events = follow(client, cluster.base_url, ticket["stream_url"])
+        assert status == 200 and [e["event"] for e in events][-1] == "done"
+        assert_consecutive(events)
+
+
+def test_sigkill_of_the_owner_gives_the_replayed_events_then_relay_instance_lost(cluster):
+    with httpx.Client(timeout=CLIENT_TIMEOUT) as client:
+        ticket = make_ticket(client, cluster.relay_url(0), "doomed [[chunks:400]] [[delay:20]]")
+        status, before = follow(client, cluster.relay_url(0), ticket["stream_url"], stop_after=5)
+        assert status == 200 and len(before) == 5
+        cluster.relays[0].kill()  # SIGKILL: no drain, no goodbye
+        started = time.monotonic()
+        status, after = follow(client, cluster.relay_url(1), ticket["stream_url"], last_event_id=before[-1]["id"])
+        elapsed = time.monotonic() - started
+    assert status == 200
+    assert_consecutive(before + after)
+    assert after[-1]["event"] == "stream-error", after[-3:]
+    error = json.loads(after[-1]["data"])["error"]
+    assert error["code"] == "relay_instance_lost" and error["type"] == "relay_error", error
+    assert all(e["event"] == "message" for e in after[:-1])
+    assert elapsed < 10, elapsed
+    cluster.relays[0] = None  # already dead: nothing to stop
+
+
+def test_redis_stopped_then_restarted(cluster):
+    with httpx.Client(timeout=CLIENT_TIMEOUT) as client:
+        cluster.redis.kill()
+        for index in range(3):
+            wait_until(lambda: health(cluster.relay_url(index)).get("engine_status") == "degraded", 15,
+                       f"relay {index} to report the engine degraded")
+        state = health(cluster.relay_url(0))
+        assert state["engine"] == "redis" and state["status"] == "ok"
+        refused = client.post(cluster.relay_url(1) + "/chat", json={"prompt": "x"})
+        assert refused.status_code == 503 and refused.headers.get("Retry-After")
+        assert refused.json()["error"]["code"] == "engine_unavailable"
+        with client.stream("POST", cluster.base_url + "/chat/stream", json={"prompt": "still streaming [[chunks:6]]"},
+                           headers={"Accept": "text/event-stream"}) as response:
+            assert response.status_code == 200
+            events = read_events(response)
+        assert [e["event"] for e in events][-1] == "done" and len(events) == 7
+        openai = client.post(cluster.base_url + "/v1/chat/completions",
+                             json={"model": "generalv3.5", "messages": [{"role": "user", "content": "hi"}]})
+        assert openai.status_code == 200, openai.text
+        cluster.redis.start()
+        for index in range(3):
+            wait_until(lambda: health(cluster.relay_url(index)).get("engine_status") == "ok", 20,
+                       f"relay {index} to recover")
+        ticket = make_ticket(client, cluster.relay_url(2), "after the outage [[chunks:4]]")
+        status, events = follow(client, cluster.relay_url(0), ticket["stream_url"])
+        assert status == 200 and events[-1]["event"] == "done"
+    for relay in cluster.relays:
+        assert relay.log_text().count("REDIS ENGINE DEGRADED") == 1, relay.log_tail()
+
+
+def test_per_app_concurrency_2_across_3_relays(tmp_path):
+    stack = Cluster(tmp_path, relay_config={"upstream": {"app_max_concurrency": 2, "queue_timeout": 0.5}})
+    try:
+        wait_until(lambda: all(health(stack.relay_url(i)).get("engine_status") == "ok" for i in range(3)),
+                   15, "every relay's engine to be ok")
+        results: dict = {}
+
+        def converse(index: int) -> None:
+            with httpx.Client(timeout=CLIENT_TIMEOUT) as client:
+                with client.stream("POST", stack.relay_url(index) + "/chat/stream",
+                                   json={"prompt": f"hold {index} [[chunks:150]] [[delay:20]]"},
+                                   headers={"Accept": "text/event-stream"}) as response:
+                    results[index] = read_events(response)
+
+        threads = []
+        for index in range(3):
+            thread = threading.Thread(target=converse, args=(index,))
+            thread.start()
+            threads.append(thread)
+            time.sleep(0.3)  # the first two are running on Spark before the third asks
+        for thread in threads:
+            thread.join(60)
+        outcomes = sorted(events[-1]["event"] + ":" + (json.loads(events[-1]["data"]).get("error", {}).get("code", ""))
+                          for events in results.values())
+        assert outcomes == ["done:", "done:", "stream-error:upstream_busy"], outcomes
+        busy = [events for events in results.values() if events[-1]["event"] == "stream-error"][0]
+        assert len(busy) == 1  # nothing reached Spark: no content event at all
+    finally:
+        stack.close()
+
+
+def test_rolling_restart_under_50_open_streams_loses_no_event(cluster):
+    stop = threading.Event()
+    failures: list = []
+    finished: list = []
+    lock = threading.Lock()
+
+    def reader(worker: int) -> None:
+        with httpx.Client(timeout=CLIENT_TIMEOUT) as client:
+            conversation = 0
+            while not stop.is_set():
+                conversation += 1
+                try:
+                    ticket = make_ticket(client, cluster.base_url, f"roll {worker}-{conversation} [[chunks:30]] [[delay:40]]")
+                except Exception as error:  # noqa: BLE001 - recorded, then asserted empty
+                    with lock:
+                        failures.append(f"{worker}: POST /chat failed: {error!r}")
+                    return
+                events, last, attempts = [], None, 0
+                while not events or events[-1]["event"] == "message":
+                    attempts += 1
+                    if attempts > 20:
+                        with lock:
+                            failures.append(f"{worker}: gave up after {attempts} attempts, {len(events)} events")
+                        return
+                    try:
+                        with client.stream("GET", cluster.base_url + ticket["stream_url"],
+                                           headers={"Accept": "text/event-stream", **({"Last-Event-ID": last} if last else {})}) as response:
+                            if response.status_code != 200:
+                                with lock:
+                                    failures.append(f"{worker}: GET answered {response.status_code}")
+                                return
+                            for event in read_events_live(response):
+                                events.append(event)
+                                last = event["id"]
+                    except httpx.HTTPError:
+                        time.sleep(0.2)  # EventSource's retry
+                numbers = [sequence(e) for e in events]
+                if numbers != list(range(1, len(numbers) + 1)) or events[-1]["event"] != "done" or len(events) != 31:
+                    with lock:
+                        failures.append(f"{worker}: {numbers} ending {events[-1]['event']}")
+                    return
+                with lock:
+                    finished.append(worker)
+
+    workers = [threading.Thread(target=reader, args=(worker,), daemon=True) for worker in range(50)]
+    for worker in workers:
+        worker.start()
+    try:
+        wait_until(lambda: len(finished) >= 50 or failures, 60, "the first 50 conversations")
+        assert failures == [], failures[:10]
+        for index in range(3):
+            relay = cluster.relays[index]
+            relay.send_signal(signal.SIGTERM)
+            try:
+                assert relay.wait(40) == 0, relay.log_tail()
+            except subprocess.TimeoutExpired:
+                relay.kill()
+                pytest.fail(f"relay {index} did not stop within 40 s of SIGTERM:\n{relay.log_tail(60)}")
+            restarted = cluster.start_relay(index)
+            wait_until(lambda: health(cluster.relay_url(index)).get("engine_status") == "ok", 15, "the restarted relay")
+            # nginx left the relay out for fail_timeout after its restart refused connections: the
+            # next relay may only stop once this one is back in rotation (it serves traffic again).
+            wait_until(lambda: "method=POST" in restarted.log_text() or "\"method\":\"POST\"" in restarted.log_text(),
+                       20, f"nginx to send traffic to the restarted relay {index} again")
+            assert failures == [], failures[:10]
+        count = len(finished)
+        wait_until(lambda: len(finished) >= count + 50 or failures, 60, "50 more conversations after the restarts")
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(60)
+    assert failures == [], failures[:10]
+
+
+def read_events_live(response: httpx.Response):
+    """Like read_events, but yields each event as it arrives (so a cut keeps what came before)."""
+    block: dict = {}
+    for line in response.iter_lines():
+        if line == "":
+            if "data" in block:
+                yield {"id": block.get("id", ""), "event": block.get("event", "message"), "data": block["data"]}
+            block = {}
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field in ("data", "id", "event"):
+            block[field] = value
