@@ -231,3 +231,83 @@ def read_events_live(response: httpx.Response):
         value = value[1:] if value.startswith(" ") else value
         if field in ("data", "id", "event"):
             block[field] = value
+
+
+# ---------------------------------------------------------------------------------------------
+# Headless Chromium: a real EventSource through nginx.
+
+CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
+
+OPEN_STREAM_JS = """
+window.__events = []; window.__opens = 0;
+fetch('/chat', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                body: JSON.stringify({prompt: arguments[0]})})
+  .then(r => r.json())
+  .then(ticket => {
+    const source = new EventSource(ticket.stream_url);
+    source.onopen = () => { window.__opens += 1; };
+    source.onmessage = e => window.__events.push({id: e.lastEventId, type: 'message'});
+    for (const type of ['done', 'stream-error']) {
+      source.addEventListener(type, e => { window.__events.push({id: e.lastEventId, type: type, data: e.data}); source.close(); });
+    }
+  });
+"""
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    from nginx_harness import require_executable
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError as error:
+        if os.geteuid() == 0:
+            pytest.fail(f"selenium is not importable ({error}); run.sh installs it with pip")
+        pytest.skip(f"selenium is not importable ({error})")
+    require_executable(CHROMIUM, "chromium")
+    require_executable(CHROMEDRIVER, "chromium-driver")
+    os.environ["SE_OFFLINE"] = "true"  # selenium-manager must never look anything up online
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
+                     "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-default-apps", "--disable-extensions", "--no-first-run", "--no-default-browser-check"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(20)
+    driver.set_script_timeout(10)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_browser_eventsource_cut_mid_stream_resumes_on_another_relay(tmp_path, chromium):
+    # A grace shorter than the rest of the answer: the owner must keep the upstream because
+    # another relay holds the reader, not because the grace is long.
+    stack = Cluster(tmp_path / "cluster", relay_config={"stream": {"reconnect_grace": 1, "retry_ms": 200}})
+    try:
+        wait_until(lambda: all(health(stack.relay_url(i)).get("engine_status") == "ok" for i in range(3)),
+                   15, "every relay's engine to be ok")
+        chromium.get(stack.base_url + "/")
+        chromium.execute_script(OPEN_STREAM_JS, "Resume elsewhere [[chunks:80]] [[delay:50]]")
+        wait_until(lambda: len(chromium.execute_script("return window.__events || []")) >= 5, 20, "the first events")
+        carriers = [gate for gate in stack.gates if gate.stream_paths]
+        assert len(carriers) == 1, [gate.stream_paths for gate in stack.gates]
+        owner_gate = carriers[0]
+        path = owner_gate.stream_paths[0]
+        owner_gate.cut()  # the browser's connection dies mid-stream; that relay is unreachable for a while
+        final = wait_until(lambda: (lambda events: events if events and events[-1]["type"] != "message" else None)(
+            chromium.execute_script("return window.__events")), 30, "the end of the answer")
+        opens = chromium.execute_script("return window.__opens")
+        owner_gate.reopen()
+    finally:
+        stack.close()
+    assert final[-1]["type"] == "done", final[-1]
+    numbers = [int(event["id"].rsplit(":", 1)[1]) for event in final]
+    assert numbers == list(range(1, 82)), numbers  # 80 content events and done, each exactly once, in order
+    assert opens >= 2, opens
+    resumed_on = [gate for gate in stack.gates if gate is not owner_gate and path in gate.stream_paths]
+    assert resumed_on, "the reconnect did not land on another relay"
