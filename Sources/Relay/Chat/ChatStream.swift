@@ -100,7 +100,7 @@ final class ChatStream: @unchecked Sendable {
             replay = events
         } else {
             var event = StreamEvent.relayError(code: "replay_unavailable",
-                                               message: "events after \(lastSequence ?? 0) are no longer held by the replay buffer")
+                                               message: buffer.unavailableReason(after: lastSequence ?? 0))
             event.sequence = self.lastSequence
             let unavailable = event
             let late = StreamSubscriber(writer: writer, output: output, streamID: id, heartbeatInterval: settings.heartbeatInterval)
@@ -211,11 +211,13 @@ final class ChatStream: @unchecked Sendable {
         nextSequence += 1
         lastSequence = event.sequence
         let reader = subscriber
-        // With a reader attached, old events may be dropped (it has them); without one, dropping would
-        // break the reconnect, so the stream ends instead (DESIGN.md: "or the buffer bound is hit").
-        if origin != .unlisted && !buffer.append(event, evictionAllowed: reader != nil) && !event.isTerminal {
+        // With a reader attached, old events may be dropped (it has them) and an event too large to
+        // hold is delivered live only; without one, dropping would break the reconnect, so the stream
+        // ends instead (DESIGN.md: "or the buffer bound is hit").
+        if origin != .unlisted, case .refused(let refusal) = buffer.append(event, readerAttached: reader != nil),
+           !event.isTerminal {
             connection?.cancel()
-            finish(.relayError(code: "replay_buffer_full", message: "the stream outgrew its replay buffer while no reader was attached"))
+            finish(.relayError(code: "replay_buffer_full", message: refusal.message))
             return
         }
         guard let reader else { return }
