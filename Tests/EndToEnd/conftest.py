@@ -17,10 +17,10 @@ def start_relay(tmp_path) -> Iterator:
     started: list[RelayProcess] = []
     counter = [0]
 
-    def factory(config: Optional[dict] = None, extra_args: tuple = ()) -> RelayProcess:
+    def factory(config: Optional[dict] = None, extra_args: tuple = (), preexec_fn=None) -> RelayProcess:
         counter[0] += 1
         path = write_config(tmp_path, config, f"relay-{counter[0]}.json")
-        relay = RelayProcess(path, extra_args)
+        relay = RelayProcess(path, extra_args, preexec_fn=preexec_fn)
         started.append(relay)
         relay.wait_listening()
         return relay

@@ -44,7 +44,7 @@ def relay_env() -> dict:
 class RelayProcess:
     """One running relay. stderr is drained by a thread (access logs must never fill the pipe)."""
 
-    def __init__(self, config_path: Path, extra_args: tuple = ()):
+    def __init__(self, config_path: Path, extra_args: tuple = (), preexec_fn=None):
         binary = relay_binary()
         if not binary.exists():
             pytest.fail(f"relay binary not found at {binary} (build it, or set SPARK_RELAY_BIN)")
@@ -52,7 +52,7 @@ class RelayProcess:
                      "--config", str(config_path), *extra_args]
         self.proc = subprocess.Popen(
             self.args, cwd=str(REPO_ROOT), env=relay_env(),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=preexec_fn)
         self.lines: list[str] = []
         self._lock = threading.Lock()
         self._listening = threading.Event()

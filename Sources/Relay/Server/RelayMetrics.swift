@@ -27,6 +27,8 @@ public final class RelayMetrics: Sendable {
     let resumes: CoreMetrics.Counter
     let replayedEvents: CoreMetrics.Counter
     let streamsStarted: CoreMetrics.Counter
+    /// Failed `accept` calls (out of descriptors or memory): each one pauses accepting.
+    let acceptErrors: CoreMetrics.Counter
     let timeToFirstFrame: CoreMetrics.Timer
     let upstreamHandshake: CoreMetrics.Timer
     private let stateGauges = Mutex<[@Sendable () -> [GaugeSample]]>([])
@@ -45,6 +47,7 @@ public final class RelayMetrics: Sendable {
         resumes = Counter(label: "relay_resumes_total", factory: factory)
         replayedEvents = Counter(label: "relay_replayed_events_total", factory: factory)
         streamsStarted = Counter(label: "relay_streams_started_total", factory: factory)
+        acceptErrors = Counter(label: "relay_accept_errors_total", factory: factory)
         timeToFirstFrame = Timer(label: "relay_time_to_first_token_seconds", preferredDisplayUnit: .seconds, factory: factory)
         upstreamHandshake = Timer(label: "relay_upstream_handshake_seconds", preferredDisplayUnit: .seconds, factory: factory)
     }
