@@ -43,6 +43,9 @@ import Testing
         (#"{"cors":{"allowed_origins":["*"],"allow_credentials":true}}"#, "cors.allow_credentials", "wildcard"),
         (#"{"upstream":{"credentials":[{"app_id":"a","api_key":"b"}]}}"#, "upstream.credentials[0].api_secret", "required"),
         (#"{"limits":{"burst":0}}"#, "limits.burst", "between"),
+        (#"{"server":{"trusted_proxies":["127.0.0.1","10.0.0.0/33"]}}"#, "server.trusted_proxies[1]", "CIDR"),
+        (#"{"server":{"trusted_proxies":["localhost"]}}"#, "server.trusted_proxies[0]", "not an IP address"),
+        (#"{"server":{"trusted_proxies":"127.0.0.1"}}"#, "server.trusted_proxies", "array of strings"),
     ])
     func badValuesNameTheKey(json: String, key: String, fragment: String) {
         do {
@@ -52,6 +55,12 @@ import Testing
             #expect(error.key == key)
             #expect(error.description.contains(fragment), "\(error)")
         }
+    }
+
+    @Test func trustedProxiesAcceptAddressesAndRangesOfBothFamilies() throws {
+        let configuration = try load(#"{"server":{"trusted_proxies":["127.0.0.1","::1","10.0.0.0/8","fd00::/8"]}}"#)
+        #expect(configuration.server.trustedProxies == ["127.0.0.1", "::1", "10.0.0.0/8", "fd00::/8"])
+        #expect(RelayConfiguration().server.trustedProxies.isEmpty)
     }
 
     @Test func invalidJSONIsAFileLevelError() {

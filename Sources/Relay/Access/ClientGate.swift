@@ -64,7 +64,7 @@ final class ClientGate: Sendable {
             guard let matched else { return .failure(.unauthorized("invalid API key")) }
             client = "key:" + Hex.encode(matched.prefix(6))
         } else {
-            client = "addr:" + (request.remoteAddress?.host ?? "unknown")
+            client = "addr:" + (request.clientAddress ?? request.remoteAddress?.host ?? "unknown")
         }
         if limits.requestsPerMinute > 0 {
             let now = clock()

@@ -27,6 +27,13 @@ public enum ConfigLoader {
             if let v = try server.int("max_connections", range: 1...1_000_000) { config.server.maxConnections = v }
             if let v = try server.int("backlog", range: 1...65535) { config.server.backlog = v }
             if let v = try server.seconds("drain_timeout", range: 0...3600) { config.server.drainTimeout = v }
+            if let v = try server.stringArray("trusted_proxies") {
+                for (index, entry) in v.enumerated() where IPNetwork(entry) == nil {
+                    throw ConfigError(key: "server.trusted_proxies[\(index)]",
+                                      message: "'\(entry.prefix(64))' is not an IP address or CIDR range (such as 127.0.0.1, 10.0.0.0/8 or fd00::/8)")
+                }
+                config.server.trustedProxies = v
+            }
             try server.rejectUnknownKeys()
         }
         if var http = try root.section("http") {

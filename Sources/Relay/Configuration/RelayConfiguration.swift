@@ -17,6 +17,9 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var backlog = 1024
         /// After SIGTERM/SIGINT, how long in-flight requests may run before the process exits.
         public var drainTimeout = 30.0
+        /// Proxies (addresses and CIDR ranges, IPv4 and IPv6) whose `X-Forwarded-For` names the
+        /// client; empty: the peer address is the client.
+        public var trustedProxies: [String] = []
     }
 
     /// HTTP/1.1 limits and timeouts.

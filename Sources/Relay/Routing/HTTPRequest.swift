@@ -10,6 +10,8 @@ public struct HTTPRequest: Sendable {
     public var pathParameters: [String: String]
     /// The peer, when known.
     public var remoteAddress: SocketAddress?
+    /// The client's address: the peer's, or the one a trusted proxy named (`server.trusted_proxies`).
+    public var clientAddress: String?
     /// A short id for log lines about this request.
     public var requestID: String
     /// Who is asking (`key:…` for an API key, `addr:…` when keys are off); set by the client gate.

@@ -42,6 +42,8 @@ final class HTTPConnection: @unchecked Sendable {
     private var keepAliveAfterResponse = true
     /// The matched route pattern, for metrics (bounded label values).
     private var currentRoute = "unmatched"
+    /// The client the current request is for (`server.trusted_proxies`).
+    private var currentClient = "-"
     private var streamFraming: HTTPBodyFraming = .none
 
     init(socket: Socket, remoteAddress: SocketAddress?, loop: EventLoop, context: ServerContext, connectionID: String) {
@@ -129,6 +131,7 @@ final class HTTPConnection: @unchecked Sendable {
         body = []
         keepAliveAfterResponse = head.keepAlive && !draining
         currentRoute = "unmatched"
+        currentClient = context.clientAddress(peer: remoteAddress, headers: head.headers)
         if let cors = context.cors, CORSPolicy.isPreflight(head), let origin = head.headers["Origin"] {
             answerWithoutBody(head, cors.preflightResponse(origin: origin))
             return
@@ -170,8 +173,9 @@ final class HTTPConnection: @unchecked Sendable {
         cancelTimer()
         let writer = ResponseWriter(loop: loop, isHEAD: head.method == .head, sink: self)
         state = .responding(writer)
-        let request = HTTPRequest(head: head, body: body, pathParameters: parameters,
+        var request = HTTPRequest(head: head, body: body, pathParameters: parameters,
                                   remoteAddress: remoteAddress, requestID: "\(connectionID)-\(requestCount)")
+        request.clientAddress = currentClient
         body = []
         handler(request, writer)
     }
@@ -309,6 +313,7 @@ final class HTTPConnection: @unchecked Sendable {
         context.logger.info("access", metadata: [
             "connection.id": "\(connectionID)",
             "request.id": "\(connectionID)-\(requestCount)",
+            "client": "\(currentHead == nil ? remoteAddress?.host ?? "-" : currentClient)",
             "method": "\(head?.method.rawValue ?? "-")",
             "path": "\(head?.path ?? "-")",
             "status": "\(responseStatus)",
