@@ -73,6 +73,7 @@ public final class RelayApplication: @unchecked Sendable {
         }
         let files = StaticFileHandler(directory: configuration.server.publicDirectory)
         router.add(.get, "/*", files.handle)
+        metrics.prepare(routes: router.patterns + ["unmatched"], models: upstream.models.models.map(\.name), keys: [])
         self.server = RelayServer(configuration: configuration, router: router, logger: logger, group: group, metrics: metrics)
         serverBox.server = server
         let registry = self.registry

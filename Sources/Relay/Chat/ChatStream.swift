@@ -45,6 +45,8 @@ final class ChatStream: @unchecked Sendable {
     var slot: StreamSlot?
     /// Where counters go (optional for tests that build streams alone).
     var metrics: RelayMetrics?
+    /// The named key the stream was started with (a label of the token counter).
+    var keyName: String?
     private var upstreamStartedAt: UInt64 = 0
     private var sawFirstFrame = false
     /// The Spark app this conversation runs on, and the apps already tried (failover).
@@ -231,6 +233,13 @@ final class ChatStream: @unchecked Sendable {
 
     private func finish(_ terminal: StreamEvent) {
         guard !finished else { return }
+        // Counted before the reader can see the end, so a scrape right after it includes this stream.
+        if let metrics {
+            metrics.streamFinished(outcome: terminal.kind == .done ? "done" : terminal.failure?.code ?? "error")
+            if let usage = lastUsage {
+                metrics.tokens(model: input.model.name, key: keyName, prompt: usage.promptTokens, completion: usage.completionTokens)
+            }
+        }
         append(terminal)
         finished = true
         slot?.release()

@@ -286,6 +286,7 @@ final class HTTPConnection: @unchecked Sendable {
                 HTTPResponseHead(status: status, version: .http1_1, headers: headers),
                 framing: framing, keepAlive: keepAlive, requestVersion: currentHead?.version)
             responseStatus = status.code
+            context.metrics?.requestHeadWritten(route: currentRoute, nanoseconds: DispatchTime.now().uptimeNanoseconds - requestStart)
             channel.write(bytes)
             return true
         } catch {
@@ -306,7 +307,7 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func logAccess() {
-        context.metrics?.request(route: currentRoute, method: currentHead?.method.rawValue ?? "-", status: responseStatus)
+        context.metrics?.request(route: currentRoute, method: currentHead?.method.rawValue ?? "-", status: responseStatus, key: nil)
         guard context.configuration.log.accessLog else { return }
         let head = currentHead
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - requestStart) / 1_000_000
