@@ -55,9 +55,17 @@ public final class RelayApplication: @unchecked Sendable {
 
         var router = Router()
         let serverBox = ServerBox()
-        let gate = ClientGate(auth: configuration.auth, limits: configuration.limits)
+        let models = upstream.models
+        let gate: ClientGate
+        do {
+            gate = try ClientGate(auth: configuration.auth, limits: configuration.limits,
+                                  canonicalModel: { models.model(named: $0)?.name })
+        } catch {
+            simulator?.stop()
+            throw error
+        }
         self.gate = gate
-        let metrics = RelayMetrics()
+        let metrics = RelayMetrics(labelsByKey: !configuration.auth.keys.isEmpty)
         self.metrics = metrics
         let health = HealthHandler(upstreamMode: upstream.mode.rawValue, authMode: gate.isAuthEnabled ? "on" : "off",
                                    isDraining: { serverBox.server?.lifecycleState == .draining })
@@ -73,7 +81,7 @@ public final class RelayApplication: @unchecked Sendable {
         }
         let files = StaticFileHandler(directory: configuration.server.publicDirectory)
         router.add(.get, "/*", files.handle)
-        metrics.prepare(routes: router.patterns + ["unmatched"], models: upstream.models.models.map(\.name), keys: [])
+        metrics.prepare(routes: router.patterns + ["unmatched"], models: upstream.models.models.map(\.name), keys: gate.keyNames)
         self.server = RelayServer(configuration: configuration, router: router, logger: logger, group: group, metrics: metrics)
         serverBox.server = server
         let registry = self.registry

@@ -16,6 +16,8 @@ public struct HTTPRequest: Sendable {
     public var requestID: String
     /// Who is asking (`key:…` for an API key, `addr:…` when keys are off); set by the client gate.
     public var clientID: String = ""
+    /// The named key (`auth.keys[]`) the request was made with; set by the client gate.
+    public var keyName: String?
 
     public init(head: HTTPRequestHead, body: [UInt8] = [], pathParameters: [String: String] = [:],
                 remoteAddress: SocketAddress? = nil, requestID: String = "") {

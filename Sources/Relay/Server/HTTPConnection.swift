@@ -307,11 +307,13 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func logAccess() {
-        context.metrics?.request(route: currentRoute, method: currentHead?.method.rawValue ?? "-", status: responseStatus, key: nil)
+        var keyName: String?
+        if case .responding(let writer) = state { keyName = writer.keyName }
+        context.metrics?.request(route: currentRoute, method: currentHead?.method.rawValue ?? "-", status: responseStatus, key: keyName)
         guard context.configuration.log.accessLog else { return }
         let head = currentHead
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - requestStart) / 1_000_000
-        context.logger.info("access", metadata: [
+        var metadata: Logger.Metadata = [
             "connection.id": "\(connectionID)",
             "request.id": "\(connectionID)-\(requestCount)",
             "client": "\(currentHead == nil ? remoteAddress?.host ?? "-" : currentClient)",
@@ -320,7 +322,9 @@ final class HTTPConnection: @unchecked Sendable {
             "status": "\(responseStatus)",
             "bytes": "\(responseBodyBytes)",
             "duration_ms": "\(String(format: "%.2f", elapsed))",
-        ])
+        ]
+        if let keyName { metadata["key"] = "\(keyName)" }
+        context.logger.info("access", metadata: metadata)
     }
 }
 
