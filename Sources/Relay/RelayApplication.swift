@@ -57,9 +57,17 @@ public final class RelayApplication: @unchecked Sendable {
 
         var router = Router()
         let serverBox = ServerBox()
-        let gate = ClientGate(auth: configuration.auth, limits: configuration.limits)
+        let models = upstream.models
+        let gate: ClientGate
+        do {
+            gate = try ClientGate(auth: configuration.auth, limits: configuration.limits,
+                                  canonicalModel: { models.model(named: $0)?.name })
+        } catch {
+            simulator?.stop()
+            throw error
+        }
         self.gate = gate
-        let metrics = RelayMetrics()
+        let metrics = RelayMetrics(labelsByKey: !configuration.auth.keys.isEmpty)
         self.metrics = metrics
         let engine: any StreamEngine
         do {
@@ -85,6 +93,7 @@ public final class RelayApplication: @unchecked Sendable {
         }
         let files = StaticFileHandler(directory: configuration.server.publicDirectory)
         router.add(.get, "/*", files.handle)
+        metrics.prepare(routes: router.patterns + ["unmatched"], models: upstream.models.models.map(\.name), keys: gate.keyNames)
         self.server = RelayServer(configuration: configuration, router: router, logger: logger, group: group, metrics: metrics)
         serverBox.server = server
         let registry = self.registry
@@ -116,12 +125,47 @@ public final class RelayApplication: @unchecked Sendable {
         }
     }
 
-    /// Starts listening; returns the bound address.
+    /// Starts listening; returns the bound address. First raises the open-file limit to the hard
+    /// limit (see `descriptorLimit`).
     @discardableResult
     public func start() throws -> SocketAddress {
+        descriptorLimit = FileDescriptorLimit.raiseToHardLimit()
         let address = try server.start()
         engine.start()
         return address
+    }
+
+    /// The open-file limit after `start()` raised it.
+    public private(set) var descriptorLimit: FileDescriptorLimit?
+
+    /// Logs the effective open-file limit once, and warns when the configured bounds need more
+    /// descriptors than it allows. Call after the listening line (which must stay the first line).
+    public func logDescriptorLimit() {
+        guard let limit = descriptorLimit else { return }
+        if let error = limit.raiseError {
+            logger.notice("cannot raise the open-file limit: keeping the soft limit", metadata: [
+                "limit": "\(limit.soft)", "hard_limit": "\(limit.hard)", "error": "\(error)"])
+        } else {
+            logger.info("open-file limit", metadata: ["limit": "\(limit.soft)", "raised_from": "\(limit.previousSoft)"])
+        }
+        let needed = Self.descriptorsNeeded(configuration, upstreamMode: upstreamMode)
+        if needed > limit.soft {
+            logger.warning(
+                "the open-file limit is below what the configured bounds can use: past it new connections wait in the kernel's queue; lower server.max_connections / limits.max_streams or raise the hard limit (ulimit -Hn, systemd LimitNOFILE=)",
+                metadata: ["limit": "\(limit.soft)", "needed": "\(needed)",
+                           "server.max_connections": "\(configuration.server.maxConnections)",
+                           "limits.max_streams": "\(configuration.limits.maxStreams)"])
+        }
+    }
+
+    /// Descriptors the bounds allow the relay to hold: every client connection, one upstream socket
+    /// per stream (two with the embedded simulator, which holds the other end), and a reserve for
+    /// listeners, logs, DNS and files.
+    static func descriptorsNeeded(_ configuration: RelayConfiguration, upstreamMode: UpstreamMode) -> UInt64 {
+        let connections = UInt64(configuration.server.maxConnections)
+        let streams = configuration.limits.maxStreams > 0 ? min(UInt64(configuration.limits.maxStreams), connections) : connections
+        let perStream: UInt64 = upstreamMode == .simulator ? 2 : 1
+        return connections + streams * perStream + 64
     }
 
     /// The loud warning for an open relay: a non-loopback address with client API keys off.

@@ -5,7 +5,9 @@ import Glibc
 #endif
 
 /// A listening socket with an accept source; hands every accepted socket to the next loop of a group
-/// and enforces a bound on open connections (over it, `onOverload` gets the socket instead).
+/// and enforces a bound on open connections (over it, `onOverload` gets the socket instead). When
+/// `accept` fails for want of descriptors or memory it stops accepting for a growing pause
+/// (`AcceptBackoff`) instead of spinning, and tries again early when one of its connections closes.
 public final class Listener: @unchecked Sendable {
     /// The bound address (the real port when bound to port 0).
     public let address: SocketAddress
@@ -18,6 +20,12 @@ public final class Listener: @unchecked Sendable {
     private let onAccept: @Sendable (Socket, SocketAddress?, EventLoop) -> Void
     private let onOverload: @Sendable (Socket, EventLoop) -> Void
     private let onError: @Sendable (IOError) -> Void
+    /// Accept state, only touched on `queue`.
+    private var backoff = AcceptBackoff()
+    private var suspended = false
+    private var resumeTimer: (any DispatchSourceTimer)?
+    /// Set while accepting is paused, so that closing connections (on any loop) can end the pause.
+    private let paused = Atomic<Bool>(false)
 
     /// Binds and listens. Call `start()` to begin accepting.
     public init(
@@ -62,7 +70,12 @@ public final class Listener: @unchecked Sendable {
     /// Stops accepting and closes the listening socket (new connections are refused by the kernel).
     public func stop() {
         queue.sync {
+            resumeTimer?.cancel()
+            resumeTimer = nil
+            paused.store(false, ordering: .relaxed)
             source?.cancel()
+            // A suspended source never runs its cancel handler (which closes the socket).
+            if suspended { suspended = false; source?.resume() }
             source = nil
         }
     }
@@ -70,6 +83,37 @@ public final class Listener: @unchecked Sendable {
     /// Must be called once for every socket handed to `onAccept` when its connection ends.
     public func connectionClosed() {
         openConnections.subtract(1, ordering: .relaxed)
+        // A descriptor was freed: if accepting is paused for want of one, try again now.
+        if paused.load(ordering: .relaxed) {
+            queue.async { self.resumeAccepting() }
+        }
+    }
+
+    /// `true` while accepting is paused after a failed `accept`.
+    public var isPaused: Bool { paused.load(ordering: .relaxed) }
+
+    /// Stops the accept source for `delay` seconds. Call on `queue`.
+    private func pauseAccepting(for delay: Double) {
+        guard let source, !suspended else { return }
+        suspended = true
+        source.suspend()
+        paused.store(true, ordering: .relaxed)
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + .nanoseconds(Int(delay * 1_000_000_000)), leeway: .milliseconds(1))
+        timer.setEventHandler { [weak self] in self?.resumeAccepting() }
+        resumeTimer?.cancel()
+        resumeTimer = timer
+        timer.resume()
+    }
+
+    /// Ends a pause (its timer fired, or a connection closed). Call on `queue`.
+    private func resumeAccepting() {
+        resumeTimer?.cancel()
+        resumeTimer = nil
+        paused.store(false, ordering: .relaxed)
+        guard suspended, let source else { return }
+        suspended = false
+        source.resume()
     }
 
     private func acceptAll() {
@@ -79,11 +123,19 @@ public final class Listener: @unchecked Sendable {
             do {
                 accepted = try socket.accept()
             } catch {
-                // EMFILE/ENFILE and friends: report and back off to the next readiness event.
-                onError(error)
-                return
+                switch backoff.failed(errnoCode: error.errnoCode) {
+                case .skip:
+                    continue
+                case .pause(let delay):
+                    // EMFILE/ENFILE and friends: the connection stays queued in the kernel and the
+                    // socket stays readable, so stop listening for readiness for a while.
+                    onError(error)
+                    pauseAccepting(for: delay)
+                    return
+                }
             }
             guard case .processed(let (client, peer)) = accepted else { return }
+            backoff.succeeded()
             let loop = group.next()
             if openConnections.load(ordering: .relaxed) >= maxConnections {
                 loop.execute { self.onOverload(client, loop) }

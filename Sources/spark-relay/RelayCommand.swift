@@ -91,15 +91,8 @@ struct Serve: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() throws {
-        // Signals first: a SIGTERM that arrives while starting must not kill the process mid-way.
-        let running = ApplicationBox()
-        let trap = SignalTrap { signalNumber in
-            guard let application = running.application else { Foundation.exit(0) }
-            application.server.handleSignal(signalNumber) {
-                application.simulator?.stop()
-                Foundation.exit(0)
-            }
-        }
+        // Signals first: a SIGTERM that arrives while starting is held until start-up is over.
+        let trap = SignalTrap()
         var configuration: RelayConfiguration
         let location: ConfigFileLocator.Location
         do {
@@ -123,7 +116,6 @@ struct Serve: ParsableCommand {
         let bound: SocketAddress
         do {
             application = try RelayApplication(configuration: configuration, logger: logger)
-            running.application = application
             bound = try application.start()
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
@@ -136,23 +128,18 @@ struct Serve: ParsableCommand {
         ])
         paths.log(to: logger)
         if let warning = application.exposureWarning(for: bound) { logger.warning("\(warning)") }
+        application.logDescriptorLimit()
         if application.upstreamMode == .simulator {
             logger.warning(
                 "NO SPARK CREDENTIALS: answers come from the BUILT-IN SPARK SIMULATOR, not from iFlytek Spark. Set SPARK_APP_ID, SPARK_API_KEY and SPARK_API_SECRET (or --upstream spark) to use the real service.",
                 metadata: ["simulator": "\(application.upstream.base)"])
         }
-        withExtendedLifetime(trap) { dispatchMain() }
-    }
-}
-
-/// The running application, for the signal handler (set once, read from the signal queue).
-final class ApplicationBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: RelayApplication?
-
-    var application: RelayApplication? {
-        get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); value = newValue; lock.unlock() }
+        trap.waitForever { signalNumber in
+            application.server.handleSignal(signalNumber) {
+                application.simulator?.stop()
+                Foundation.exit(0)
+            }
+        }
     }
 }
 

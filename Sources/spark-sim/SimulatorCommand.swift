@@ -79,6 +79,8 @@ struct SimulatorCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "spark-sim")
+        // Before the event loops start their threads, so that every thread inherits the blocked signals.
+        let trap = SignalTrap()
         let group = EventLoopGroup(count: eventLoops)
         let server = SimulatorServer(
             configuration: SimulatorConfiguration(
@@ -98,19 +100,10 @@ struct SimulatorCommand: ParsableCommand {
         }
         fflush(nil)
 
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let signals = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .main) }
-        for source in signals {
-            source.setEventHandler {
-                server.stop()
-                fflush(nil)
-                Foundation.exit(0)
-            }
-            source.resume()
-        }
-        withExtendedLifetime(signals) {
-            dispatchMain()
+        trap.waitForever { _ in
+            server.stop()
+            fflush(nil)
+            Foundation.exit(0)
         }
     }
 }

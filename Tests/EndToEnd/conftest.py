@@ -17,10 +17,11 @@ def start_relay(tmp_path) -> Iterator:
     started: list[RelayProcess] = []
     counter = [0]
 
-    def factory(config: Optional[dict] = None, extra_args: tuple = (), env: Optional[dict] = None) -> RelayProcess:
+    def factory(config: Optional[dict] = None, extra_args: tuple = (), env: Optional[dict] = None,
+                preexec_fn=None) -> RelayProcess:
         counter[0] += 1
         path = write_config(tmp_path, config, f"relay-{counter[0]}.json")
-        relay = RelayProcess(path, extra_args, env=env)
+        relay = RelayProcess(path, extra_args, env=env, preexec_fn=preexec_fn)
         started.append(relay)
         relay.wait_listening()
         return relay

@@ -21,7 +21,7 @@ import pytest
 
 from relay_harness import (
     REPO_ROOT, connect, h11_request, raw_request, read_until_eof, receive_response,
-    relay_binary, relay_env, write_config,
+    relay_binary, relay_env, threads_that_could_lose, write_config,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -471,6 +471,10 @@ def test_curl_checks(relay):
 
 # ---------------------------------------------------------------------------------------------
 # Signals
+
+
+def test_no_thread_can_receive_and_lose_a_shutdown_signal(relay):
+    assert threads_that_could_lose(relay.proc.pid) == []
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

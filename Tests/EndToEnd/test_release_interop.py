@@ -32,7 +32,7 @@ import websocket  # websocket-client
 import websockets
 from websockets.asyncio.client import connect as ws_connect
 
-from relay_harness import relay_binary
+from relay_harness import relay_binary, threads_that_could_lose
 from spark_peers import (API_SECRET, APP_ID, CREDS, SID, FakeSpark, SimProcess, answer_script, clean_env,
                          parse_sse, sign_url)
 
@@ -394,3 +394,13 @@ def test_spark_chat_against_websockets_spark(fake_spark):
     # spark-chat exits once the answer is complete: it may drop TCP before the closing handshake.
     assert server.problems(close_frame_required=False) == []
     assert SID in out.stderr.decode()
+
+
+def test_spark_sim_never_loses_a_shutdown_signal():
+    """Every thread of spark-sim blocks SIGINT and SIGTERM (its main thread takes them with sigwait),
+    so none can receive one and discard it; and SIGTERM then stops it with status 0."""
+    sim = SimProcess(relay_binary().parent / "spark-sim", CREDS)
+    try:
+        assert threads_that_could_lose(sim.proc.pid) == []
+    finally:
+        sim.stop()

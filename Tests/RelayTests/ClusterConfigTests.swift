@@ -61,12 +61,13 @@ import Testing
     }
 
     @Test func ticketsRoundTrip() throws {
-        let ticket = StreamTicket(client: "203.0.113.9", contentType: "application/json; charset=utf-8", body: Array("{\"prompt\":\"a\nb\"}".utf8))
+        let ticket = StreamTicket(client: "key:ops", keyName: "ops", contentType: "application/json; charset=utf-8",
+                                  body: Array("{\"prompt\":\"a\nb\"}".utf8))
         #expect(StreamTicket(encoded: ticket.encoded) == ticket)
-        let bare = StreamTicket(client: "", contentType: nil, body: [])
+        let bare = StreamTicket(client: "", keyName: nil, contentType: nil, body: [])
         #expect(StreamTicket(encoded: bare.encoded) == bare)
-        #expect(StreamTicket(encoded: Array("v2\na\nb\n{}".utf8)) == nil)
-        #expect(StreamTicket(encoded: Array("v1\nonly".utf8)) == nil)
+        #expect(StreamTicket(encoded: Array("v1\na\nb\n{}".utf8)) == nil)
+        #expect(StreamTicket(encoded: Array("v2\nonly\ntwo".utf8)) == nil)
     }
 
     @Test func eventsRoundTripThroughStreamEntries() throws {

@@ -49,6 +49,20 @@ import Testing
         (#"{"cors":{"allowed_origins":["*"],"allow_credentials":true}}"#, "cors.allow_credentials", "wildcard"),
         (#"{"upstream":{"credentials":[{"app_id":"a","api_key":"b"}]}}"#, "upstream.credentials[0].api_secret", "required"),
         (#"{"limits":{"burst":0}}"#, "limits.burst", "between"),
+        (#"{"auth":{"keys":[{"name":"a","sha256":"\#(ConfigLoaderTests.hashA)"},{"name":"b","sha256":"\#(ConfigLoaderTests.hashB)"},{"name":"c","sha256":"ABC"}]}}"#, "auth.keys[2].sha256", "SHA-256"),
+        (#"{"auth":{"keys":[{"sha256":"\#(ConfigLoaderTests.hashA)"}]}}"#, "auth.keys[0].name", "required"),
+        (#"{"auth":{"keys":[{"name":"a"}]}}"#, "auth.keys[0].sha256", "required"),
+        (#"{"auth":{"keys":[{"name":"team a","sha256":"\#(ConfigLoaderTests.hashA)"}]}}"#, "auth.keys[0].name", "letters, digits"),
+        (#"{"auth":{"keys":[{"name":"a","sha256":"\#(ConfigLoaderTests.hashA)"},{"name":"a","sha256":"\#(ConfigLoaderTests.hashB)"}]}}"#, "auth.keys[1].name", "already the name of auth.keys[0]"),
+        (#"{"auth":{"api_key_hashes":["\#(ConfigLoaderTests.hashA)"],"keys":[{"name":"a","sha256":"\#(ConfigLoaderTests.hashA)"}]}}"#, "auth.keys[0].sha256", "auth.api_key_hashes[0]"),
+        (#"{"auth":{"keys":[{"name":"a","sha256":"\#(ConfigLoaderTests.hashA)","requests_per_minute":-1}]}}"#, "auth.keys[0].requests_per_minute", "between"),
+        (#"{"auth":{"keys":[{"name":"a","sha256":"\#(ConfigLoaderTests.hashA)","max_streams":"2"}]}}"#, "auth.keys[0].max_streams", "whole number"),
+        (#"{"auth":{"keys":[{"name":"a","sha256":"\#(ConfigLoaderTests.hashA)","models":[]}]}}"#, "auth.keys[0].models", "at least one"),
+        (#"{"auth":{"keys":[{"name":"a","sha256":"\#(ConfigLoaderTests.hashA)","model":["lite"]}]}}"#, "auth.keys[0].model", "unknown key"),
+        (#"{"auth":{"keys":{"name":"a"}}}"#, "auth.keys", "array of objects"),
+        (#"{"server":{"trusted_proxies":["127.0.0.1","10.0.0.0/33"]}}"#, "server.trusted_proxies[1]", "CIDR"),
+        (#"{"server":{"trusted_proxies":["localhost"]}}"#, "server.trusted_proxies[0]", "not an IP address"),
+        (#"{"server":{"trusted_proxies":"127.0.0.1"}}"#, "server.trusted_proxies", "array of strings"),
     ])
     func badValuesNameTheKey(json: String, key: String, fragment: String) {
         do {
@@ -58,6 +72,25 @@ import Testing
             #expect(error.key == key)
             #expect(error.description.contains(fragment), "\(error)")
         }
+    }
+
+    static let hashA = String(repeating: "a", count: 64)
+    static let hashB = String(repeating: "b", count: 64)
+
+    @Test func namedKeysAreReadWithTheirLimitsAndModels() throws {
+        let configuration = try load(#"{"auth":{"enabled":true,"keys":[{"name":"team-a","sha256":"\#(Self.hashA)","requests_per_minute":30,"max_streams":2,"models":["lite"]},{"name":"b.2","sha256":"\#(Self.hashB)"}]}}"#)
+        #expect(configuration.auth.enabled)
+        #expect(configuration.auth.apiKeyHashes.isEmpty)
+        #expect(configuration.auth.keys == [
+            .init(name: "team-a", sha256: Self.hashA, requestsPerMinute: 30, maxStreams: 2, models: ["lite"]),
+            .init(name: "b.2", sha256: Self.hashB),
+        ])
+    }
+
+    @Test func trustedProxiesAcceptAddressesAndRangesOfBothFamilies() throws {
+        let configuration = try load(#"{"server":{"trusted_proxies":["127.0.0.1","::1","10.0.0.0/8","fd00::/8"]}}"#)
+        #expect(configuration.server.trustedProxies == ["127.0.0.1", "::1", "10.0.0.0/8", "fd00::/8"])
+        #expect(RelayConfiguration().server.trustedProxies.isEmpty)
     }
 
     @Test func invalidJSONIsAFileLevelError() {

@@ -45,6 +45,8 @@ final class ChatStream: @unchecked Sendable {
     var slot: StreamSlot?
     /// Where counters go (optional for tests that build streams alone).
     var metrics: RelayMetrics?
+    /// The named key the stream was started with (a label of the token counter).
+    var keyName: String?
     private var upstreamStartedAt: UInt64 = 0
     private var sawFirstFrame = false
     /// The Spark app this conversation runs on, and the apps already tried (failover).
@@ -107,7 +109,7 @@ final class ChatStream: @unchecked Sendable {
             replay = events
         } else {
             var event = StreamEvent.relayError(code: "replay_unavailable",
-                                               message: "events after \(lastSequence ?? 0) are no longer held by the replay buffer")
+                                               message: buffer.unavailableReason(after: lastSequence ?? 0))
             event.sequence = self.lastSequence
             let unavailable = event
             let late = StreamSubscriber(writer: writer, output: output, streamID: id, heartbeatInterval: settings.heartbeatInterval)
@@ -219,11 +221,13 @@ final class ChatStream: @unchecked Sendable {
         lastSequence = event.sequence
         logWriter?.append(event)
         let reader = subscriber
-        // With a reader attached, old events may be dropped (it has them); without one, dropping would
-        // break the reconnect, so the stream ends instead (DESIGN.md: "or the buffer bound is hit").
-        if origin != .unlisted && !buffer.append(event, evictionAllowed: reader != nil) && !event.isTerminal {
+        // With a reader attached, old events may be dropped (it has them) and an event too large to
+        // hold is delivered live only; without one, dropping would break the reconnect, so the stream
+        // ends instead (DESIGN.md: "or the buffer bound is hit").
+        if origin != .unlisted, case .refused(let refusal) = buffer.append(event, readerAttached: reader != nil),
+           !event.isTerminal {
             connection?.cancel()
-            finish(.relayError(code: "replay_buffer_full", message: "the stream outgrew its replay buffer while no reader was attached"))
+            finish(.relayError(code: "replay_buffer_full", message: refusal.message))
             return
         }
         guard let reader else { return }
@@ -237,6 +241,13 @@ final class ChatStream: @unchecked Sendable {
 
     private func finish(_ terminal: StreamEvent) {
         guard !finished else { return }
+        // Counted before the reader can see the end, so a scrape right after it includes this stream.
+        if let metrics {
+            metrics.streamFinished(outcome: terminal.kind == .done ? "done" : terminal.failure?.code ?? "error")
+            if let usage = lastUsage {
+                metrics.tokens(model: input.model.name, key: keyName, prompt: usage.promptTokens, completion: usage.completionTokens)
+            }
+        }
         append(terminal)
         finished = true
         slot?.release()

@@ -27,6 +27,13 @@ public enum ConfigLoader {
             if let v = try server.int("max_connections", range: 1...1_000_000) { config.server.maxConnections = v }
             if let v = try server.int("backlog", range: 1...65535) { config.server.backlog = v }
             if let v = try server.seconds("drain_timeout", range: 0...3600) { config.server.drainTimeout = v }
+            if let v = try server.stringArray("trusted_proxies") {
+                for (index, entry) in v.enumerated() where IPNetwork(entry) == nil {
+                    throw ConfigError(key: "server.trusted_proxies[\(index)]",
+                                      message: "'\(entry.prefix(64))' is not an IP address or CIDR range (such as 127.0.0.1, 10.0.0.0/8 or fd00::/8)")
+                }
+                config.server.trustedProxies = v
+            }
             try server.rejectUnknownKeys()
         }
         if var http = try root.section("http") {
@@ -130,14 +137,20 @@ public enum ConfigLoader {
         if var auth = try root.section("auth") {
             if let v = try auth.bool("enabled") { config.auth.enabled = v }
             if let v = try auth.stringArray("api_key_hashes") {
-                for (index, hash) in v.enumerated() where hash.count != 64 || !hash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+                for (index, hash) in v.enumerated() where !isSHA256Hex(hash) {
                     throw ConfigError(key: "auth.api_key_hashes[\(index)]", message: "must be a lowercase hex SHA-256 (64 characters); generate it with: printf %s KEY | sha256sum")
                 }
                 config.auth.apiKeyHashes = v
             }
+            if let list = try auth.objectArray("keys") {
+                config.auth.keys = try list.enumerated().map { index, object throws(ConfigError) in
+                    try clientKey(object, index: index)
+                }
+                try checkUnique(config.auth)
+            }
             try auth.rejectUnknownKeys()
-            if config.auth.enabled && config.auth.apiKeyHashes.isEmpty {
-                throw ConfigError(key: "auth.api_key_hashes", message: "auth is enabled but no key is configured")
+            if config.auth.enabled && config.auth.apiKeyHashes.isEmpty && config.auth.keys.isEmpty {
+                throw ConfigError(key: "auth.api_key_hashes", message: "auth is enabled but no key is configured (auth.api_key_hashes or auth.keys)")
             }
         }
         if var cors = try root.section("cors") {
@@ -159,6 +172,54 @@ public enum ConfigLoader {
         try loadCluster(&root, into: &config)
         try root.rejectUnknownKeys()
         return config
+    }
+
+    private static func isSHA256Hex(_ text: String) -> Bool {
+        text.count == 64 && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+
+    /// One `auth.keys[index]` entry; errors name the entry and its field.
+    private static func clientKey(_ object: [String: Any], index: Int) throws(ConfigError) -> RelayConfiguration.ClientKey {
+        let prefix = "auth.keys[\(index)]"
+        var entry = ConfigReader(object: object, prefix: prefix)
+        guard let name = try entry.string("name") else { throw ConfigError(key: "\(prefix).name", message: "is required") }
+        guard RelayConfiguration.ClientKey.isValidName(name) else {
+            throw ConfigError(key: "\(prefix).name", message: "must be 1 to 64 letters, digits, '.', '_' or '-', got '\(name.prefix(80))'")
+        }
+        guard let hash = try entry.string("sha256") else {
+            throw ConfigError(key: "\(prefix).sha256", message: "is required: the key's SHA-256 (printf %s KEY | sha256sum)")
+        }
+        guard isSHA256Hex(hash) else {
+            throw ConfigError(key: "\(prefix).sha256", message: "must be a lowercase hex SHA-256 (64 characters); generate it with: printf %s KEY | sha256sum")
+        }
+        var key = RelayConfiguration.ClientKey(name: name, sha256: hash)
+        key.requestsPerMinute = try entry.int("requests_per_minute", range: 0...1_000_000)
+        key.maxStreams = try entry.int("max_streams", range: 0...1_000_000)
+        if let models = try entry.stringArray("models") {
+            guard !models.isEmpty else {
+                throw ConfigError(key: "\(prefix).models", message: "must list at least one model (leave it out to allow every model)")
+            }
+            key.models = models
+        }
+        try entry.rejectUnknownKeys()
+        return key
+    }
+
+    /// Names and hashes must be unique: a shared hash would make the key's name ambiguous.
+    private static func checkUnique(_ auth: RelayConfiguration.Auth) throws(ConfigError) {
+        var names: [String: Int] = [:]
+        var hashes: [String: String] = [:]
+        for (index, hash) in auth.apiKeyHashes.enumerated() { hashes[hash] = "auth.api_key_hashes[\(index)]" }
+        for (index, key) in auth.keys.enumerated() {
+            if let first = names[key.name] {
+                throw ConfigError(key: "auth.keys[\(index)].name", message: "'\(key.name)' is already the name of auth.keys[\(first)]")
+            }
+            names[key.name] = index
+            if let first = hashes[key.sha256] {
+                throw ConfigError(key: "auth.keys[\(index)].sha256", message: "the same key is already configured as \(first)")
+            }
+            hashes[key.sha256] = "auth.keys[\(index)]"
+        }
     }
 
     /// Loads the file at `path`.

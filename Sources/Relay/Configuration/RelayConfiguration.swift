@@ -17,6 +17,9 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var backlog = 1024
         /// After SIGTERM/SIGINT, how long in-flight requests may run before the process exits.
         public var drainTimeout = 30.0
+        /// Proxies (addresses and CIDR ranges, IPv4 and IPv6) whose `X-Forwarded-For` names the
+        /// client; empty: the peer address is the client.
+        public var trustedProxies: [String] = []
     }
 
     /// HTTP/1.1 limits and timeouts.
@@ -151,10 +154,45 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var enabled = false
         /// SHA-256 (lowercase hex) of each accepted key: keys themselves are never stored.
         public var apiKeyHashes: [String] = []
+        /// Named keys, each with its own limits and models (beside the anonymous `apiKeyHashes`).
+        public var keys: [ClientKey] = []
 
-        public init(enabled: Bool = false, apiKeyHashes: [String] = []) {
+        public init(enabled: Bool = false, apiKeyHashes: [String] = [], keys: [ClientKey] = []) {
             self.enabled = enabled
             self.apiKeyHashes = apiKeyHashes
+            self.keys = keys
+        }
+    }
+
+    /// One named client key (`auth.keys[]`): one per app or team, so each can be seen and capped.
+    /// Its name (never the key) goes into the access log and metric labels.
+    public struct ClientKey: Sendable, Equatable {
+        /// Letters, digits, `.`, `_` and `-` (1 to 64): safe in log lines and metric labels.
+        public var name: String
+        /// SHA-256 (lowercase hex) of the key.
+        public var sha256: String
+        /// Overrides `limits.requests_per_minute` for this key (`0` = unlimited).
+        public var requestsPerMinute: Int?
+        /// Overrides `limits.max_streams_per_client` for this key (`0` = unlimited).
+        public var maxStreams: Int?
+        /// The models (names or aliases) this key may use; `nil`: all.
+        public var models: [String]?
+
+        public init(name: String, sha256: String, requestsPerMinute: Int? = nil, maxStreams: Int? = nil, models: [String]? = nil) {
+            self.name = name
+            self.sha256 = sha256
+            self.requestsPerMinute = requestsPerMinute
+            self.maxStreams = maxStreams
+            self.models = models
+        }
+
+        /// `true` for a name that may label metrics and log lines.
+        public static func isValidName(_ name: String) -> Bool {
+            (1...64).contains(name.utf8.count)
+                && name.utf8.allSatisfy { byte in
+                    (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                        || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+                }
         }
     }
 

@@ -14,7 +14,8 @@ extension ChatHandler {
         }
         guard parse(request, writer) != nil else { return }
         let id = StreamRegistry.makeID()
-        let ticket = StreamTicket(client: request.clientID, contentType: request.headers["Content-Type"], body: request.body)
+        let ticket = StreamTicket(client: request.clientID, keyName: request.keyName, contentType: request.headers["Content-Type"],
+                                  body: request.body)
         engine.createTicket(id: id, ticket: ticket, on: writer.loop) { [self] result in
             switch result {
             case .success: writer.respond(ticketResponse(id: id))
@@ -60,8 +61,12 @@ extension ChatHandler {
                     writer.respond(error)
                     return
                 }
+                // The stream counts against the client that made the ticket, wherever it is claimed.
+                var owner = request
+                owner.clientID = ticket.client
+                owner.keyName = ticket.keyName
                 let slot: StreamSlot
-                switch gate.acquireStream(client: ticket.client) {
+                switch gate.acquireStream(for: owner) {
                 case .success(let acquired): slot = acquired
                 case .failure(let error):
                     writer.respond(error)
@@ -74,6 +79,7 @@ extension ChatHandler {
                                         budget: registry.budget, logger: logger, onRemove: { registry.remove($0) })
                 stream.slot = slot
                 stream.metrics = metrics
+                stream.keyName = ticket.keyName
                 stream.logWriter = engine.makeLogWriter(streamID: id, loop: loop)
                 stream.remoteReaderCheck = { done in engine.hasRemoteReader(streamID: id, on: loop, done) }
                 registry.add(stream)

@@ -36,17 +36,23 @@ final class ChatHandler: Sendable {
     }
 
     func parse(_ request: HTTPRequest, _ writer: ResponseWriter) -> ChatInput? {
+        let input: ChatInput
         do {
-            return try ChatInput.parse(body: request.body, headers: request.headers, models: upstream.models, defaultModel: defaultModel)
+            input = try ChatInput.parse(body: request.body, headers: request.headers, models: upstream.models, defaultModel: defaultModel)
         } catch {
             writer.respond(error)
             return nil
         }
+        if let refused = gate.checkModel(request, model: input.model.name, requested: input.model.name) {
+            writer.respond(refused)
+            return nil
+        }
+        return input
     }
 
     private func makeStream(_ input: ChatInput, origin: ChatStream.Origin, request: HTTPRequest, writer: ResponseWriter) -> ChatStream? {
         let slot: StreamSlot
-        switch gate.acquireStream(client: request.clientID) {
+        switch gate.acquireStream(for: request) {
         case .success(let acquired): slot = acquired
         case .failure(let error):
             writer.respond(error)
@@ -59,6 +65,7 @@ final class ChatHandler: Sendable {
                                 onRemove: { registry.remove($0) })
         stream.slot = slot
         stream.metrics = metrics
+        stream.keyName = request.keyName
         registry.add(stream)
         return stream
     }

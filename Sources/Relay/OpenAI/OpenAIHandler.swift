@@ -37,8 +37,12 @@ final class OpenAIHandler: Sendable {
             writer.respond(error.openAIResponse)
             return
         }
+        if let refused = gate.checkModel(request, model: parsed.input.model.name, requested: parsed.requestedModel) {
+            writer.respond(refused.openAIResponse)
+            return
+        }
         let slot: StreamSlot
-        switch gate.acquireStream(client: request.clientID) {
+        switch gate.acquireStream(for: request) {
         case .success(let acquired): slot = acquired
         case .failure(let error):
             writer.respond(error.openAIResponse)
@@ -54,6 +58,7 @@ final class OpenAIHandler: Sendable {
                                 onRemove: { registry.remove($0) })
         stream.slot = slot
         stream.metrics = metrics
+        stream.keyName = request.keyName
         // The registry owns every live stream (this one is never reachable by id: see ChatHandler).
         registry.add(stream)
         var headers = HTTPHeaders()
@@ -75,15 +80,15 @@ final class OpenAIHandler: Sendable {
         var data: [ModelObject]
     }
 
-    /// Every configured model, under its name and each alias.
-    private var modelObjects: [ModelObject] {
-        upstream.models.models.flatMap { model in
+    /// Every configured model the request's key may use, under its name and each alias.
+    private func modelObjects(for request: HTTPRequest) -> [ModelObject] {
+        upstream.models.models.filter { gate.allowsModel(request, model: $0.name) }.flatMap { model in
             [ModelObject(id: model.name)] + model.aliases.map { ModelObject(id: $0) }
         }
     }
 
     func listModels(_ request: HTTPRequest, _ writer: ResponseWriter) {
-        writer.respond(HTTPResponse.json(ModelList(data: modelObjects)))
+        writer.respond(HTTPResponse.json(ModelList(data: modelObjects(for: request))))
     }
 
     func retrieveModel(_ request: HTTPRequest, _ writer: ResponseWriter) {

@@ -10,10 +10,14 @@ public struct HTTPRequest: Sendable {
     public var pathParameters: [String: String]
     /// The peer, when known.
     public var remoteAddress: SocketAddress?
+    /// The client's address: the peer's, or the one a trusted proxy named (`server.trusted_proxies`).
+    public var clientAddress: String?
     /// A short id for log lines about this request.
     public var requestID: String
     /// Who is asking (`key:…` for an API key, `addr:…` when keys are off); set by the client gate.
     public var clientID: String = ""
+    /// The named key (`auth.keys[]`) the request was made with; set by the client gate.
+    public var keyName: String?
 
     public init(head: HTTPRequestHead, body: [UInt8] = [], pathParameters: [String: String] = [:],
                 remoteAddress: SocketAddress? = nil, requestID: String = "") {

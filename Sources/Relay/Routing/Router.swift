@@ -31,6 +31,12 @@ public struct Router: Sendable {
 
     public init() {}
 
+    /// Every route pattern, once each, in the order added (the metric label values).
+    public var patterns: [String] {
+        var seen = Set<String>()
+        return routes.map(\.pattern).filter { seen.insert($0).inserted }
+    }
+
     /// Adds a route. `pattern` is a path like `/chat/stream/{id}`; a trailing `/*` matches any rest
     /// (the rest is the parameter `*`).
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping RouteHandler) {

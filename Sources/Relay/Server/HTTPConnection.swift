@@ -42,6 +42,8 @@ final class HTTPConnection: @unchecked Sendable {
     private var keepAliveAfterResponse = true
     /// The matched route pattern, for metrics (bounded label values).
     private var currentRoute = "unmatched"
+    /// The client the current request is for (`server.trusted_proxies`).
+    private var currentClient = "-"
     private var streamFraming: HTTPBodyFraming = .none
 
     init(socket: Socket, remoteAddress: SocketAddress?, loop: EventLoop, context: ServerContext, connectionID: String) {
@@ -129,6 +131,7 @@ final class HTTPConnection: @unchecked Sendable {
         body = []
         keepAliveAfterResponse = head.keepAlive && !draining
         currentRoute = "unmatched"
+        currentClient = context.clientAddress(peer: remoteAddress, headers: head.headers)
         if let cors = context.cors, CORSPolicy.isPreflight(head), let origin = head.headers["Origin"] {
             answerWithoutBody(head, cors.preflightResponse(origin: origin))
             return
@@ -170,8 +173,9 @@ final class HTTPConnection: @unchecked Sendable {
         cancelTimer()
         let writer = ResponseWriter(loop: loop, isHEAD: head.method == .head, sink: self)
         state = .responding(writer)
-        let request = HTTPRequest(head: head, body: body, pathParameters: parameters,
+        var request = HTTPRequest(head: head, body: body, pathParameters: parameters,
                                   remoteAddress: remoteAddress, requestID: "\(connectionID)-\(requestCount)")
+        request.clientAddress = currentClient
         body = []
         handler(request, writer)
     }
@@ -282,6 +286,7 @@ final class HTTPConnection: @unchecked Sendable {
                 HTTPResponseHead(status: status, version: .http1_1, headers: headers),
                 framing: framing, keepAlive: keepAlive, requestVersion: currentHead?.version)
             responseStatus = status.code
+            context.metrics?.requestHeadWritten(route: currentRoute, nanoseconds: DispatchTime.now().uptimeNanoseconds - requestStart)
             channel.write(bytes)
             return true
         } catch {
@@ -302,19 +307,24 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func logAccess() {
-        context.metrics?.request(route: currentRoute, method: currentHead?.method.rawValue ?? "-", status: responseStatus)
+        var keyName: String?
+        if case .responding(let writer) = state { keyName = writer.keyName }
+        context.metrics?.request(route: currentRoute, method: currentHead?.method.rawValue ?? "-", status: responseStatus, key: keyName)
         guard context.configuration.log.accessLog else { return }
         let head = currentHead
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - requestStart) / 1_000_000
-        context.logger.info("access", metadata: [
+        var metadata: Logger.Metadata = [
             "connection.id": "\(connectionID)",
             "request.id": "\(connectionID)-\(requestCount)",
+            "client": "\(currentHead == nil ? remoteAddress?.host ?? "-" : currentClient)",
             "method": "\(head?.method.rawValue ?? "-")",
             "path": "\(head?.path ?? "-")",
             "status": "\(responseStatus)",
             "bytes": "\(responseBodyBytes)",
             "duration_ms": "\(String(format: "%.2f", elapsed))",
-        ])
+        ]
+        if let keyName { metadata["key"] = "\(keyName)" }
+        context.logger.info("access", metadata: metadata)
     }
 }
 

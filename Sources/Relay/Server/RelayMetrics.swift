@@ -16,28 +16,48 @@ struct GaugeSample: Sendable {
 /// and rendered for `GET /metrics` in the Prometheus text format. Gauges that describe state
 /// (connections, streams, replay bytes, the credential pool) are read when scraped, so the hot
 /// path pays only for counters.
+///
+/// Label values are bounded: route patterns (never raw paths), status codes, stream-error codes,
+/// configured model names and, when `auth.keys` is configured, key names (`-` for requests made
+/// without a named key). Counters whose label sets are known at start are exposed at zero at once.
 public final class RelayMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
     private let requestCounters = Mutex<[String: CoreMetrics.Counter]>([:])
     private let errorCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let durationTimers = Mutex<[String: CoreMetrics.Timer]>([:])
+    private let outcomeCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let tokenCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+    /// `true` when request and token counters carry a `key` label (named keys are configured).
+    let labelsByKey: Bool
+    /// The `key` label value of requests made without a named key.
+    static let noKey = "-"
     let chunksRelayed: CoreMetrics.Counter
     let bytesRelayed: CoreMetrics.Counter
     let cancelsOnDisconnect: CoreMetrics.Counter
     let resumes: CoreMetrics.Counter
     let replayedEvents: CoreMetrics.Counter
     let streamsStarted: CoreMetrics.Counter
+    /// Failed `accept` calls (out of descriptors or memory): each one pauses accepting.
+    let acceptErrors: CoreMetrics.Counter
     let timeToFirstFrame: CoreMetrics.Timer
     let upstreamHandshake: CoreMetrics.Timer
     private let stateGauges = Mutex<[@Sendable () -> [GaugeSample]]>([])
 
-    public init() {
+    /// `labelsByKey`: add the `key` label to request and token counters (when `auth.keys` is set).
+    public init(labelsByKey: Bool = false) {
+        self.labelsByKey = labelsByKey
         var factory = PrometheusMetricsFactory(registry: registry)
         let latencyBuckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                                           .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
                                           .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60)]
+        let headBuckets: [Duration] = [.microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2500),
+                                       .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                                       .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+                                       .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60)]
         factory.durationHistogramBuckets = ["relay_upstream_handshake_seconds": latencyBuckets,
-                                            "relay_time_to_first_token_seconds": latencyBuckets]
+                                            "relay_time_to_first_token_seconds": latencyBuckets,
+                                            "relay_http_request_duration_seconds": headBuckets]
         self.factory = factory
         chunksRelayed = Counter(label: "relay_chunks_relayed_total", factory: factory)
         bytesRelayed = Counter(label: "relay_bytes_relayed_total", factory: factory)
@@ -45,21 +65,91 @@ public final class RelayMetrics: Sendable {
         resumes = Counter(label: "relay_resumes_total", factory: factory)
         replayedEvents = Counter(label: "relay_replayed_events_total", factory: factory)
         streamsStarted = Counter(label: "relay_streams_started_total", factory: factory)
+        acceptErrors = Counter(label: "relay_accept_errors_total", factory: factory)
         timeToFirstFrame = Timer(label: "relay_time_to_first_token_seconds", preferredDisplayUnit: .seconds, factory: factory)
         upstreamHandshake = Timer(label: "relay_upstream_handshake_seconds", preferredDisplayUnit: .seconds, factory: factory)
     }
 
-    /// One answered request, by route pattern (never the raw path: bounded cardinality) and status.
-    func request(route: String, method: String, status: Int) {
-        let key = "\(route) \(method) \(status)"
-        let counter = requestCounters.withLock { table in
+    /// One answered request, by route pattern (never the raw path: bounded cardinality), status
+    /// and, with named keys, the key's name.
+    func request(route: String, method: String, status: Int, key: String?) {
+        var dimensions = [("route", route), ("method", method), ("status", String(status))]
+        if labelsByKey { dimensions.append(("key", key ?? Self.noKey)) }
+        Self.counter(in: requestCounters, "relay_http_requests_total", dimensions, factory).increment()
+    }
+
+    /// Time from a request's arrival to its response head, by route pattern.
+    func requestHeadWritten(route: String, nanoseconds: UInt64) {
+        let timer = durationTimers.withLock { table in
+            if let existing = table[route] { return existing }
+            let made = Timer(label: "relay_http_request_duration_seconds", dimensions: [("route", route)],
+                             preferredDisplayUnit: .seconds, factory: factory)
+            table[route] = made
+            return made
+        }
+        timer.recordNanoseconds(Int64(clamping: nanoseconds))
+    }
+
+    /// A stream ended: `done`, or the code of its `stream-error`.
+    func streamFinished(outcome: String) {
+        Self.counter(in: outcomeCounters, "relay_streams_finished_total", [("outcome", outcome)], factory).increment()
+    }
+
+    /// Spark's token usage of one finished conversation.
+    func tokens(model: String, key: String?, prompt: Int, completion: Int) {
+        for (kind, count) in [("prompt", prompt), ("completion", completion)] where count >= 0 {
+            Self.counter(in: tokenCounters, "relay_tokens_total", tokenDimensions(model: model, kind: kind, key: key), factory)
+                .increment(by: Int64(count))
+        }
+    }
+
+    private func tokenDimensions(model: String, kind: String, key: String?) -> [(String, String)] {
+        var dimensions = [("model", model), ("kind", kind)]
+        if labelsByKey { dimensions.append(("key", key ?? Self.noKey)) }
+        return dimensions
+    }
+
+    /// The stream outcomes of the relay's own (every Spark error code appears once it happens).
+    static let relayOutcomes = ["done", "client_disconnected", "replay_buffer_full", "upstream_busy",
+                                "upstream_unreachable", "upstream_tls_error", "upstream_unauthorized", "upstream_clock_skew",
+                                "upstream_forbidden", "upstream_not_found", "upstream_handshake_failed",
+                                "upstream_timeout_connect", "upstream_timeout_handshake", "upstream_timeout_first_frame",
+                                "upstream_timeout_idle", "upstream_protocol_error", "upstream_malformed_frame", "upstream_closed"]
+
+    /// Creates the series whose label sets are known at start, so that they read 0 before anything
+    /// happened: request durations per route, stream outcomes, tokens per model and kind (and key).
+    func prepare(routes: [String], models: [String], keys: [String]) {
+        for route in routes {
+            durationTimers.withLock { table in
+                if table[route] == nil {
+                    table[route] = Timer(label: "relay_http_request_duration_seconds", dimensions: [("route", route)],
+                                         preferredDisplayUnit: .seconds, factory: factory)
+                }
+            }
+        }
+        for outcome in Self.relayOutcomes {
+            _ = Self.counter(in: outcomeCounters, "relay_streams_finished_total", [("outcome", outcome)], factory)
+        }
+        let keyValues: [String?] = labelsByKey ? keys + [nil] : [nil]
+        for model in models {
+            for kind in ["prompt", "completion"] {
+                for key in keyValues {
+                    _ = Self.counter(in: tokenCounters, "relay_tokens_total", tokenDimensions(model: model, kind: kind, key: key), factory)
+                }
+            }
+        }
+    }
+
+    /// The counter for these dimensions, made once and kept in `table`.
+    private static func counter(in table: borrowing Mutex<[String: CoreMetrics.Counter]>, _ label: String,
+                                _ dimensions: [(String, String)], _ factory: PrometheusMetricsFactory) -> CoreMetrics.Counter {
+        let key = dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: "\u{1}")
+        return table.withLock { table in
             if let existing = table[key] { return existing }
-            let made = Counter(label: "relay_http_requests_total",
-                               dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
+            let made = Counter(label: label, dimensions: dimensions, factory: factory)
             table[key] = made
             return made
         }
-        counter.increment()
     }
 
     /// An upstream failure by Spark code (or the relay's code for handshake/transport failures).

@@ -57,6 +57,7 @@ public final class RelayServer: @unchecked Sendable {
                                     loopCount: group.loops.count, metrics: metrics,
                                     onConnectionClosed: { listenerRef.withLock { $0?.connectionClosed() } })
         let overloadBody = APIError.overloaded
+        let acceptErrorLog = Mutex(LogThrottle(interval: 1))
         let listener = try Listener(
             address: address,
             backlog: Int32(configuration.server.backlog),
@@ -72,8 +73,15 @@ public final class RelayServer: @unchecked Sendable {
             onOverload: { socket, loop in
                 Self.rejectConnection(socket, loop: loop, error: overloadBody)
             },
-            onError: { [logger] error in
-                logger.warning("accept failed", metadata: ["error": "\(error)"])
+            onError: { [logger, metrics] error in
+                // Called on the listener's queue only, at most once per pause (5 ms doubling to 1 s).
+                metrics?.acceptErrors.increment()
+                let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+                guard let count = acceptErrorLog.withLock({ $0.record(now: now) }) else { return }
+                logger.warning("accept failed: pausing new connections", metadata: [
+                    "error": "\(error)", "count": "\(count)",
+                    "hint": "\(AcceptBackoff.isResourceExhaustion(error.errnoCode) ? "out of file descriptors or memory: see server.max_connections and ulimit -n" : "-")",
+                ])
             })
         listenerRef.withLock { $0 = listener }
         self.listener = listener

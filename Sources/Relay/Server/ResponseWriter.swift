@@ -29,6 +29,8 @@ public final class ResponseWriter: @unchecked Sendable {
     public var onClientGone: (() -> Void)?
     /// `true` once the client went away.
     public private(set) var isClientGone = false
+    /// The named key the request was made with (set by the client gate), for the access log and metrics.
+    public var keyName: String?
 
     init(loop: EventLoop, isHEAD: Bool, sink: any ResponseSink) {
         self.loop = loop

@@ -14,6 +14,8 @@ final class ServerContext: @unchecked Sendable {
     let cors: CORSPolicy?
     /// Where request counts go.
     let metrics: RelayMetrics?
+    /// Whose `X-Forwarded-For` is believed; `nil` when nobody's is.
+    let trustedProxies: TrustedProxies?
     /// Connections per loop index; each table is only touched on its loop.
     private var tables: [[ObjectIdentifier: HTTPConnection]]
     private let onConnectionClosed: @Sendable () -> Void
@@ -31,11 +33,20 @@ final class ServerContext: @unchecked Sendable {
             maxHeaderBytes: configuration.http.maxHeaderBytes,
             maxHeaderCount: configuration.http.maxHeaderCount,
             maxBodyBytes: configuration.http.maxBodyBytes)
+        let proxies = TrustedProxies(configuration.server.trustedProxies)
+        self.trustedProxies = (proxies?.isEmpty ?? true) ? nil : proxies
         let cors = CORSPolicy(configuration.cors)
         self.cors = cors.isEnabled ? cors : nil
         self.tables = Array(repeating: [:], count: loopCount)
         self.drainingLoops = Array(repeating: false, count: loopCount)
         self.onConnectionClosed = onConnectionClosed
+    }
+
+    /// The client a request is for: the peer, or what a trusted proxy says in `X-Forwarded-For`.
+    func clientAddress(peer: SocketAddress?, headers: HTTPHeaders) -> String {
+        let host = peer?.host ?? "unknown"
+        guard let trustedProxies else { return host }
+        return trustedProxies.clientAddress(peer: host, forwardedFor: headers.values(for: "X-Forwarded-For"))
     }
 
     func register(_ connection: HTTPConnection, on loop: EventLoop) {

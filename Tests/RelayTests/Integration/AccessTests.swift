@@ -46,6 +46,50 @@ import Testing
         #expect(try client.request("GET", "/healthz").status == 200)
     }
 
+    @Test func behindATrustedProxyClientsAreLimitedByTheirForwardedAddress() throws {
+        let (application, port, logs) = try TestServer.application {
+            $0.upstream.mode = .simulator
+            $0.server.trustedProxies = ["127.0.0.0/8", "::1"]
+            $0.limits.requestsPerMinute = 6
+            $0.limits.burst = 2
+        }
+        defer { application.shutdown() }
+        let client = try TestHTTPClient(port: port)
+        func models(_ forwardedFor: String) throws -> Int {
+            try client.request("GET", "/v1/models", headers: [("X-Forwarded-For", forwardedFor)]).status
+        }
+        #expect(try models("198.51.100.1") == 200)
+        #expect(try models("198.51.100.1") == 200)
+        #expect(try models("198.51.100.1") == 429)
+        // Another client behind the same proxy has its own bucket; a claim left of it changes nothing.
+        #expect(try models("198.51.100.2") == 200)
+        #expect(try models("203.0.113.7, 198.51.100.2") == 200)
+        #expect(try models("203.0.113.8, 198.51.100.2") == 429)
+        // A malformed header is ignored: the (trusted) peer is the client.
+        #expect(try models("unknown") == 200)
+        let access = logs.lines.filter { $0.contains(" access ") }
+        #expect(access.filter { $0.contains("client=198.51.100.1") }.count == 3)
+        #expect(access.filter { $0.contains("client=198.51.100.2") }.count == 3)
+        #expect(access.contains { $0.contains("client=127.0.0.1") })
+        #expect(!access.contains { $0.contains("203.0.113") })
+    }
+
+    @Test func forwardedForFromAnUntrustedPeerGainsNothing() throws {
+        let (application, port, logs) = try TestServer.application {
+            $0.upstream.mode = .simulator
+            $0.limits.requestsPerMinute = 6
+            $0.limits.burst = 2
+        }
+        defer { application.shutdown() }
+        let client = try TestHTTPClient(port: port)
+        var statuses: [Int] = []
+        for index in 0..<3 {
+            statuses.append(try client.request("GET", "/v1/models", headers: [("X-Forwarded-For", "198.51.100.\(index)")]).status)
+        }
+        #expect(statuses == [200, 200, 429])
+        #expect(!logs.lines.contains { $0.contains("198.51.100") })
+    }
+
     @Test func concurrentStreamsPerClientAndServerAreBounded() throws {
         let (application, port) = try ChatStreamTests.relay { $0.limits.maxStreamsPerClient = 1 }
         defer { application.shutdown() }

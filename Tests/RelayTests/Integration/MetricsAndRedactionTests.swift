@@ -33,6 +33,31 @@ import Testing
         #expect(value(text, "relay_upstream_handshake_seconds_count") == Double(streams))
     }
 
+    @Test func durationsOutcomesAndTokensAreCountedFromZero() throws {
+        let (application, port) = try ChatStreamTests.relay()
+        defer { application.shutdown() }
+        let fresh = String(decoding: application.metrics.render(), as: UTF8.self)
+        #expect(value(fresh, "relay_accept_errors_total") == 0)
+        #expect(value(fresh, #"relay_streams_finished_total{outcome="done"}"#) == 0)
+        #expect(value(fresh, #"relay_tokens_total{model="lite",kind="completion"}"#) == 0)
+        #expect(value(fresh, #"relay_http_request_duration_seconds_count{route="/chat/stream"}"#) == 0)
+        let client = try TestHTTPClient(port: port)
+        client.postJSON("/chat/stream", #"{"model":"lite","prompt":"one"}"#)
+        let done = try client.readStream()
+        let usage = try #require(done.terminalJSON?["usage"] as? [String: Any])
+        client.postJSON("/chat/stream", #"{"model":"lite","prompt":"two [[error:10013]]"}"#)
+        _ = try client.readStream()
+        _ = try client.request("GET", "/healthz")
+        let text = String(decoding: application.metrics.render(), as: UTF8.self)
+        #expect(value(text, #"relay_streams_finished_total{outcome="done"}"#) == 1)
+        #expect(value(text, #"relay_streams_finished_total{outcome="10013"}"#) == 1)
+        #expect(value(text, #"relay_tokens_total{model="lite",kind="completion"}"#) == Double(usage["completion_tokens"] as? Int ?? -1))
+        #expect(value(text, #"relay_tokens_total{model="lite",kind="prompt"}"#) == Double(usage["prompt_tokens"] as? Int ?? -1))
+        #expect(value(text, #"relay_http_request_duration_seconds_count{route="/chat/stream"}"#) == 2)
+        #expect(value(text, #"relay_http_request_duration_seconds_count{route="/healthz"}"#) == 1)
+        #expect(value(text, #"relay_http_request_duration_seconds_bucket{route="/healthz",le="+Inf"}"#) == 1)
+    }
+
     @Test func metricsEndpointServesPrometheusText() throws {
         let (application, port) = try ChatStreamTests.relay()
         defer { application.shutdown() }
