@@ -17,10 +17,13 @@ extension RelayApplication {
         }
     }
 
-    /// With the Redis engine, `upstream.app_max_concurrency`/`app_max_qps` hold for the whole fleet.
-    static func attachFleetLimits(_ engine: any StreamEngine, upstream: UpstreamSettings, configuration: RelayConfiguration) {
-        guard let redis = engine as? RedisStreamEngine,
-              configuration.upstream.appMaxConcurrency > 0 || configuration.upstream.appMaxQPS > 0 else { return }
+    /// With the Redis engine, `upstream.app_max_concurrency`/`app_max_qps` and the per-client
+    /// request rate hold for the whole fleet.
+    static func attachFleetLimits(_ engine: any StreamEngine, upstream: UpstreamSettings, gate: ClientGate,
+                                  configuration: RelayConfiguration) {
+        guard let redis = engine as? RedisStreamEngine else { return }
+        gate.attachFleetLimiter(RedisClientLimiter(engine: redis))
+        guard configuration.upstream.appMaxConcurrency > 0 || configuration.upstream.appMaxQPS > 0 else { return }
         let limiter = RedisAppLimiter(engine: redis, maxConcurrency: configuration.upstream.appMaxConcurrency,
                                       maxQPS: configuration.upstream.appMaxQPS)
         redis.appLimiter = limiter

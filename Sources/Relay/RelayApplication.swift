@@ -77,7 +77,7 @@ public final class RelayApplication: @unchecked Sendable {
             throw error
         }
         self.engine = engine
-        Self.attachFleetLimits(engine, upstream: upstream, configuration: configuration)
+        Self.attachFleetLimits(engine, upstream: upstream, gate: gate, configuration: configuration)
         let health = HealthHandler(upstreamMode: upstream.mode.rawValue, authMode: gate.isAuthEnabled ? "on" : "off",
                                    isDraining: { serverBox.server?.lifecycleState == .draining },
                                    engineState: { Self.engineState(engine) })

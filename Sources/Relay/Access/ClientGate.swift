@@ -26,6 +26,8 @@ final class ClientGate: Sendable {
     private let buckets = Mutex<[String: TokenBucket]>([:])
     private let streams = Mutex<(total: Int, perClient: [String: Int])>((0, [:]))
     private let clock: @Sendable () -> Double
+    /// The fleet-wide request rate (Redis engine), when attached.
+    let fleet = Mutex<(any FleetClientLimiter)?>(nil)
     /// Clients tracked for rate limiting at most (the oldest are forgotten past it).
     static let maxTrackedClients = 100_000
 
@@ -81,12 +83,20 @@ final class ClientGate: Sendable {
                 request.clientID = client.id
                 request.keyName = client.keyName
                 writer.keyName = client.keyName
-                handler(request, writer)
+                admitFleetWide(request, writer, handler)
             case .failure(let error):
                 writer.respond(request.path.hasPrefix("/v1/") ? error.openAIResponse : error.response)
             }
         }
     }
+
+    /// The request's rate limit per minute (its named key's, else the global one; `0` = none).
+    func requestsPerMinute(for request: HTTPRequest) -> Int {
+        request.keyName.flatMap { namedKeys[$0]?.requestsPerMinute } ?? limits.requestsPerMinute
+    }
+
+    /// The burst of every client's bucket.
+    var burst: Int { limits.burst }
 
     /// Who a request is from, once admitted.
     struct Client: Sendable, Equatable {

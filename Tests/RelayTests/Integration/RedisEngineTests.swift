@@ -306,4 +306,30 @@ struct RedisEngineTests {
         }
         #expect(result == .success(.integer(1)))
     }
+
+    @Test func clientRequestRateHoldsAcrossRelays() async throws {
+        let redis = try await RedisServer()
+        let limits: (inout RelayConfiguration) -> Void = { configuration in
+            configuration.limits.requestsPerMinute = 1
+            configuration.limits.burst = 3
+        }
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a", limits)
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b", limits)
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
+        _ = try awaitEngineStatus(portB, "ok")
+        // Three requests fit the burst, spread over both relays; each relay alone would allow three.
+        var statuses: [Int] = []
+        for port in [portA, portB, portA, portB] {
+            let client = try TestHTTPClient(port: port)
+            client.postJSON("/chat", #"{"prompt":"x"}"#)
+            let response = try client.readResponse()
+            statuses.append(response.status)
+            if response.status == 429 {
+                #expect(response.errorCode == "rate_limited")
+                #expect(Int(response.headers["Retry-After"] ?? "") ?? 0 >= 1)
+            }
+        }
+        #expect(statuses == [201, 201, 201, 429])
+    }
 }
