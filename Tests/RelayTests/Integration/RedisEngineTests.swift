@@ -332,4 +332,25 @@ struct RedisEngineTests {
         }
         #expect(statuses == [201, 201, 201, 429])
     }
+
+    @Test func aReaderOnAnotherRelayKeepsALongStreamAliveAcrossEviction() async throws {
+        let redis = try await RedisServer()
+        // A replay bound of a dozen events, an answer of 80: the owner has no local reader while it
+        // evicts, but the stream is followed from another relay, so it must not end replay_buffer_full.
+        let small: (inout RelayConfiguration) -> Void = { $0.stream.replayBufferBytes = 4096; $0.stream.reconnectGrace = 0.2 }
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a", small)
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b", small)
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
+        let stream = try ticket(try TestHTTPClient(port: portA), prompt: "long [[chunks:80]] [[delay:10]]")
+        var first: TestHTTPClient? = try TestHTTPClient(port: portA)
+        get(first!, stream.url)
+        let before = try first!.readStream(stopAfter: 3)
+        first = nil
+        let second = try TestHTTPClient(port: portB)
+        get(second, stream.url, lastEventID: try #require(before.events.last?.lastEventID))
+        let after = try second.readStream()
+        #expect(after.terminal?.type == "done")
+        #expect((before.sequenceNumbers + after.sequenceNumbers) == Array(1...81))
+    }
 }
