@@ -130,6 +130,15 @@ final class RemoteStreamReader: @unchecked Sendable {
             }
             events.append(event)
         }
+        if let oldest = events.first, oldest.sequence != last + 1 {
+            // A gap (events the owner could not write to Redis in time): say so, never skip silently.
+            var event = StreamEvent.relayError(code: "replay_unavailable",
+                                               message: "events after \(last) are no longer held by the replay buffer")
+            event.sequence = max(streamLast, oldest.sequence)
+            stop()
+            subscriber.deliver([event])
+            return
+        }
         if let newest = events.last {
             last = newest.sequence
             if newest.isTerminal || events.contains(where: \.isTerminal) { stop() }

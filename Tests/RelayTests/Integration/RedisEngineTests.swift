@@ -353,4 +353,36 @@ struct RedisEngineTests {
         #expect(after.terminal?.type == "done")
         #expect((before.sequenceNumbers + after.sequenceNumbers) == Array(1...81))
     }
+
+    @Test func eventsAppendedWhileRedisIsDownAreWrittenWhenItIsBack() async throws {
+        let redis = try await RedisServer()
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a")
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
+        let stream = try ticket(try TestHTTPClient(port: portA), prompt: "outage [[chunks:60]] [[delay:20]]")
+        let owner = try TestHTTPClient(port: portA)
+        get(owner, stream.url)
+        _ = try owner.readStream(stopAfter: 5)
+        // Redis goes away mid-stream (losing everything: no persistence) and comes back.
+        redis.kill()
+        _ = try awaitEngineStatus(portA, "degraded")
+        try await redis.start()
+        _ = try awaitEngineStatus(portA, "ok")
+        // The local reader never noticed.
+        let rest = try owner.drainChunkedRemainder()
+        #expect(rest.contains("event: done"))
+        // A reader elsewhere finds the stream again: what Redis lost is reported, never skipped, and
+        // everything written since is there, ending with done.
+        let late = try TestHTTPClient(port: portB)
+        get(late, stream.url, lastEventID: "\(stream.id):0")
+        let response = try late.readStream()
+        #expect(response.status == 200)
+        #expect(response.errorObject?["code"] as? String == "replay_unavailable")
+        let tail = try TestHTTPClient(port: portB)
+        get(tail, stream.url, lastEventID: "\(stream.id):60")
+        let end = try tail.readStream()
+        #expect(end.sequenceNumbers == [61])
+        #expect(end.terminal?.type == "done")
+    }
 }
