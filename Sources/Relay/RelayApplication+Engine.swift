@@ -18,11 +18,13 @@ extension RelayApplication {
     }
 
     /// With the Redis engine, `upstream.app_max_concurrency`/`app_max_qps` and the per-client
-    /// request rate hold for the whole fleet.
+    /// request rate and concurrent streams hold for the whole fleet.
     static func attachFleetLimits(_ engine: any StreamEngine, upstream: UpstreamSettings, gate: ClientGate,
                                   configuration: RelayConfiguration) {
         guard let redis = engine as? RedisStreamEngine else { return }
-        gate.attachFleetLimiter(RedisClientLimiter(engine: redis))
+        let clients = RedisClientLimiter(engine: redis)
+        redis.clientLimiter = clients
+        gate.attachFleetLimiter(clients)
         guard configuration.upstream.appMaxConcurrency > 0 || configuration.upstream.appMaxQPS > 0 else { return }
         let limiter = RedisAppLimiter(engine: redis, maxConcurrency: configuration.upstream.appMaxConcurrency,
                                       maxQPS: configuration.upstream.appMaxQPS)

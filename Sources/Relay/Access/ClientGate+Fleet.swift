@@ -1,4 +1,5 @@
 import HTTPCodec
+import RelayIO
 
 extension ClientGate {
     /// Makes the per-client request rate hold for the whole fleet (Redis engine).
@@ -25,6 +26,35 @@ extension ClientGate {
                                      message: "too many requests across the relays: the limit for \(whose) is \(perMinute) per minute; retry in \(seconds) s",
                                      headers: [("Retry-After", String(seconds))])
                 writer.respond(request.path.hasPrefix("/v1/") ? error.openAIResponse : error.response)
+            }
+        }
+    }
+
+    /// `acquireStream(for:)`, then (with a fleet limiter and a per-client bound) a fleet-wide
+    /// stream lease: `429 too_many_streams_for_client` when the client holds its limit across the
+    /// relays. The slot releases both. `done` runs on `loop` (at once without a fleet limiter).
+    func acquireStream(for request: HTTPRequest, on loop: EventLoop, _ done: @escaping @Sendable (Result<StreamSlot, APIError>) -> Void) {
+        let local = acquireStream(for: request)
+        let perClient = maxStreamsPerClient(for: request)
+        guard case .success(let slot) = local, perClient > 0, let limiter = fleet.withLock({ $0 }) else {
+            done(local)
+            return
+        }
+        let client = request.clientID
+        limiter.acquireStream(client: client, max: perClient, on: loop) { decision in
+            switch decision {
+            case .granted(let member):
+                done(.success(StreamSlot {
+                    slot.release()
+                    limiter.releaseStream(client: client, member: member)
+                }))
+            case .unavailable:
+                done(.success(slot))
+            case .busy:
+                slot.release()
+                done(.failure(APIError(status: .tooManyRequests, type: "rate_limit_error", code: "too_many_streams_for_client",
+                                       message: "this client already has \(perClient) open streams across the relays (limit \(perClient))",
+                                       headers: [("Retry-After", "1")])))
             }
         }
     }

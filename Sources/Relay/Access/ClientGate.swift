@@ -95,6 +95,11 @@ final class ClientGate: Sendable {
         request.keyName.flatMap { namedKeys[$0]?.requestsPerMinute } ?? limits.requestsPerMinute
     }
 
+    /// The request's concurrent-stream limit (its named key's, else the global one; `0` = none).
+    func maxStreamsPerClient(for request: HTTPRequest) -> Int {
+        request.keyName.flatMap { namedKeys[$0]?.maxStreams } ?? limits.maxStreamsPerClient
+    }
+
     /// The burst of every client's bucket.
     var burst: Int { limits.burst }
 

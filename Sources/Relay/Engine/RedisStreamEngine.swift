@@ -37,6 +37,8 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
     private var heartbeat: LoopTimer?
     /// Fleet-wide Spark app limits, when configured (renewed by the heartbeat).
     var appLimiter: RedisAppLimiter?
+    /// Fleet-wide per-client limits (stream leases renewed by the heartbeat).
+    var clientLimiter: RedisClientLimiter?
     private var stopped = false
 
     /// How long live keys live without a write (refreshed by every append): a stream silent this long
@@ -83,6 +85,7 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
         run([RESPCommand("SET", instanceKey(instanceID), "1", "PX", String(presenceTTLMilliseconds))], on: loop, op: "heartbeat") { [self] _ in
             guard !stopped else { return }
             appLimiter?.renew(on: loop)
+            clientLimiter?.renew(on: loop)
             heartbeat = loop.schedule(after: cluster.heartbeatInterval) { [self] in beat() }
         }
     }

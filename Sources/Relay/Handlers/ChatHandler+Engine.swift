@@ -42,6 +42,7 @@ extension ChatHandler {
             return
         }
         let headers: HTTPHeaders = ["X-Stream-Id": id]
+        let after = lastSequence
         engine.claim(id: id, on: writer.loop) { [self] result in
             let output = StreamFormat.negotiate(request.headers["Accept"]).makeOutput(retryMilliseconds: settings.retryMilliseconds)
             switch result {
@@ -65,25 +66,27 @@ extension ChatHandler {
                 var owner = request
                 owner.clientID = ticket.client
                 owner.keyName = ticket.keyName
-                let slot: StreamSlot
-                switch gate.acquireStream(for: owner) {
-                case .success(let acquired): slot = acquired
-                case .failure(let error):
-                    writer.respond(error)
-                    return
-                }
                 let loop = writer.loop
-                let registry = self.registry
-                let engine = self.engine
-                let stream = ChatStream(id: id, loop: loop, origin: .ticket, input: input, upstream: upstream, settings: settings,
-                                        budget: registry.budget, logger: logger, onRemove: { registry.remove($0) })
-                stream.slot = slot
-                stream.metrics = metrics
-                stream.keyName = ticket.keyName
-                stream.logWriter = engine.makeLogWriter(streamID: id, loop: loop)
-                stream.remoteReaderCheck = { done in engine.hasRemoteReader(streamID: id, on: loop, done) }
-                registry.add(stream)
-                stream.attach(writer: writer, output: output, after: lastSequence, headers: headers)
+                gate.acquireStream(for: owner, on: loop) { [self] result in
+                    let slot: StreamSlot
+                    switch result {
+                    case .success(let acquired): slot = acquired
+                    case .failure(let error):
+                        writer.respond(error)
+                        return
+                    }
+                    let registry = self.registry
+                    let engine = self.engine
+                    let stream = ChatStream(id: id, loop: loop, origin: .ticket, input: input, upstream: upstream, settings: settings,
+                                            budget: registry.budget, logger: logger, onRemove: { registry.remove($0) })
+                    stream.slot = slot
+                    stream.metrics = metrics
+                    stream.keyName = ticket.keyName
+                    stream.logWriter = engine.makeLogWriter(streamID: id, loop: loop)
+                    stream.remoteReaderCheck = { done in engine.hasRemoteReader(streamID: id, on: loop, done) }
+                    registry.add(stream)
+                    stream.attach(writer: writer, output: output, after: after, headers: headers)
+                }
             }
         }
     }

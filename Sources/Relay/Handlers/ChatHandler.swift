@@ -50,32 +50,38 @@ final class ChatHandler: Sendable {
         return input
     }
 
-    private func makeStream(_ input: ChatInput, origin: ChatStream.Origin, request: HTTPRequest, writer: ResponseWriter) -> ChatStream? {
-        let slot: StreamSlot
-        switch gate.acquireStream(for: request) {
-        case .success(let acquired): slot = acquired
-        case .failure(let error):
-            writer.respond(error)
-            return nil
+    /// Takes the client's stream slot (fleet-wide with the Redis engine), then makes and registers
+    /// the stream and passes it to `body` on the writer's loop; answers the error itself.
+    private func makeStream(_ input: ChatInput, origin: ChatStream.Origin, request: HTTPRequest, writer: ResponseWriter,
+                            _ body: @escaping @Sendable (ChatStream) -> Void) {
+        gate.acquireStream(for: request, on: writer.loop) { [self] result in
+            let slot: StreamSlot
+            switch result {
+            case .success(let acquired): slot = acquired
+            case .failure(let error):
+                writer.respond(error)
+                return
+            }
+            let loop = writer.loop
+            let registry = self.registry
+            let stream = ChatStream(id: StreamRegistry.makeID(), loop: loop, origin: origin, input: input, upstream: upstream,
+                                    settings: settings, budget: registry.budget, logger: logger,
+                                    onRemove: { registry.remove($0) })
+            stream.slot = slot
+            stream.metrics = metrics
+            stream.keyName = request.keyName
+            registry.add(stream)
+            body(stream)
         }
-        let loop = writer.loop
-        let registry = self.registry
-        let stream = ChatStream(id: StreamRegistry.makeID(), loop: loop, origin: origin, input: input, upstream: upstream,
-                                settings: settings, budget: registry.budget, logger: logger,
-                                onRemove: { registry.remove($0) })
-        stream.slot = slot
-        stream.metrics = metrics
-        stream.keyName = request.keyName
-        registry.add(stream)
-        return stream
     }
 
     /// `POST /chat/stream`: validate, flush the headers, open the upstream, stream every frame.
     func streamDirect(_ request: HTTPRequest, _ writer: ResponseWriter) {
         guard let input = parse(request, writer) else { return }
-        guard let stream = makeStream(input, origin: .direct, request: request, writer: writer) else { return }
         let output = StreamFormat.negotiate(request.headers["Accept"]).makeOutput(retryMilliseconds: settings.retryMilliseconds)
-        stream.attach(writer: writer, output: output, after: nil, headers: ["X-Stream-Id": stream.id])
+        makeStream(input, origin: .direct, request: request, writer: writer) { stream in
+            stream.attach(writer: writer, output: output, after: nil, headers: ["X-Stream-Id": stream.id])
+        }
     }
 
     /// `POST /chat`: validate and answer `201` with the ticket; the upstream opens on the first `GET`.
@@ -85,9 +91,10 @@ final class ChatHandler: Sendable {
             return
         }
         guard let input = parse(request, writer) else { return }
-        guard let stream = makeStream(input, origin: .ticket, request: request, writer: writer) else { return }
-        stream.armTicketExpiry()
-        writer.respond(ticketResponse(id: stream.id))
+        makeStream(input, origin: .ticket, request: request, writer: writer) { [self] stream in
+            stream.armTicketExpiry()
+            writer.respond(ticketResponse(id: stream.id))
+        }
     }
 
     /// `201` with the ticket's id, stream URL and lifetime.

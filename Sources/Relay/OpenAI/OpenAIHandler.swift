@@ -41,31 +41,33 @@ final class OpenAIHandler: Sendable {
             writer.respond(refused.openAIResponse)
             return
         }
-        let slot: StreamSlot
-        switch gate.acquireStream(for: request) {
-        case .success(let acquired): slot = acquired
-        case .failure(let error):
-            writer.respond(error.openAIResponse)
-            return
+        gate.acquireStream(for: request, on: writer.loop) { [self] result in
+            let slot: StreamSlot
+            switch result {
+            case .success(let acquired): slot = acquired
+            case .failure(let error):
+                writer.respond(error.openAIResponse)
+                return
+            }
+            let completion = OpenAICompletion(model: parsed.requestedModel, maxTokens: parsed.input.maxTokens)
+            let output: any StreamOutput = parsed.stream
+                ? OpenAIStreamOutput(completion: completion, includeUsage: parsed.includeUsage)
+                : OpenAICompletionOutput(completion: completion)
+            let registry = self.registry
+            let stream = ChatStream(id: StreamRegistry.makeID(), loop: writer.loop, origin: .unlisted, input: parsed.input,
+                                    upstream: upstream, settings: settings, budget: registry.budget, logger: logger,
+                                    onRemove: { registry.remove($0) })
+            stream.slot = slot
+            stream.metrics = metrics
+            stream.keyName = request.keyName
+            // The registry owns every live stream (this one is never reachable by id: see ChatHandler).
+            registry.add(stream)
+            var headers = HTTPHeaders()
+            if !parsed.ignoredParameters.isEmpty {
+                headers.add(name: "X-Relay-Ignored-Params", value: parsed.ignoredParameters.joined(separator: ", "))
+            }
+            stream.attach(writer: writer, output: output, after: nil, headers: headers)
         }
-        let completion = OpenAICompletion(model: parsed.requestedModel, maxTokens: parsed.input.maxTokens)
-        let output: any StreamOutput = parsed.stream
-            ? OpenAIStreamOutput(completion: completion, includeUsage: parsed.includeUsage)
-            : OpenAICompletionOutput(completion: completion)
-        let registry = self.registry
-        let stream = ChatStream(id: StreamRegistry.makeID(), loop: writer.loop, origin: .unlisted, input: parsed.input,
-                                upstream: upstream, settings: settings, budget: registry.budget, logger: logger,
-                                onRemove: { registry.remove($0) })
-        stream.slot = slot
-        stream.metrics = metrics
-        stream.keyName = request.keyName
-        // The registry owns every live stream (this one is never reachable by id: see ChatHandler).
-        registry.add(stream)
-        var headers = HTTPHeaders()
-        if !parsed.ignoredParameters.isEmpty {
-            headers.add(name: "X-Relay-Ignored-Params", value: parsed.ignoredParameters.joined(separator: ", "))
-        }
-        stream.attach(writer: writer, output: output, after: nil, headers: headers)
     }
 
     private struct ModelObject: Encodable {

@@ -385,4 +385,31 @@ struct RedisEngineTests {
         #expect(end.sequenceNumbers == [61])
         #expect(end.terminal?.type == "done")
     }
+
+    @Test func clientStreamLimitHoldsAcrossRelays() async throws {
+        let redis = try await RedisServer()
+        let limits: (inout RelayConfiguration) -> Void = { $0.limits.maxStreamsPerClient = 1 }
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a", limits)
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b", limits)
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
+        _ = try awaitEngineStatus(portB, "ok")
+        let long = try TestHTTPClient(port: portA)
+        long.postJSON("/chat/stream", #"{"prompt":"hold [[chunks:60]] [[delay:20]]"}"#)
+        _ = try long.readStream(stopAfter: 2)
+        // The same client (127.0.0.1) on the other relay: its one stream is already open.
+        let refused = try TestHTTPClient(port: portB)
+        refused.postJSON("/chat/stream", #"{"prompt":"second"}"#)
+        let response = try refused.readResponse()
+        #expect(response.status == 429)
+        #expect(response.errorCode == "too_many_streams_for_client")
+        let openAI = try TestHTTPClient(port: portB).request("POST", "/v1/chat/completions", headers: [("Content-Type", "application/json")],
+                                                            body: #"{"model":"generalv3.5","messages":[{"role":"user","content":"x"}]}"#)
+        #expect(openAI.status == 429)
+        // Once it is over, the lease is back.
+        #expect(try long.drainChunkedRemainder().contains("event: done"))
+        let later = try TestHTTPClient(port: portB)
+        later.postJSON("/chat/stream", #"{"prompt":"third"}"#)
+        #expect(try later.readStream().terminal?.type == "done")
+    }
 }
