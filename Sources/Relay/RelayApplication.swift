@@ -178,7 +178,11 @@ public final class RelayApplication: @unchecked Sendable {
     public func shutdown(completion: @escaping @Sendable () -> Void = {}) {
         let simulator = self.simulator
         let engine = self.engine
+        let drainTimeout = configuration.server.drainTimeout
         server.shutdown {
+            // Streams this relay runs for readers on other relays have no connection here: let them
+            // finish too (bounded like the drain) before this relay leaves Redis.
+            engine.waitForOwnedStreams(timeout: drainTimeout)
             engine.shutdown()
             simulator?.stop()
             completion()

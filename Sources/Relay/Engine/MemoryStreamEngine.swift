@@ -30,5 +30,7 @@ final class MemoryStreamEngine: StreamEngine {
 
     func start() {}
 
+    func waitForOwnedStreams(timeout: Double) {}
+
     func shutdown() {}
 }

@@ -1,4 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPCodec
 import Logging
 import RedisClient
@@ -22,7 +25,18 @@ import Synchronization
 ///   elsewhere end its unfinished streams with `relay_instance_lost`.
 ///
 /// One `RedisClient` per event loop: a stream's commands never leave its loop. The engine is
-/// degraded while the heartbeat fails; the clients reconnect by themselves.
+/// degraded while any loop's connection fails (every heartbeat pings each); the clients reconnect
+/// by themselves.
+///
+/// Simplifications of the design note (/work/redis-design.md) made here, on purpose:
+/// - readers on other relays poll (`XRANGE` every `cluster.follow_poll_interval`) on the shared
+///   per-loop connections instead of one blocking `XREAD` connection woken with `CLIENT UNBLOCK`:
+///   no connection per reader, at most one poll interval of added latency;
+/// - the reader-presence key is refreshed while a remote reader is open and simply expires after
+///   it (no `SET … GET` takeover): two readers on two relays are both served, no cross-relay `409`;
+/// - the ticket holds the request as received (re-validated by the claiming relay), and scripts go
+///   out with `EVAL` each time (small, and no `NOSCRIPT` handling after a Redis restart);
+/// - only ticket streams are logged to Redis: a direct stream's reader is its own connection.
 final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
     let instanceID: String
     let cluster: RelayConfiguration.Cluster
@@ -35,6 +49,8 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
     /// Uptime nanoseconds of the last "Redis unavailable" log line (one per minute at most).
     private let lastDownLog = Mutex<UInt64?>(nil)
     private var heartbeat: LoopTimer?
+    /// Streams this relay owns whose terminal event is not yet written (see `RedisStreamLog`).
+    let liveLogs = Atomic<Int>(0)
     /// Fleet-wide Spark app limits, when configured (renewed by the heartbeat).
     var appLimiter: RedisAppLimiter?
     /// Fleet-wide per-client limits (stream leases renewed by the heartbeat).
@@ -87,6 +103,20 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
             appLimiter?.renew(on: loop)
             clientLimiter?.renew(on: loop)
             heartbeat = loop.schedule(after: cluster.heartbeatInterval) { [self] in beat() }
+        }
+    }
+
+    func waitForOwnedStreams(timeout: Double) {
+        guard !loops.contains(where: \.inEventLoop) else { return }
+        let deadline = DispatchTime.now() + timeout
+        var logged = false
+        while liveLogs.load(ordering: .relaxed) > 0 && DispatchTime.now() < deadline {
+            if !logged {
+                logged = true
+                logger.notice("waiting for streams this relay runs for readers elsewhere",
+                              metadata: ["streams": "\(liveLogs.load(ordering: .relaxed))", "timeout_s": "\(timeout)"])
+            }
+            usleep(20_000)
         }
     }
 

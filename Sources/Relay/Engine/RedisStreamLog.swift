@@ -28,12 +28,23 @@ final class RedisStreamLog: StreamLogWriter, @unchecked Sendable {
     private var keptBytes = 0
     /// The newest sequence no longer in Redis (trimmed, or never written).
     private var dropped = 0
+    /// Counted in `engine.liveLogs` until the terminal event is written (or given up on).
+    private var counted = true
 
     init(engine: RedisStreamEngine, streamID: String, loop: EventLoop, limit: Int) {
         self.engine = engine
         self.streamID = streamID
         self.loop = loop
         self.limit = limit
+        engine.liveLogs.add(1, ordering: .relaxed)
+    }
+
+    deinit { uncount() }
+
+    private func uncount() {
+        guard counted else { return }
+        counted = false
+        engine.liveLogs.subtract(1, ordering: .relaxed)
     }
 
     func append(_ event: StreamEvent) {
@@ -119,6 +130,7 @@ final class RedisStreamLog: StreamLogWriter, @unchecked Sendable {
             kept = newKept
             keptBytes = newKeptBytes
             dropped = max(dropped, newDropped)
+            if finished { uncount() }
             if !pending.isEmpty { scheduleFlush() }
         }
     }

@@ -24,6 +24,9 @@ protocol StreamEngine: AnyObject, Sendable {
     func follow(streamID: String, owner: String, after: Int, subscriber: StreamSubscriber, headers: HTTPHeaders)
     /// Connects and starts background work (the relay's heartbeat).
     func start()
+    /// Blocks (never on an event loop) until the streams this relay owns and logs for other relays
+    /// are over, or `timeout` seconds passed.
+    func waitForOwnedStreams(timeout: Double)
     /// Stops timers and connections (server shutdown).
     func shutdown()
 }

@@ -412,4 +412,26 @@ struct RedisEngineTests {
         later.postJSON("/chat/stream", #"{"prompt":"third"}"#)
         #expect(try later.readStream().terminal?.type == "done")
     }
+
+    @Test func shutdownWaitsForStreamsFollowedFromAnotherRelay() async throws {
+        let redis = try await RedisServer()
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a") { $0.stream.reconnectGrace = 0.2 }
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
+        defer { b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
+        let stream = try ticket(try TestHTTPClient(port: portA), prompt: "drain [[chunks:60]] [[delay:20]]")
+        var first: TestHTTPClient? = try TestHTTPClient(port: portA)
+        get(first!, stream.url)
+        let before = try first!.readStream(stopAfter: 3)
+        first = nil
+        let second = try TestHTTPClient(port: portB)
+        get(second, stream.url, lastEventID: try #require(before.events.last?.lastEventID))
+        _ = try second.readStream(stopAfter: 2)
+        // SIGTERM on the owner: no connection of its own is open, but a reader elsewhere follows
+        // its stream, so it must finish that stream before leaving Redis.
+        a.shutdown()
+        let rest = try second.drainChunkedRemainder()
+        #expect(rest.contains("event: done"))
+        #expect(!rest.contains("relay_instance_lost"))
+    }
 }
