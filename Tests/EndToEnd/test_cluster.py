@@ -311,3 +311,35 @@ def test_browser_eventsource_cut_mid_stream_resumes_on_another_relay(tmp_path, c
     assert opens >= 2, opens
     resumed_on = [gate for gate in stack.gates if gate is not owner_gate and path in gate.stream_paths]
     assert resumed_on, "the reconnect did not land on another relay"
+
+
+def test_client_stream_limit_is_fleet_wide_and_a_dead_relays_lease_lapses(tmp_path):
+    stack = Cluster(tmp_path, relay_config={"limits": {"max_streams_per_client": 1}, "cluster": {"lease_ttl": 2}})
+    try:
+        wait_until(lambda: all(health(stack.relay_url(i)).get("engine_status") == "ok" for i in range(3)),
+                   15, "every relay's engine to be ok")
+        with httpx.Client(timeout=CLIENT_TIMEOUT) as holder, httpx.Client(timeout=CLIENT_TIMEOUT) as other:
+            with holder.stream("POST", stack.relay_url(0) + "/chat/stream", json={"prompt": "hold [[chunks:500]] [[delay:20]]"},
+                               headers={"Accept": "text/event-stream"}) as response:
+                assert response.status_code == 200
+                lines = response.iter_lines()  # kept referenced: closing it would close the stream
+                data = 0
+                for line in lines:
+                    data += line.startswith("data:")
+                    if data >= 2:
+                        break
+                # The same client (127.0.0.1) on another relay: its one stream is open on relay 0.
+                refused = other.post(stack.relay_url(1) + "/chat/stream", json={"prompt": "second"})
+                assert refused.status_code == 429, refused.text
+                assert refused.json()["error"]["code"] == "too_many_streams_for_client"
+                stack.relays[0].kill()  # dies holding the lease: nobody gives it back
+        started = time.monotonic()
+        with httpx.Client(timeout=CLIENT_TIMEOUT) as client:
+            def served() -> bool:
+                answer = client.post(stack.relay_url(1) + "/chat/stream", json={"prompt": "after [[chunks:2]]"})
+                return answer.status_code == 200
+            wait_until(served, 15, "the dead relay's stream lease to lapse", interval=0.2)
+        assert time.monotonic() - started >= 0.5
+        stack.relays[0] = None
+    finally:
+        stack.close()
