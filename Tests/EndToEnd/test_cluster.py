@@ -77,7 +77,7 @@ def test_sigkill_of_the_owner_gives_the_replayed_events_then_relay_instance_lost
     error = json.loads(after[-1]["data"])["error"]
     assert error["code"] == "relay_instance_lost" and error["type"] == "relay_error", error
     assert all(e["event"] == "message" for e in after[:-1])
-    assert elapsed < 10, elapsed
+    assert elapsed < 25, elapsed  # no hang: the owner is declared lost after three missed heartbeats (1.5 s here)
     cluster.relays[0] = None  # already dead: nothing to stop
 
 
