@@ -3,7 +3,7 @@ import RedisClient
 import RESPCodec
 
 /// The client against a scripted fake server: replies a real Redis never sends.
-@Suite struct RedisClientProtocolTests {
+@Suite(.timeLimit(.minutes(2))) struct RedisClientProtocolTests {
     @Test func garbageIsAProtocolViolation() async throws {
         let server = try FakeRedisServer { command in
             command.first == "HELLO" ? FakeRedisServer.helloReply : Array("HTTP/1.1 400 Bad Request\r\n".utf8)
