@@ -1,6 +1,7 @@
 import RedisClient
 import RelayIO
 import RESPCodec
+import Testing
 
 /// A `RedisClient` on its own event loop, driven from async tests: every call hops onto the loop
 /// and awaits the completion; state changes and pushes are recorded and can be awaited.
@@ -10,8 +11,11 @@ final class ClientHarness: RedisClientDelegate, @unchecked Sendable {
     // Touched only on `loop`.
     private var states: [RedisClient.State] = []
     private var pushes: [[RESPValue]] = []
-    private var stateWaiters: [(predicate: @Sendable ([RedisClient.State]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
-    private var pushWaiters: [CheckedContinuation<[RESPValue], Never>] = []
+    private var stateWaiters: [(id: Int, predicate: @Sendable ([RedisClient.State]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+    private var pushWaiters: [(id: Int, continuation: CheckedContinuation<[RESPValue], Never>)] = []
+    private var nextWaiterID = 0
+    /// How long a wait for a state or a push may take before the test fails instead of hanging.
+    static let waitLimit = 60.0
 
     init(_ configuration: RedisClientConfiguration) {
         loop = EventLoop(index: 0, label: "redis-test")
@@ -70,17 +74,29 @@ final class ClientHarness: RedisClientDelegate, @unchecked Sendable {
         await waitForHistory { $0.last.map(predicate) ?? false }
     }
 
-    /// Returns once the states recorded so far satisfy `predicate` (now or later).
+    /// Returns once the states recorded so far satisfy `predicate` (now or later); records a
+    /// failure and returns after `waitLimit` seconds otherwise.
     func waitForHistory(_ predicate: @escaping @Sendable ([RedisClient.State]) -> Bool) async {
         await withCheckedContinuation { continuation in
             loop.execute { [self] in
                 if predicate(states) {
                     continuation.resume()
-                } else {
-                    stateWaiters.append((predicate, continuation))
+                    return
+                }
+                let id = takeWaiterID()
+                stateWaiters.append((id, predicate, continuation))
+                _ = loop.schedule(after: Self.waitLimit) { [self] in
+                    guard let index = stateWaiters.firstIndex(where: { $0.id == id }) else { return }
+                    Issue.record("no matching client state within \(Self.waitLimit) s; states: \(states)")
+                    stateWaiters.remove(at: index).continuation.resume()
                 }
             }
         }
+    }
+
+    private func takeWaiterID() -> Int {
+        nextWaiterID += 1
+        return nextWaiterID
     }
 
     /// Submits `command` on the loop before returning (so it is written, or queued, in order);
@@ -100,14 +116,21 @@ final class ClientHarness: RedisClientDelegate, @unchecked Sendable {
         await waitForState { $0 == .ready }
     }
 
-    /// The next push frame (or one already received and not yet taken).
+    /// The next push frame (or one already received and not yet taken); records a failure and
+    /// returns `[]` after `waitLimit` seconds without one.
     func nextPush() async -> [RESPValue] {
         await withCheckedContinuation { continuation in
             loop.execute { [self] in
-                if pushes.isEmpty {
-                    pushWaiters.append(continuation)
-                } else {
+                guard pushes.isEmpty else {
                     continuation.resume(returning: pushes.removeFirst())
+                    return
+                }
+                let id = takeWaiterID()
+                pushWaiters.append((id, continuation))
+                _ = loop.schedule(after: Self.waitLimit) { [self] in
+                    guard let index = pushWaiters.firstIndex(where: { $0.id == id }) else { return }
+                    Issue.record("no push frame within \(Self.waitLimit) s; states: \(states)")
+                    pushWaiters.remove(at: index).continuation.resume(returning: [])
                 }
             }
         }
@@ -124,7 +147,7 @@ final class ClientHarness: RedisClientDelegate, @unchecked Sendable {
         if pushWaiters.isEmpty {
             pushes.append(elements)
         } else {
-            pushWaiters.removeFirst().resume(returning: elements)
+            pushWaiters.removeFirst().continuation.resume(returning: elements)
         }
     }
 }
