@@ -6,7 +6,7 @@ import RelayTestSupport
 import RESPCodec
 
 /// The client against a real `redis-server` started per test on a free loopback port.
-@Suite(.enabled(if: RedisServer.isAvailable, RedisServer.skipReason), .serialized, .timeLimit(.minutes(2)))
+@Suite(.enabled(if: RedisServer.isAvailable, Comment(rawValue: RedisServer.skipReason)), .serialized, .timeLimit(.minutes(2)))
 struct RedisClientTests {
     @Test func pingAndHello() async throws {
         let server = try await RedisServer()

@@ -5,13 +5,14 @@ import RedisClient
 import RelayIO
 import RESPCodec
 import SparkSimulator
+import RelayTestSupport
 import Testing
 @testable import Relay
 
 /// The Redis stream engine with two relays (in-process applications, each with its embedded
 /// simulator) sharing one real `redis-server`: tickets claimed once from any relay, readers moving
 /// between relays, a lost owner, Redis going down and coming back.
-@Suite(.serialized, .enabled(if: RedisServer.isAvailable, RedisServer.skipReason))
+@Suite(.serialized, .enabled(if: RedisServer.isAvailable, Comment(rawValue: RedisServer.skipReason)))
 struct RedisEngineTests {
     static func relay(redisPort: Int, instance: String, _ configure: (inout RelayConfiguration) -> Void = { _ in })
         throws -> (RelayApplication, Int, LogCapture) {

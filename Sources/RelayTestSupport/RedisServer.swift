@@ -1,40 +1,39 @@
 import Foundation
-import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A real `redis-server` for one test: a free loopback port, a temporary directory, no persistence
+/// A real `redis-server` for one test (the Redis client's and the relay's engine tests): a free loopback port, a temporary directory, no persistence
 /// (`--save "" --appendonly no`). Tests that need it are enabled only when the binary exists
 /// (`RedisServer.isAvailable`), and say why they skip otherwise.
-final class RedisServer: @unchecked Sendable {
+public final class RedisServer: @unchecked Sendable {
     /// The server binary, if installed.
-    static let binary: String? = {
+    public static let binary: String? = {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         let candidates = path.split(separator: ":").map { "\($0)/redis-server" } + ["/usr/bin/redis-server", "/usr/sbin/redis-server"]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
     /// `true` when `redis-server` is installed.
-    static var isAvailable: Bool { binary != nil }
+    public static var isAvailable: Bool { binary != nil }
 
     /// Why Redis tests are skipped.
-    static let skipReason: Comment = "redis-server is not installed (apt-get install redis-server): skipping the tests against a real Redis"
+    public static let skipReason = "redis-server is not installed (apt-get install redis-server): skipping the tests against a real Redis"
 
     /// Why the server could not be started.
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// The port the server listens on (TLS port when `tls` was given).
-    let port: Int
-    let directory: URL
+    public let port: Int
+    public let directory: URL
     private let arguments: [String]
     private var process: Process?
 
     /// Starts a server with `extraArguments` (e.g. `--requirepass`, `--enable-debug-command yes`).
     /// With `tls`, the port speaks TLS only (cert, key and CA paths).
-    init(extraArguments: [String] = [], tls: (certificate: String, key: String, ca: String)? = nil) async throws {
+    public init(extraArguments: [String] = [], tls: (certificate: String, key: String, ca: String)? = nil) async throws {
         port = try Self.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("spark-relay-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -51,7 +50,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// Starts (or restarts, on the same port) the server and waits until it accepts connections.
-    func start() async throws {
+    public func start() async throws {
         guard let binary = Self.binary else { throw Failure(description: "redis-server is not installed") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -73,7 +72,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// Kills the server at once (SIGKILL), as a crash would.
-    func kill() {
+    public func kill() {
         guard let process, process.isRunning else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -81,7 +80,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// Stops the server and deletes its directory.
-    func stop() {
+    public func stop() {
         kill()
         try? FileManager.default.removeItem(at: directory)
     }
@@ -89,7 +88,7 @@ final class RedisServer: @unchecked Sendable {
     deinit { stop() }
 
     /// A port that was free a moment ago (bind to 0, read it back, close).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         defer { close(fd) }
