@@ -1,15 +1,9 @@
 #!/usr/bin/env bash
 # Usage: Tests/Fuzz/run-fuzz.sh TARGET SECONDS
-<<<<<<< HEAD
-#   TARGET: FuzzHTTPParser | FuzzSSE | FuzzWebSocket | FuzzSparkFrame
+#   TARGET: FuzzHTTPParser | FuzzSSE | FuzzWebSocket | FuzzSparkFrame | FuzzRESP
 # Builds TARGET optimized (-c release: the optimizer is what users run) with libFuzzer + ASan into
 # .build-fuzz, fuzzes a temporary copy of its seed corpus for SECONDS, and exits non-zero on any
 # crash (crash files are kept in the temp dir).
-=======
-#   TARGET: FuzzHTTPParser | FuzzSSE | FuzzWebSocket | FuzzSparkFrame | FuzzRESP
-# Builds TARGET with libFuzzer + ASan into .build-fuzz, fuzzes a temporary copy of its seed
-# corpus for SECONDS, and exits non-zero on any crash (crash files are kept in the temp dir).
->>>>>>> redis13
 set -euo pipefail
 
 target="${1:?usage: $0 TARGET SECONDS}"
