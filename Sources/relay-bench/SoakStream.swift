@@ -202,7 +202,8 @@ final class SoakStream: StreamChannelDelegate, @unchecked Sendable {
                 channel = nil
                 leaving?.close()
                 phase = .resumed
-                connect()
+                // Not from inside the scanner's callback: reconnecting resets the scanner.
+                loop.execute { [self] in if !over { connect() } }
             default:
                 break
             }
@@ -234,7 +235,7 @@ final class SoakStream: StreamChannelDelegate, @unchecked Sendable {
             channel = nil
             done?.close()
             phase = .first
-            connect()
+            loop.execute { [self] in if !over { connect() } }
         case .first, .resumed:
             switch behaviour {
             case .error, .drop: finish(completed: sawStreamError, reason: "ended without stream-error")
