@@ -82,6 +82,14 @@ struct Serve: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() throws {
+        // Heap settings before any event loop allocates (issue 15: memory comes back after load).
+        let heapTuning: HeapTuning
+        do {
+            heapTuning = try HeapTuning(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let trimmer = heapTuning.apply()
         // Signals first: a SIGTERM that arrives while starting must not kill the process mid-way.
         let running = ApplicationBox()
         let trap = SignalTrap { signalNumber in
@@ -125,7 +133,7 @@ struct Serve: ParsableCommand {
                 "NO SPARK CREDENTIALS: answers come from the BUILT-IN SPARK SIMULATOR, not from iFlytek Spark. Set SPARK_APP_ID, SPARK_API_KEY and SPARK_API_SECRET (or --upstream spark) to use the real service.",
                 metadata: ["simulator": "\(application.upstream.base)"])
         }
-        withExtendedLifetime(trap) { dispatchMain() }
+        withExtendedLifetime((trap, trimmer)) { dispatchMain() }
     }
 }
 
