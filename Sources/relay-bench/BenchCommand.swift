@@ -129,6 +129,16 @@ struct BenchCommand: ParsableCommand {
         let scenarios = Scenarios(environment: environment, rate: rate, log: log)
         if selected.contains("idle") { report.idleRSSKiB = scenarios.idleRSS() }
         if selected.contains("startup"), relayURL == nil { report.startup = scenarios.startup(samples: q ? 3 : 10) }
+        // CPU per chunk first, on a relay that has not yet been through the scale scenario's 10,000 streams.
+        let peerScenarios = PeerScenarios(environment: environment, rate: rate, log: log)
+        let peerNames = Set(peerList.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        if selected.contains("cpu") {
+            let paced = try Self.ints(pacedShape, count: 3, name: "--paced-shape")
+            let unpaced = try Self.ints(unpacedShape, count: 2, name: "--unpaced-shape")
+            let shapes = [PeerScenarios.CPUShape(name: "paced", streams: q ? 10 : paced[0], chunks: q ? 20 : paced[1], delayMs: paced[2]),
+                          PeerScenarios.CPUShape(name: "unpaced", streams: q ? 5 : unpaced[0], chunks: q ? 200 : unpaced[1], delayMs: 0)]
+            report.cpuPerChunk = peerScenarios.cpuPerChunk(shapes: shapes, withNginx: peers && !q && peerNames.contains("nginx"))
+        }
         if selected.contains("latency") {
             let levelText = latencyStreams ?? (pin ? "100,1000,5000" : "1,100,1000")
             let levels = q ? [1, 50] : levelText.split(separator: ",").compactMap { Int($0) }
@@ -141,19 +151,17 @@ struct BenchCommand: ParsableCommand {
         if selected.contains("scale") {
             report.scale = scenarios.scale(requested: q ? 200 : streams, chunks: q ? 5 : scaleChunks, delayMs: q ? 200 : scaleDelayMs)
         }
-        let peerScenarios = PeerScenarios(environment: environment, rate: rate, log: log)
-        let peerNames = Set(peerList.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        if selected.contains("cpu") {
-            let paced = try Self.ints(pacedShape, count: 3, name: "--paced-shape")
-            let unpaced = try Self.ints(unpacedShape, count: 2, name: "--unpaced-shape")
-            let shapes = [PeerScenarios.CPUShape(name: "paced", streams: q ? 10 : paced[0], chunks: q ? 20 : paced[1], delayMs: paced[2]),
-                          PeerScenarios.CPUShape(name: "unpaced", streams: q ? 5 : unpaced[0], chunks: q ? 200 : unpaced[1], delayMs: 0)]
-            report.cpuPerChunk = peerScenarios.cpuPerChunk(shapes: shapes, withNginx: peers && !q && peerNames.contains("nginx"))
-        }
-        if selected.contains("memory"), relayURL == nil, let probe = environment.relayProbe {
+        if selected.contains("memory"), relayURL == nil {
             let count = q ? 50 : memoryStreams
-            report.streamMemory.append(scenarios.streamMemory(upstream: "ws", port: environment.relayPort, probe: probe, streams: count,
-                                                              chunks: 3, delayMs: 1500, indexOffset: 4_000_000))
+            // A fresh relay for each scheme: the main one's heap already holds the free space of earlier scenarios.
+            do {
+                let fresh = try environment.startExtraRelay(name: "memory-ws")
+                report.streamMemory.append(scenarios.streamMemory(upstream: "ws", port: fresh.port, probe: ProcessProbe(pid: fresh.relay.pid),
+                                                                  streams: count, chunks: 3, delayMs: 1500, indexOffset: 4_000_000))
+                fresh.relay.stop()
+            } catch {
+                log("memory over ws:// not measured: \(error)")
+            }
             do {
                 let pair = try environment.startTLSPair()
                 report.streamMemory.append(scenarios.streamMemory(upstream: "wss", port: pair.port, probe: ProcessProbe(pid: pair.relay.pid),
