@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import CLinuxShim
 import Glibc
@@ -76,8 +77,9 @@ public final class IdleHeapTrimmer: @unchecked Sendable {
     private var lastCPU: Double
     /// `true` once the process was busy since the last trim (start-up counts as busy).
     private var busy = true
-    /// Trims done so far (read for tests and logs).
-    public private(set) var trims = 0
+    private let trimCount = Atomic<Int>(0)
+    /// Trims done so far (read for tests and logs; any thread).
+    public var trims: Int { trimCount.load(ordering: .relaxed) }
 
     init(interval: Double, idleCPUFraction: Double) {
         let queue = DispatchQueue(label: "spark-relay.heap-trim", qos: .utility)
@@ -94,7 +96,7 @@ public final class IdleHeapTrimmer: @unchecked Sendable {
             } else if busy {
                 busy = false
                 _ = malloc_trim(0)
-                trims += 1
+                _ = trimCount.add(1, ordering: .relaxed)
             }
         }
         timer.resume()
