@@ -30,7 +30,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "RelayCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
-        .target(name: "RelayIO", dependencies: ["COpenSSL", "RelayCrypto", .product(name: "DequeModule", package: "swift-collections")], swiftSettings: swiftSettings),
+        .systemLibrary(name: "CLinuxShim"),
+        .target(name: "RelayIO", dependencies: ["COpenSSL", "CLinuxShim", "RelayCrypto", .product(name: "DequeModule", package: "swift-collections")], swiftSettings: swiftSettings),
         .target(name: "HTTPCodec", swiftSettings: swiftSettings),
         .testTarget(name: "HTTPCodecTests", dependencies: ["HTTPCodec", "RelayTestSupport"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CFuzzerShim"),

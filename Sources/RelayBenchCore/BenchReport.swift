@@ -209,6 +209,11 @@ public struct BenchReport: Sendable, Codable {
     public var startup: StartupResult?
     public var idleRSSKiB: Int?
     public var peers: [PeerResult] = []
+    /// `true` when the relay ran on a core of its own (`--pin`).
+    public var pinned = false
+    public var cpuPerChunk: [CPUPerChunkRow] = []
+    public var streamMemory: [StreamMemoryRow] = []
+    public var soak: SoakResult?
 
     /// An empty report for `command` on `machine`.
     public init(command: String, machine: String) {
@@ -219,7 +224,8 @@ public struct BenchReport: Sendable, Codable {
     /// `true` when every measured batch of streams was clean.
     public var allStreamsCorrect: Bool {
         let checks = latency.map(\.check) + latency.map(\.directCheck) + [scale?.check, throughput?.check].compactMap { $0 }
-            + peers.flatMap { $0.rows.map(\.check) }
+            + peers.flatMap { $0.rows.map(\.check) } + cpuPerChunk.map(\.check) + streamMemory.map(\.check)
+            + [soak?.check].compactMap { $0 }
         return checks.allSatisfy(\.passed)
     }
 }

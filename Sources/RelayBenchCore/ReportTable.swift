@@ -43,6 +43,36 @@ public enum ReportTable {
         if let idle = report.idleRSSKiB {
             out.append(String(format: "idle RSS after start: %d KiB (%.1f MiB)", idle, Double(idle) / 1024))
         }
+        if !report.cpuPerChunk.isEmpty {
+            out.append("")
+            out.append("CPU per relayed chunk (utime+stime from /proc over the same batch ÷ chunks checked)"
+                       + (report.pinned ? ", relay pinned to core 1" : ""))
+            for r in report.cpuPerChunk {
+                var line = String(format: "  %@ %@: %d streams × %d chunks, %d ms apart: relay %.1f µs/chunk", r.shape, r.path, r.streams,
+                                  r.chunksPerStream, r.delayMs, r.relayMicrosPerChunk)
+                if let switches = r.relayContextSwitchesPerChunk { line += String(format: " (%.2f context switches)", switches) }
+                if let nginx = r.nginxMicrosPerChunk, let ratio = r.ratio {
+                    line += String(format: ", nginx %.1f µs/chunk, ratio %.2f", nginx, ratio)
+                }
+                out.append(line + "; \(checkText(r.check))")
+            }
+        }
+        if !report.streamMemory.isEmpty {
+            out.append("")
+            for m in report.streamMemory {
+                out.append("memory per stream over \(m.upstream)://: \(m.peakOpenStreams)/\(m.streams) open, RSS \(m.rssBeforeKiB) → "
+                           + "\(m.rssPeakKiB) KiB → " + String(format: "%.1f KiB/stream", m.kibPerStream) + "; \(checkText(m.check))")
+            }
+        }
+        if let soak = report.soak {
+            out.append("")
+            let kinds = soak.streamsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            out.append(String(format: "soak %.0f s, %d concurrent clients (%@; %d resumes exact): RSS idle %d KiB, peak %d KiB, "
+                              + "%d KiB %.0f s after (%.2f× idle)", soak.seconds, soak.concurrency, kinds, soak.exactResumes,
+                              soak.rssIdleKiB, soak.rssPeakKiB, soak.rssAfterKiB, soak.afterSeconds, soak.afterOverIdle)
+                       + "; descriptors \(soak.descriptorsBefore.map(String.init) ?? "?") → \(soak.descriptorsAfter.map(String.init) ?? "?")"
+                       + "; \(checkText(soak.check))")
+        }
         for peer in report.peers {
             out.append("")
             guard peer.measured else {
@@ -129,6 +159,19 @@ public enum ReportTable {
         list.append(Target(name: "start-up < 100 ms",
                            measured: report.startup.map { String(format: "%.1f ms median", $0.medianMs) } ?? "not run",
                            verdict: verdict(report.startup.map { $0.medianMs < 100 })))
+        let paced = report.cpuPerChunk.first { $0.shape == "paced" && $0.ratio != nil }
+        list.append(Target(name: "relay CPU per paced chunk ≤ 1.5× nginx's (issue 15)",
+                           measured: paced.map { String(format: "relay %.1f µs, nginx %.1f µs: %.2f×", $0.relayMicrosPerChunk,
+                                                        $0.nginxMicrosPerChunk ?? 0, $0.ratio ?? 0) } ?? "not run",
+                           verdict: verdict(paced.map { ($0.ratio ?? .infinity) <= 1.5 })))
+        let wss = report.streamMemory.first { $0.upstream == "wss" }
+        list.append(Target(name: "< 32 KiB per open stream over wss://",
+                           measured: wss.map { String(format: "%.1f KiB", $0.kibPerStream) } ?? "not run",
+                           verdict: verdict(wss.map { $0.kibPerStream < 32 })))
+        list.append(Target(name: "RSS within 2× idle after the soak",
+                           measured: report.soak.map { String(format: "%.2f× (%d KiB vs %d KiB idle)", $0.afterOverIdle, $0.rssAfterKiB,
+                                                              $0.rssIdleKiB) } ?? "not run",
+                           verdict: verdict(report.soak.map { $0.afterOverIdle <= 2 })))
         return list
     }
 

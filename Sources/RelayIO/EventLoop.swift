@@ -11,15 +11,19 @@ public final class EventLoop: @unchecked Sendable {
     private let key = DispatchSpecificKey<Int>()
     /// Scratch space for reads; only touched on `queue`.
     let readBuffer: UnsafeMutableRawBufferPointer
+    /// Readiness of the loop's stream channels (epoll, one thread; handlers run on `queue`).
+    let poller: ReadinessPoller
 
     public init(index: Int, label: String = "spark-relay.loop", readBufferSize: Int = 64 * 1024) {
         self.index = index
         self.queue = DispatchQueue(label: "\(label).\(index)")
         self.readBuffer = .allocate(byteCount: readBufferSize, alignment: 16)
+        self.poller = ReadinessPoller(queue: queue, label: "\(label).\(index)")
         queue.setSpecific(key: key, value: index)
     }
 
     deinit {
+        poller.stop()
         readBuffer.deallocate()
     }
 

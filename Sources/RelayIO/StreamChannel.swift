@@ -1,5 +1,9 @@
 import Dispatch
 import DequeModule
+#if canImport(Glibc)
+import CLinuxShim
+import Glibc
+#endif
 
 /// Callbacks of a `StreamChannel`, all on the channel's event loop.
 public protocol StreamChannelDelegate: AnyObject {
@@ -13,9 +17,9 @@ public protocol StreamChannelDelegate: AnyObject {
     func channel(_ channel: StreamChannel, didCloseWith error: TransportError?)
 }
 
-/// One connected socket on an event loop: read and write sources, a bounded output buffer with a
-/// "writable again" signal (so a streaming handler can be back-pressured by a slow reader),
-/// pause/resume of reading, and an orderly or immediate close.
+/// One connected socket on an event loop: read and write readiness from the loop's `ReadinessPoller`,
+/// a bounded output buffer with a "writable again" signal (so a streaming handler can be
+/// back-pressured by a slow reader), pause/resume of reading, and an orderly or immediate close.
 public final class StreamChannel: @unchecked Sendable {
     /// The loop everything happens on.
     public let loop: EventLoop
@@ -29,12 +33,13 @@ public final class StreamChannel: @unchecked Sendable {
     /// When buffered output falls to this many bytes after being full, `channelBecameWritable` is called.
     public let lowWatermark: Int
 
-    // The sources' handlers hold the channel strongly: an open channel keeps itself alive, and the
-    // cycle ends when both sources are cancelled (see `closeDescriptor`).
-    private var readSource: (any DispatchSourceRead)?
-    private var writeSource: (any DispatchSourceWrite)?
-    private var readSuspended = false
-    private var writeSuspended = true
+    // The registration's handler holds the channel strongly: an open channel keeps itself alive, and
+    // the cycle ends when the registration is removed (see `finish`).
+    private var registration: ReadinessPoller.Registration?
+    /// Waiting for readability (reading not paused, no end of stream yet, or draining while lingering).
+    private var readEnabled = false
+    /// Waiting for writability (output queued that the kernel did not take).
+    private var writeEnabled = false
     private var readingPaused = false
     private var outbound = Deque<[UInt8]>()
     private var outboundHeadOffset = 0
@@ -52,7 +57,6 @@ public final class StreamChannel: @unchecked Sendable {
     private var closeAfterFlush = false
     private var lingerTimer: LoopTimer?
     private var lingerSeconds: Double = 2
-    private var openSources = 0
     /// `true` once the close started; no more callbacks except the final `didCloseWith`.
     public private(set) var isClosed = false
     private var readEOF = false
@@ -68,15 +72,45 @@ public final class StreamChannel: @unchecked Sendable {
     /// Starts reading. Call once, on the loop, after setting the delegate.
     public func start() {
         loop.preconditionInEventLoop()
-        let fd = transport.socket.descriptor
-        let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
-        read.setEventHandler { self.handleReadable() }
-        read.setCancelHandler { self.sourceCancelled() }
-        openSources += 1
-        readSource = read
-        read.resume()
-        if readingPaused { read.suspend(); readSuspended = true }
+        guard registration == nil, !isClosed else { return }
+        do throws(IOError) {
+            registration = try loop.poller.register(descriptor: transport.socket.descriptor) { events in
+                self.handleEvents(events)
+            }
+        } catch {
+            fail(.io(error))
+            return
+        }
+        readEnabled = !readingPaused
+        updateInterest()
         scheduleBufferedRead()
+    }
+
+    /// Tells the poller what the channel waits for now.
+    private func updateInterest() {
+        guard let registration, !isClosed else { return }
+        var interest: ReadinessPoller.Interest = []
+        if readEnabled { interest.insert(.readable) }
+        if writeEnabled { interest.insert(.writable) }
+        do throws(IOError) {
+            try loop.poller.update(registration, interest: interest)
+        } catch {
+            fail(.io(error))
+        }
+    }
+
+    /// One readiness report. A hang-up or error goes to whichever side is waiting (its read or write
+    /// then reports the end or the error); a side that stopped waiting earlier in the same batch is
+    /// not called.
+    private func handleEvents(_ events: UInt32) {
+        let failed = events & (UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLERR.rawValue)) != 0
+        if readEnabled, failed || events & UInt32(EPOLLIN.rawValue) != 0 {
+            handleReadable()
+            if isClosed { return }
+        }
+        if writeEnabled, failed || events & UInt32(EPOLLOUT.rawValue) != 0 {
+            handleWritable()
+        }
     }
 
     /// Bytes a TLS transport already holds never make the socket readable again, so they are
@@ -174,9 +208,9 @@ public final class StreamChannel: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard !readingPaused else { return }
         readingPaused = true
-        if let readSource, !readSuspended {
-            readSource.suspend()
-            readSuspended = true
+        if readEnabled {
+            readEnabled = false
+            updateInterest()
         }
     }
 
@@ -185,9 +219,9 @@ public final class StreamChannel: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard readingPaused, !isClosed else { return }
         readingPaused = false
-        if let readSource, readSuspended, !readEOF {
-            readSuspended = false
-            readSource.resume()
+        if !readEnabled, !readEOF, registration != nil {
+            readEnabled = true
+            updateInterest()
         }
         scheduleBufferedRead()
     }
@@ -252,9 +286,9 @@ public final class StreamChannel: @unchecked Sendable {
 
     private func handleEndOfStream() {
         readEOF = true
-        if let readSource, !readSuspended {
-            readSource.suspend()
-            readSuspended = true
+        if readEnabled {
+            readEnabled = false
+            updateInterest()
         }
         if lingerTimer != nil {
             finish(error: nil)
@@ -305,26 +339,15 @@ public final class StreamChannel: @unchecked Sendable {
     }
 
     private func enableWriteSource() {
-        guard !isClosed else { return }
-        if writeSource == nil {
-            let source = DispatchSource.makeWriteSource(fileDescriptor: transport.socket.descriptor, queue: loop.queue)
-            source.setEventHandler { self.handleWritable() }
-            source.setCancelHandler { self.sourceCancelled() }
-            openSources += 1
-            writeSource = source
-            writeSuspended = true
-        }
-        if writeSuspended, let writeSource {
-            writeSuspended = false
-            writeSource.resume()
-        }
+        guard !isClosed, !writeEnabled else { return }
+        writeEnabled = true
+        updateInterest()
     }
 
     private func disableWriteSource() {
-        if let writeSource, !writeSuspended {
-            writeSource.suspend()
-            writeSuspended = true
-        }
+        guard writeEnabled else { return }
+        writeEnabled = false
+        updateInterest()
     }
 
     private func beginLingeringClose() {
@@ -338,10 +361,10 @@ public final class StreamChannel: @unchecked Sendable {
             self?.finish(error: nil)
         }
         // Keep reading (and discarding) until the peer's FIN or the linger timeout.
-        if let readSource, readSuspended {
-            readSuspended = false
-            readingPaused = false
-            readSource.resume()
+        readingPaused = false
+        if !readEnabled {
+            readEnabled = true
+            updateInterest()
         }
     }
 
@@ -358,22 +381,13 @@ public final class StreamChannel: @unchecked Sendable {
         queuedBytes = 0
         turnChunks.removeAll()
         turnBytes = 0
-        // A suspended source must be resumed before it is cancelled and released.
-        if let readSource {
-            if readSuspended { readSuspended = false; readSource.resume() }
-            readSource.cancel()
-        }
-        if let writeSource {
-            if writeSuspended { writeSuspended = false; writeSource.resume() }
-            writeSource.cancel()
-        }
-        if openSources == 0 { closeDescriptor() }
+        readEnabled = false
+        writeEnabled = false
+        // Out of the epoll set before the descriptor number can be reused.
+        if let registration { loop.poller.unregister(registration) }
+        registration = nil
+        closeDescriptor()
         delegate?.channel(self, didCloseWith: error)
-    }
-
-    private func sourceCancelled() {
-        openSources -= 1
-        if openSources == 0 && isClosed { closeDescriptor() }
     }
 
     private var descriptorClosed = false
@@ -381,8 +395,6 @@ public final class StreamChannel: @unchecked Sendable {
     private func closeDescriptor() {
         guard !descriptorClosed else { return }
         descriptorClosed = true
-        readSource = nil
-        writeSource = nil
         transport.release()
         transport.socket.close()
     }

@@ -22,8 +22,28 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
-    @Option(help: "Scenarios, comma-separated: latency,scale,throughput,startup,idle.")
-    var scenarios = "latency,scale,throughput,startup,idle"
+    @Option(help: "Scenarios, comma-separated: latency,scale,throughput,startup,idle,cpu,memory,soak.")
+    var scenarios = "latency,scale,throughput,startup,idle,cpu,memory,soak"
+
+    @Flag(help: "Give the relay (and nginx) core 1 of its own with sched_setaffinity; the simulator and the bench share core 0.")
+    var pin = false
+
+    @Option(help: "Pinned latency: cap the chunks per second the latency scenario offers (longer chunk delay at high concurrency).")
+    var pinnedMaxChunksPerSecond = 20_000
+
+    @Option(help: "CPU per chunk, paced: streams, chunks per stream, ms between chunks (one frame per upstream read).")
+    var pacedShape = "50,100,20"
+
+    @Option(help: "CPU per chunk, unpaced: streams, chunks per stream (delay 0).")
+    var unpacedShape = "20,1000"
+
+    @Option(help: "Streams held open for memory per stream over ws:// and wss://.")
+    var memoryStreams = 1000
+
+    @Option(help: "Soak: seconds of load, concurrent clients, seconds to wait idle afterwards.")
+    var soakSeconds = 30
+    @Option var soakClients = 60
+    @Option var soakIdleSeconds = 90
 
     @Flag(help: "Also measure proxies in front of the relay: nginx (project config) and LiteLLM.")
     var peers = false
@@ -34,8 +54,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Concurrent streams for the scale scenario.")
     var streams = 10_000
 
-    @Option(help: "Concurrencies for the latency scenario.")
-    var latencyStreams = "1,100,1000"
+    @Option(help: "Concurrencies for the latency scenario (default 1,100,1000; with --pin 100,1000,5000).")
+    var latencyStreams: String?
 
     @Option(help: "Chunks per stream in the latency scenario.")
     var latencyChunks = 20
@@ -87,6 +107,11 @@ struct BenchCommand: ParsableCommand {
         let selected = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         let environment = try BenchEnvironment(buildDir: buildDir, repoDir: repoDir, clientLoops: clientLoops)
         defer { environment.stopAll() }
+        environment.pin = pin
+        if pin && ProcessInfo.processInfo.activeProcessorCount < 2 {
+            throw ValidationError("--pin needs at least 2 cores")
+        }
+        report.pinned = pin
         try environment.startSimulator()
         log("spark-sim on port \(environment.simulatorPort)")
         if let relayURL {
@@ -98,14 +123,27 @@ struct BenchCommand: ParsableCommand {
             try environment.startRelay()
         }
         log("spark-relay on port \(environment.relayPort)")
+        environment.applyPinning()
 
         let q = quick
         let scenarios = Scenarios(environment: environment, rate: rate, log: log)
         if selected.contains("idle") { report.idleRSSKiB = scenarios.idleRSS() }
         if selected.contains("startup"), relayURL == nil { report.startup = scenarios.startup(samples: q ? 3 : 10) }
+        // CPU per chunk first, on a relay that has not yet been through the scale scenario's 10,000 streams.
+        let peerScenarios = PeerScenarios(environment: environment, rate: rate, log: log)
+        let peerNames = Set(peerList.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        if selected.contains("cpu") {
+            let paced = try Self.ints(pacedShape, count: 3, name: "--paced-shape")
+            let unpaced = try Self.ints(unpacedShape, count: 2, name: "--unpaced-shape")
+            let shapes = [PeerScenarios.CPUShape(name: "paced", streams: q ? 10 : paced[0], chunks: q ? 20 : paced[1], delayMs: paced[2]),
+                          PeerScenarios.CPUShape(name: "unpaced", streams: q ? 5 : unpaced[0], chunks: q ? 200 : unpaced[1], delayMs: 0)]
+            report.cpuPerChunk = peerScenarios.cpuPerChunk(shapes: shapes, withNginx: peers && !q && peerNames.contains("nginx"))
+        }
         if selected.contains("latency") {
-            let levels = q ? [1, 50] : latencyStreams.split(separator: ",").compactMap { Int($0) }
-            report.latency = scenarios.latency(levels: levels, chunks: q ? 5 : latencyChunks, delayMs: q ? 20 : latencyDelayMs)
+            let levelText = latencyStreams ?? (pin ? "100,1000,5000" : "1,100,1000")
+            let levels = q ? [1, 50] : levelText.split(separator: ",").compactMap { Int($0) }
+            report.latency = scenarios.latency(levels: levels, chunks: q ? 5 : latencyChunks, delayMs: q ? 20 : latencyDelayMs,
+                                               maxChunksPerSecond: pin ? pinnedMaxChunksPerSecond : nil)
         }
         if selected.contains("throughput") {
             report.throughput = scenarios.throughput(streams: q ? 20 : throughputStreams, chunks: q ? 200 : throughputChunks)
@@ -113,9 +151,29 @@ struct BenchCommand: ParsableCommand {
         if selected.contains("scale") {
             report.scale = scenarios.scale(requested: q ? 200 : streams, chunks: q ? 5 : scaleChunks, delayMs: q ? 200 : scaleDelayMs)
         }
+        if selected.contains("memory"), relayURL == nil {
+            let count = q ? 50 : memoryStreams
+            // A fresh relay for each scheme: the main one's heap already holds the free space of earlier scenarios.
+            do {
+                let fresh = try environment.startExtraRelay(name: "memory-ws")
+                report.streamMemory.append(scenarios.streamMemory(upstream: "ws", port: fresh.port, probe: ProcessProbe(pid: fresh.relay.pid),
+                                                                  streams: count, chunks: 3, delayMs: 1500, indexOffset: 4_000_000))
+                fresh.relay.stop()
+            } catch {
+                log("memory over ws:// not measured: \(error)")
+            }
+            do {
+                let pair = try environment.startTLSPair()
+                report.streamMemory.append(scenarios.streamMemory(upstream: "wss", port: pair.port, probe: ProcessProbe(pid: pair.relay.pid),
+                                                                  streams: count, chunks: 3, delayMs: 1500, indexOffset: 4_500_000))
+            } catch {
+                log("memory over wss:// not measured: \(error)")
+            }
+        }
+        if selected.contains("soak"), relayURL == nil {
+            report.soak = scenarios.soak(seconds: q ? 3 : soakSeconds, clients: q ? 10 : soakClients, idleSeconds: q ? 3 : soakIdleSeconds)
+        }
         if peers && !q {
-            let peerScenarios = PeerScenarios(environment: environment, rate: rate, log: log)
-            let peerNames = Set(peerList.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
             if peerNames.contains("nginx") {
                 report.peers.append(peerScenarios.nginx(levels: [100, 1000], chunks: latencyChunks, delayMs: latencyDelayMs))
             }
@@ -138,6 +196,15 @@ struct BenchCommand: ParsableCommand {
             environment.stopAll()
             throw ExitCode.failure
         }
+    }
+
+    /// `count` comma-separated integers from `text`.
+    private static func ints(_ text: String, count: Int, name: String) throws -> [Int] {
+        let values = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.count == count, values.allSatisfy({ $0 >= 0 }) else {
+            throw ValidationError("\(name) needs \(count) comma-separated non-negative integers, got '\(text)'")
+        }
+        return values
     }
 
     /// Soft RLIMIT_NOFILE up to the hard limit (children inherit it).

@@ -16,6 +16,10 @@ final class BenchEnvironment: @unchecked Sendable {
     private(set) var relay: ChildProcess?
     private(set) var relayPort = 0
     private var extra: [ChildProcess] = []
+    /// `--pin`: the processes under test (relay, nginx) on core 1, the simulator and the bench on core 0.
+    var pin = false
+    /// Processes under test besides the relay (pinned with it).
+    private var underTest: [pid_t] = []
 
     /// Credentials both children use: the simulator's public fake defaults.
     static var sparkEnvironment: [String: String] {
@@ -44,6 +48,70 @@ final class BenchEnvironment: @unchecked Sendable {
     func relayArguments(port: Int) -> [String] {
         ["--host", "127.0.0.1", "--port", "\(port)", "--upstream", "spark",
          "--spark-base-url", "ws://127.0.0.1:\(simulatorPort)"]
+    }
+
+    /// A second simulator serving `wss://` with a throw-away CA (openssl CLI) and a second relay trusting
+    /// that CA (`--ca-file`); both stopped with the rest. Returns the relay (for its probe) and port.
+    func startTLSPair() throws -> (relay: ChildProcess, port: Int) {
+        let dir = "\(workDir)/tls"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let steps: [[String]] = [
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+             "-subj", "/CN=relay-bench CA", "-keyout", "\(dir)/ca.key", "-out", "\(dir)/ca.pem"],
+            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1",
+             "-keyout", "\(dir)/server.key", "-out", "\(dir)/server.csr"],
+            ["x509", "-req", "-in", "\(dir)/server.csr", "-CA", "\(dir)/ca.pem", "-CAkey", "\(dir)/ca.key", "-CAcreateserial",
+             "-days", "2", "-extfile", "\(dir)/san.ext", "-out", "\(dir)/server.pem"],
+        ]
+        try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: "\(dir)/san.ext", atomically: true, encoding: .utf8)
+        for arguments in steps {
+            let openssl = try ChildProcess(name: "openssl", path: "/usr/bin/openssl", arguments: arguments, environment: [:],
+                                           directory: dir, logPath: "\(dir)/openssl.log")
+            while openssl.isRunning { usleep(10_000) }
+        }
+        let sim = try ChildProcess(name: "spark-sim (TLS)", path: "\(buildDir)/spark-sim",
+                                   arguments: ["--host", "127.0.0.1", "--port", "0", "--chunk-delay", "0",
+                                               "--tls-cert", "\(dir)/server.pem", "--tls-key", "\(dir)/server.key"],
+                                   environment: Self.sparkEnvironment, directory: repoDir, logPath: "\(dir)/spark-sim.log")
+        adopt(sim)
+        let simPort = try sim.waitForListening(marker: "listening on ", timeout: 20)
+        let relay = try ChildProcess(name: "spark-relay (wss upstream)", path: "\(buildDir)/spark-relay",
+                                     arguments: ["--host", "127.0.0.1", "--port", "0", "--upstream", "spark",
+                                                 "--spark-base-url", "wss://127.0.0.1:\(simPort)", "--ca-file", "\(dir)/ca.pem"],
+                                     environment: Self.sparkEnvironment, directory: repoDir, logPath: "\(dir)/spark-relay.log")
+        adopt(relay)
+        let port = try relay.waitForListening(marker: "listening on http://", timeout: 20)
+        if pin {
+            Affinity.pin(pid: sim.pid, cpu: 0)
+            Affinity.pin(pid: relay.pid, cpu: 1)
+        }
+        return (relay, port)
+    }
+
+    /// Another relay on the same simulator (a fresh process, for a clean idle baseline), stopped with the rest.
+    func startExtraRelay(name: String) throws -> (relay: ChildProcess, port: Int) {
+        let relay = try ChildProcess(name: "spark-relay (\(name))", path: "\(buildDir)/spark-relay", arguments: relayArguments(port: 0),
+                                     environment: Self.sparkEnvironment, directory: repoDir, logPath: "\(workDir)/spark-relay-\(name).log")
+        adopt(relay)
+        let port = try relay.waitForListening(marker: "listening on http://", timeout: 20)
+        if pin { Affinity.pin(pid: relay.pid, cpu: 1) }
+        return (relay, port)
+    }
+
+    /// Marks `pid` as under test (pinned with the relay).
+    func addUnderTest(_ pid: pid_t) {
+        underTest.append(pid)
+        applyPinning()
+    }
+
+    /// With `--pin`, (re)applies the masks to every thread: relay and peers under test on core 1, the
+    /// simulator and the bench on core 0. Called before each scenario (threads started since inherit).
+    func applyPinning() {
+        guard pin else { return }
+        if let relay { Affinity.pin(pid: relay.pid, cpu: 1) }
+        for pid in underTest { Affinity.pin(pid: pid, cpu: 1) }
+        if let simulator { Affinity.pin(pid: simulator.pid, cpu: 0) }
+        Affinity.pin(pid: getpid(), cpu: 0)
     }
 
     /// Starts one relay (port 0), waits for its address.

@@ -8,20 +8,35 @@ struct PeerScenarios {
     let rate: Int
     let log: (String) -> Void
 
-    /// What the nginx hop adds per chunk at each concurrency (relay alone, then nginx → relay).
-    func nginx(levels: [Int], chunks: Int, delayMs: Int) -> BenchReport.PeerResult {
+    /// nginx (the project's `nginx/` config, `daemon off`) in front of the relay on `relayPort`.
+    struct NginxInstance {
+        let process: ChildProcess
+        let port: Int
+
+        /// Master and workers: the CPU nginx spends is the sum.
+        var pids: [pid_t] { [process.pid] + Affinity.children(of: process.pid) }
+
+        /// utime + stime of the master and every worker, seconds.
+        func cpuSeconds() -> Double {
+            pids.reduce(0) { $0 + ((try? ProcessProbe(pid: $1).cpuSeconds()) ?? 0) }
+        }
+    }
+
+    /// Starts nginx in front of `relayPort` under `workDir/name` and waits for its `/healthz`; the
+    /// error text when it is not installed or does not come up. The caller stops the process.
+    func startNginx(relayPort: Int, name: String = "nginx") -> Result<NginxInstance, ValidationFailure> {
         let binary = "/usr/sbin/nginx"
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            return .init(name: "nginx", measured: false, reason: "\(binary) not installed (Debian package nginx)", rows: [])
+            return .failure(ValidationFailure("\(binary) not installed (Debian package nginx)"))
         }
-        let directory = "\(environment.workDir)/nginx"
+        let directory = "\(environment.workDir)/\(name)"
         let listenPort = HTTPProbe.freePort()
         let config: String
         do {
             config = try NginxConfig.write(directory: directory, nginxDir: "\(environment.repoDir)/nginx",
-                                           relayPort: environment.relayPort, listenPort: listenPort)
+                                           relayPort: relayPort, listenPort: listenPort)
         } catch {
-            return .init(name: "nginx", measured: false, reason: "\(error)", rows: [])
+            return .failure(ValidationFailure("\(error)"))
         }
         let process: ChildProcess
         do {
@@ -29,17 +44,31 @@ struct PeerScenarios {
                                        arguments: ["-p", directory, "-e", "\(directory)/error.log", "-c", config, "-g", "daemon off;"],
                                        environment: [:], directory: directory, logPath: "\(directory)/stdout.log")
         } catch {
-            return .init(name: "nginx", measured: false, reason: "\(error)", rows: [])
+            return .failure(ValidationFailure("\(error)"))
         }
         environment.adopt(process)
-        defer { process.stop() }
         let deadline = WallClock.monotonicSeconds() + 10
         while HTTPProbe.status(port: listenPort, path: "/healthz") != 200 {
             guard WallClock.monotonicSeconds() < deadline, process.isRunning else {
-                return .init(name: "nginx", measured: false, reason: "nginx did not come up: \(process.log)", rows: [])
+                process.stop()
+                return .failure(ValidationFailure("nginx did not come up: \(process.log)"))
             }
             usleep(20_000)
         }
+        let instance = NginxInstance(process: process, port: listenPort)
+        for pid in instance.pids { environment.addUnderTest(pid) }
+        return .success(instance)
+    }
+
+    /// What the nginx hop adds per chunk at each concurrency (relay alone, then nginx → relay).
+    func nginx(levels: [Int], chunks: Int, delayMs: Int) -> BenchReport.PeerResult {
+        let instance: NginxInstance
+        switch startNginx(relayPort: environment.relayPort) {
+        case .failure(let failure): return .init(name: "nginx", measured: false, reason: failure.description, rows: [])
+        case .success(let started): instance = started
+        }
+        defer { instance.process.stop() }
+        let listenPort = instance.port
         let rows = levels.map { streams -> BenchReport.PeerRow in
             let ramp = max(rate, Int(Double(streams) * 1000 / Double(max(1, delayMs))))
             let limit = Double(streams) / Double(ramp) + Double(chunks * delayMs) / 500 + 30
@@ -56,6 +85,60 @@ struct PeerScenarios {
             return row
         }
         return .init(name: "nginx (project nginx/ config)", measured: true, reason: nil, rows: rows)
+    }
+
+    /// One batch shape for the CPU-per-chunk measurement.
+    struct CPUShape {
+        let name: String
+        let streams: Int
+        let chunks: Int
+        let delayMs: Int
+    }
+
+    /// The relay's CPU per chunk for each shape, straight (bench → relay), then — when nginx runs — through
+    /// nginx with nginx's CPU read over the very same chunks. Streams are checked chunk by chunk.
+    func cpuPerChunk(shapes: [CPUShape], withNginx: Bool, indexOffset: Int = 3_000_000) -> [CPUPerChunkRow] {
+        guard let relayProbe = environment.relayProbe else {
+            log("cpu: needs a relay the bench started (not --relay-url)")
+            return []
+        }
+        var nginx: NginxInstance?
+        if withNginx {
+            switch startNginx(relayPort: environment.relayPort, name: "nginx-cpu") {
+            case .failure(let failure): log("cpu: nginx not measured: \(failure)")
+            case .success(let instance): nginx = instance
+            }
+        }
+        defer { nginx?.process.stop() }
+        var rows: [CPUPerChunkRow] = []
+        var offset = indexOffset
+        for shape in shapes {
+            var targets: [(String, Int, NginxInstance?)] = [("relay", environment.relayPort, nil)]
+            if let nginx { targets.append(("nginx → relay", nginx.port, nginx)) }
+            for (path, port, peer) in targets {
+                environment.applyPinning()
+                let specs = (0..<shape.streams).map { StreamSpec(index: offset + $0, chunks: shape.chunks, delayMs: shape.delayMs, stamp: false) }
+                offset += shape.streams
+                let ramp = max(rate, Int(Double(shape.streams) * 1000 / Double(max(1, shape.delayMs))))
+                let limit = Double(shape.streams) / Double(ramp) + Double(shape.chunks * shape.delayMs) / 500 + Double(shape.streams * shape.chunks) / 5_000 + 30
+                let relay0 = (try? relayProbe.cpuSeconds()) ?? 0
+                let switches0 = relayProbe.contextSwitches()
+                let peer0 = peer?.cpuSeconds()
+                let outcome = LoadRun(group: environment.group).run(
+                    specs: specs, target: .sse(port: port, path: "/chat/stream"), ratePerSecond: ramp, timeout: limit)
+                let relayCPU = ((try? relayProbe.cpuSeconds()) ?? 0) - relay0
+                let switches = relayProbe.contextSwitches() - switches0
+                let peerCPU = peer0.flatMap { start in peer.map { $0.cpuSeconds() - start } }
+                let row = CPUPerChunkRow(shape: shape.name, path: path, streams: shape.streams, chunksPerStream: shape.chunks,
+                                         delayMs: shape.delayMs, relayCPUSeconds: relayCPU, nginxCPUSeconds: peerCPU,
+                                         relayContextSwitches: switches, check: outcome.check)
+                rows.append(row)
+                log(String(format: "cpu %@ via %@: relay %.1f µs/chunk, %.2f context switches/chunk", shape.name, path,
+                           row.relayMicrosPerChunk, row.relayContextSwitchesPerChunk ?? 0)
+                    + (row.nginxMicrosPerChunk.map { String(format: ", nginx %.1f µs/chunk, ratio %.2f", $0, row.ratio ?? 0) } ?? ""))
+            }
+        }
+        return rows
     }
 
     /// The LiteLLM proxy's shapes: latency levels, ramp levels and ramp stream shape.

@@ -16,8 +16,12 @@ struct Scenarios {
     }
 
     /// Direct then relay at each concurrency; the same stream shapes on both paths.
-    func latency(levels: [Int], chunks: Int, delayMs: Int) -> [BenchReport.LatencyRow] {
+    func latency(levels: [Int], chunks: Int, delayMs baseDelayMs: Int, maxChunksPerSecond: Int? = nil) -> [BenchReport.LatencyRow] {
         levels.map { streams in
+            environment.applyPinning()
+            // Pinned, the simulator and the bench share one core: cap the offered chunk rate there so the
+            // direct path stays unsaturated (the row records the delay used).
+            let delayMs = maxChunksPerSecond.map { max(baseDelayMs, streams * 1000 / max(1, $0)) } ?? baseDelayMs
             // Starts are spread over one chunk interval, so the streams' chunks are spread in time too.
             let ramp = max(rate, Int(Double(streams) * 1000 / Double(max(1, delayMs))))
             let limit = timeout(streams: streams, chunks: chunks, delayMs: delayMs)
@@ -38,6 +42,7 @@ struct Scenarios {
 
     /// Ramp to `streams` long streams, sample the relay's RSS before, at peak and after close.
     func scale(requested: Int, chunks: Int, delayMs: Int) -> BenchReport.ScaleResult {
+        environment.applyPinning()
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         // The relay holds two descriptors per stream (client and upstream) plus a few of its own.
@@ -73,8 +78,111 @@ struct Scenarios {
         return result
     }
 
+    /// Relay memory per open stream: `streams` long streams held open at once on the relay at `port`
+    /// (RSS sampled while they are open), for the `upstream` scheme the relay was started with.
+    func streamMemory(upstream: String, port: Int, probe: ProcessProbe, streams: Int, chunks: Int, delayMs: Int,
+                      indexOffset: Int) -> StreamMemoryRow {
+        environment.applyPinning()
+        Thread.sleep(forTimeInterval: 0.5)
+        let before = (try? probe.residentKiB()) ?? 0
+        var peak = before
+        var peakOpen = 0
+        let run = LoadRun(group: environment.group)
+        let outcome = run.run(specs: specs(count: streams, chunks: chunks, delayMs: delayMs, stamp: false, offset: indexOffset),
+                              target: .sse(port: port, path: "/chat/stream"), ratePerSecond: rate,
+                              timeout: timeout(streams: streams, chunks: chunks, delayMs: delayMs)) {
+            let open = run.openStreams.load(ordering: .relaxed)
+            if open >= peakOpen {
+                peakOpen = open
+                if let rss = try? probe.residentKiB() { peak = max(peak, rss) }
+            }
+        }
+        let row = StreamMemoryRow(upstream: upstream, streams: streams, peakOpenStreams: peakOpen, rssBeforeKiB: before, rssPeakKiB: peak,
+                                  check: outcome.check)
+        log(String(format: "memory over %@://: %d open, %.1f KiB/stream", upstream, peakOpen, row.kibPerStream))
+        return row
+    }
+
+    /// Soak: `clients` concurrent clients of mixed behaviour (complete, leave mid-stream, error frames,
+    /// drops, stalls, ticket resumes with `Last-Event-ID`) for `seconds` against a fresh relay, then
+    /// `idleSeconds` idle; RSS idle before, at peak, and after.
+    func soak(seconds: Int, clients: Int, idleSeconds: Int, chunks: Int = 20, delayMs: Int = 20) -> SoakResult? {
+        let relay: ChildProcess
+        let port: Int
+        do {
+            (relay, port) = try environment.startExtraRelay(name: "soak")
+        } catch {
+            log("soak not run: \(error)")
+            return nil
+        }
+        defer { relay.stop() }
+        environment.applyPinning()
+        let probe = ProcessProbe(pid: relay.pid)
+        Thread.sleep(forTimeInterval: 1)
+        let idle = (try? probe.residentKiB()) ?? 0
+        let fdsBefore = Affinity.descriptorCount(pid: relay.pid)
+        var peak = idle
+        let collectors = environment.group.loops.map { _ in SoakCollector() }
+        let active = SoakCounter()
+        let mix: [SoakBehaviour] = [.complete, .complete, .complete, .leave, .error, .drop, .stall, .resume]
+        var byKind: [String: Int] = [:]
+        var next = 5_000_000
+        let began = WallClock.monotonicSeconds()
+        let end = began + Double(seconds)
+        var lastSample = 0.0
+        while WallClock.monotonicSeconds() < end {
+            while active.value.load(ordering: .relaxed) < clients {
+                let index = next
+                next += 1
+                let behaviour = mix[index % mix.count]
+                byKind[behaviour.rawValue, default: 0] += 1
+                _ = active.value.add(1, ordering: .relaxed)
+                let loop = environment.group.loops[index % environment.group.loops.count]
+                let collector = collectors[loop.index]
+                loop.execute {
+                    let stream = SoakStream(index: index, behaviour: behaviour, port: port, chunks: chunks, delayMs: delayMs, loop: loop,
+                                            collector: collector) { _ = active.value.add(-1, ordering: .relaxed) }
+                    collector.active[index] = stream
+                    stream.start()
+                }
+            }
+            usleep(2_000)
+            let now = WallClock.monotonicSeconds()
+            if now - lastSample > 0.1 {
+                lastSample = now
+                if let rss = try? probe.residentKiB() { peak = max(peak, rss) }
+            }
+        }
+        let drainDeadline = WallClock.monotonicSeconds() + 30
+        while active.value.load(ordering: .relaxed) > 0 && WallClock.monotonicSeconds() < drainDeadline { usleep(10_000) }
+        for (loop, collector) in zip(environment.group.loops, collectors) {
+            loop.queue.sync { for stream in Array(collector.active.values) { stream.abort(reason: "soak drain timeout") } }
+        }
+        let loadSeconds = WallClock.monotonicSeconds() - began
+        if let rss = try? probe.residentKiB() { peak = max(peak, rss) }
+        log(String(format: "soak: load over after %.1f s, peak RSS %d KiB; idle for %d s", loadSeconds, peak, idleSeconds))
+        Thread.sleep(forTimeInterval: Double(idleSeconds))
+        let after = (try? probe.residentKiB()) ?? 0
+        let fdsAfter = Affinity.descriptorCount(pid: relay.pid)
+        var check = StreamCheck()
+        var exact = 0
+        for (loop, collector) in zip(environment.group.loops, collectors) {
+            loop.queue.sync {
+                check.merge(collector.check)
+                exact += collector.exactResumes
+            }
+        }
+        let result = SoakResult(seconds: Double(seconds), concurrency: clients, streamsByKind: byKind, exactResumes: exact, rssIdleKiB: idle,
+                                rssPeakKiB: peak, rssAfterKiB: after, afterSeconds: Double(idleSeconds), descriptorsBefore: fdsBefore,
+                                descriptorsAfter: fdsAfter, check: check)
+        log(String(format: "soak: RSS idle %d, peak %d, after %d KiB (%.2f× idle); %d/%d streams clean, %d resumes exact", idle, peak, after,
+                   result.afterOverIdle, check.cleanStreams, check.streams, exact))
+        return result
+    }
+
     /// No pacing: how many chunks per second the relay forwards, and its CPU per chunk.
     func throughput(streams: Int, chunks: Int) -> BenchReport.ThroughputResult {
+        environment.applyPinning()
         let relayCPU0 = (try? environment.relayProbe?.cpuSeconds()) ?? 0
         let simCPU0 = (try? environment.simulatorProbe?.cpuSeconds()) ?? 0
         let benchCPU0 = (try? ProcessProbe(pid: getpid()).cpuSeconds()) ?? 0

@@ -91,8 +91,17 @@ struct Serve: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() throws {
-        // Signals first: a SIGTERM that arrives while starting is held until start-up is over.
+        // Signals first: a SIGTERM that arrives while starting is held until start-up is over, and
+        // every thread started from here on (the heap trimmer's, the loops') inherits the block.
         let trap = SignalTrap()
+        // Heap settings before any event loop allocates (issue 15: memory comes back after load).
+        let heapTuning: HeapTuning
+        do {
+            heapTuning = try HeapTuning(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let trimmer = heapTuning.apply()
         var configuration: RelayConfiguration
         let location: ConfigFileLocator.Location
         do {
@@ -134,10 +143,12 @@ struct Serve: ParsableCommand {
                 "NO SPARK CREDENTIALS: answers come from the BUILT-IN SPARK SIMULATOR, not from iFlytek Spark. Set SPARK_APP_ID, SPARK_API_KEY and SPARK_API_SECRET (or --upstream spark) to use the real service.",
                 metadata: ["simulator": "\(application.upstream.base)"])
         }
-        trap.waitForever { signalNumber in
-            application.server.handleSignal(signalNumber) {
-                application.simulator?.stop()
-                Foundation.exit(0)
+        withExtendedLifetime(trimmer) {
+            trap.waitForever { signalNumber in
+                application.server.handleSignal(signalNumber) {
+                    application.simulator?.stop()
+                    Foundation.exit(0)
+                }
             }
         }
     }

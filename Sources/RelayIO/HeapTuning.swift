@@ -1,0 +1,116 @@
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import CLinuxShim
+import Glibc
+#endif
+
+/// Why a heap tuning setting from the environment was refused.
+public enum HeapTuningError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// `name` held `value`, which is not in `range`.
+    case invalid(name: String, value: String, expected: String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let name, let value, let expected): return "\(name)='\(value)': expected \(expected)"
+        }
+    }
+}
+
+/// glibc heap settings for a server process: a bound on malloc arenas (`M_ARENA_MAX`; glibc's default
+/// is 8 per core, and freed memory in an arena that no thread uses any more is never handed back),
+/// and `malloc_trim(0)` once the process goes idle after load, so memory comes back after a burst.
+///
+/// Read from the environment (`SPARK_RELAY_MALLOC_ARENA_MAX`, `SPARK_RELAY_IDLE_TRIM_SECONDS`), so the
+/// command line stays as documented.
+public struct HeapTuning: Sendable, Equatable {
+    /// Environment variable for `arenaMax`.
+    public static let arenaMaxVariable = "SPARK_RELAY_MALLOC_ARENA_MAX"
+    /// Environment variable for `idleCheckSeconds`.
+    public static let idleCheckVariable = "SPARK_RELAY_IDLE_TRIM_SECONDS"
+
+    /// Most malloc arenas (1...64); `nil` keeps glibc's default.
+    public var arenaMax: Int? = 2
+    /// Seconds between idle checks; 0 turns trimming off.
+    public var idleCheckSeconds: Double = 5
+    /// An interval counts as idle when the process used less than this share of one core in it.
+    public var idleCPUFraction: Double = 0.02
+
+    /// The defaults.
+    public init() {}
+
+    /// The defaults, overridden by the environment: `SPARK_RELAY_MALLOC_ARENA_MAX` = 1...64 or `default`,
+    /// `SPARK_RELAY_IDLE_TRIM_SECONDS` = 0 (off) ... 3600.
+    public init(environment: [String: String]) throws(HeapTuningError) {
+        if let text = environment[Self.arenaMaxVariable] {
+            if text == "default" {
+                arenaMax = nil
+            } else {
+                guard let value = Int(text), (1...64).contains(value) else {
+                    throw .invalid(name: Self.arenaMaxVariable, value: text, expected: "an integer from 1 to 64, or 'default'")
+                }
+                arenaMax = value
+            }
+        }
+        if let text = environment[Self.idleCheckVariable] {
+            guard let value = Double(text), value.isFinite, (0...3600).contains(value) else {
+                throw .invalid(name: Self.idleCheckVariable, value: text, expected: "seconds from 0 (off) to 3600")
+            }
+            idleCheckSeconds = value
+        }
+    }
+
+    /// Applies the arena bound (call before threads start allocating) and starts the idle trimmer;
+    /// keep the returned trimmer alive for the life of the process.
+    public func apply() -> IdleHeapTrimmer? {
+        if let arenaMax { _ = mallopt(M_ARENA_MAX, Int32(arenaMax)) }
+        guard idleCheckSeconds > 0 else { return nil }
+        return IdleHeapTrimmer(interval: idleCheckSeconds, idleCPUFraction: idleCPUFraction)
+    }
+}
+
+/// Every `interval` seconds, reads the process's CPU time (`getrusage`); the first interval under
+/// `idleCPUFraction` of a core after a busy one calls `malloc_trim(0)` (freed heap back to the
+/// kernel). Runs on a utility queue of its own, never on an event loop.
+public final class IdleHeapTrimmer: @unchecked Sendable {
+    private let timer: any DispatchSourceTimer
+    private var lastCPU: Double
+    /// `true` once the process was busy since the last trim (start-up counts as busy).
+    private var busy = true
+    private let trimCount = Atomic<Int>(0)
+    /// Trims done so far (read for tests and logs; any thread).
+    public var trims: Int { trimCount.load(ordering: .relaxed) }
+
+    init(interval: Double, idleCPUFraction: Double) {
+        let queue = DispatchQueue(label: "spark-relay.heap-trim", qos: .utility)
+        timer = DispatchSource.makeTimerSource(queue: queue)
+        lastCPU = Self.processCPUSeconds()
+        let nanoseconds = Int(interval * 1_000_000_000)
+        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds), leeway: .milliseconds(250))
+        timer.setEventHandler { [unowned self] in
+            let cpu = Self.processCPUSeconds()
+            let used = cpu - lastCPU
+            lastCPU = cpu
+            if used >= interval * idleCPUFraction {
+                busy = true
+            } else if busy {
+                busy = false
+                _ = malloc_trim(0)
+                _ = trimCount.add(1, ordering: .relaxed)
+            }
+        }
+        timer.resume()
+    }
+
+    deinit {
+        timer.cancel()
+    }
+
+    /// User plus system CPU time of this process, seconds.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+}

@@ -1,0 +1,218 @@
+import Dispatch
+#if canImport(Glibc)
+import CLinuxShim
+import Glibc
+#endif
+
+/// How readiness of a loop's connected sockets reaches the loop's serial queue: one `epoll` instance
+/// per loop, waited on by one thread of the loop's own, which hands every batch of ready descriptors
+/// to the queue with `queue.sync`.
+///
+/// A `DispatchSource` per socket costs, per readiness, a wake of libdispatch's manager thread (its
+/// own epoll), a hop to a worker thread woken for the target queue, and a re-arm. With this poller a
+/// batch costs one `epoll_wait` return; `queue.sync` on an idle serial queue runs the batch on the
+/// poll thread itself (and waits its turn behind work already on the queue otherwise), so every
+/// handler still runs on the loop's queue and loop confinement holds. Timers, `execute` and the
+/// listener stay on Dispatch.
+///
+/// Level-triggered; a registration with no interest is removed from the epoll set (so a hung-up
+/// socket whose reading is paused is not reported again and again). Events carry a token, never the
+/// descriptor, so an event fetched before a close is dropped even if the descriptor number is reused.
+/// Registration and handler lookups happen only on the loop's queue; the thread starts with the
+/// first registration and ends when the loop is released.
+final class ReadinessPoller: @unchecked Sendable {
+    /// What a registered socket wants to hear about.
+    struct Interest: OptionSet, Sendable {
+        let rawValue: UInt32
+        static let readable = Interest(rawValue: UInt32(EPOLLIN.rawValue))
+        static let writable = Interest(rawValue: UInt32(EPOLLOUT.rawValue))
+    }
+
+    /// One socket's registration: its handler gets the readiness bits (`EPOLLIN`, `EPOLLOUT`,
+    /// `EPOLLHUP`, `EPOLLERR`) on the loop's queue.
+    final class Registration {
+        let descriptor: Int32
+        let token: UInt64
+        fileprivate(set) var interest: Interest = []
+        fileprivate var handler: ((UInt32) -> Void)?
+
+        fileprivate init(descriptor: Int32, token: UInt64, handler: @escaping (UInt32) -> Void) {
+            self.descriptor = descriptor
+            self.token = token
+            self.handler = handler
+        }
+    }
+
+    /// Ready descriptors taken from the kernel per wake-up.
+    static let maxEventsPerWait: Int32 = 256
+
+    private let queue: DispatchQueue
+    private let label: String
+    private var epollDescriptor: Int32 = -1
+    private var wakeDescriptor: Int32 = -1
+    private var registrations: [UInt64: Registration] = [:]
+    private var nextToken: UInt64 = 1
+    private var threadStarted = false
+
+    /// Creates the epoll and wake descriptors now (so a process's descriptor count does not change when
+    /// the first connection arrives); the thread starts with the first registration.
+    init(queue: DispatchQueue, label: String) {
+        self.queue = queue
+        self.label = label
+        try? openDescriptors()
+    }
+
+    /// Registers `descriptor` with no interest yet; call on the loop's queue.
+    func register(descriptor: Int32, handler: @escaping (UInt32) -> Void) throws(IOError) -> Registration {
+        try startIfNeeded()
+        let registration = Registration(descriptor: descriptor, token: nextToken, handler: handler)
+        nextToken += 1
+        registrations[registration.token] = registration
+        return registration
+    }
+
+    /// Changes what `registration` waits for; call on the loop's queue.
+    func update(_ registration: Registration, interest: Interest) throws(IOError) {
+        guard registration.handler != nil, interest != registration.interest else { return }
+        var event = epoll_event()
+        event.events = interest.rawValue
+        event.data.u64 = registration.token
+        let operation: Int32
+        if registration.interest.isEmpty {
+            operation = EPOLL_CTL_ADD
+        } else if interest.isEmpty {
+            operation = EPOLL_CTL_DEL
+        } else {
+            operation = EPOLL_CTL_MOD
+        }
+        guard epoll_ctl(epollDescriptor, operation, registration.descriptor, &event) == 0 else {
+            throw IOError(errnoCode: errno, operation: "epoll_ctl")
+        }
+        registration.interest = interest
+    }
+
+    /// Forgets `registration` (before its descriptor is closed); call on the loop's queue.
+    func unregister(_ registration: Registration) {
+        guard registration.handler != nil else { return }
+        if !registration.interest.isEmpty {
+            var event = epoll_event()
+            _ = epoll_ctl(epollDescriptor, EPOLL_CTL_DEL, registration.descriptor, &event)
+        }
+        registration.interest = []
+        registration.handler = nil
+        registrations.removeValue(forKey: registration.token)
+    }
+
+    /// Ends the poll thread (the loop is going away); without a thread, closes the descriptors.
+    func stop() {
+        guard threadStarted else {
+            if epollDescriptor >= 0 { Glibc.close(epollDescriptor) }
+            if wakeDescriptor >= 0 { Glibc.close(wakeDescriptor) }
+            epollDescriptor = -1
+            wakeDescriptor = -1
+            return
+        }
+        var one: UInt64 = 1
+        _ = withUnsafeBytes(of: &one) { Glibc.write(wakeDescriptor, $0.baseAddress, 8) }
+    }
+
+    /// The epoll instance and the eventfd that ends the thread; a failure is retried at registration.
+    private func openDescriptors() throws(IOError) {
+        guard epollDescriptor < 0 else { return }
+        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else { throw IOError(errnoCode: errno, operation: "epoll_create1") }
+        let wake = eventfd(0, Int32(EFD_CLOEXEC) | Int32(EFD_NONBLOCK))
+        guard wake >= 0 else {
+            let code = errno
+            Glibc.close(epoll)
+            throw IOError(errnoCode: code, operation: "eventfd")
+        }
+        var event = epoll_event()
+        event.events = UInt32(EPOLLIN.rawValue)
+        event.data.u64 = 0
+        guard epoll_ctl(epoll, EPOLL_CTL_ADD, wake, &event) == 0 else {
+            let code = errno
+            Glibc.close(epoll)
+            Glibc.close(wake)
+            throw IOError(errnoCode: code, operation: "epoll_ctl(eventfd)")
+        }
+        epollDescriptor = epoll
+        wakeDescriptor = wake
+    }
+
+    private func startIfNeeded() throws(IOError) {
+        guard !threadStarted else { return }
+        try openDescriptors()
+        let epoll = epollDescriptor
+        let wake = wakeDescriptor
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(PollThreadContext(poller: self, epoll: epoll, wake: wake, queue: queue))
+        let status = pthread_create(&thread, nil, { raw in
+            let context = Unmanaged<PollThreadContext>.fromOpaque(raw!).takeRetainedValue()
+            context.run()
+            return nil
+        }, context.toOpaque())
+        guard status == 0 else {
+            context.release()
+            Glibc.close(epoll)
+            Glibc.close(wake)
+            epollDescriptor = -1
+            wakeDescriptor = -1
+            throw IOError(errnoCode: status, operation: "pthread_create")
+        }
+        pthread_detach(thread)
+        threadStarted = true
+    }
+
+    /// Runs one batch on the loop's queue: each event's handler, unless its registration is gone.
+    fileprivate func deliver(_ events: UnsafeMutablePointer<epoll_event>, count: Int) -> Bool {
+        var keepRunning = true
+        for index in 0..<count {
+            let event = events[index]
+            let token = event.data.u64
+            if token == 0 {
+                keepRunning = false
+                continue
+            }
+            guard let registration = registrations[token], let handler = registration.handler else { continue }
+            handler(event.events)
+        }
+        return keepRunning
+    }
+}
+
+/// What the poll thread holds: the poller is retained for the thread's lifetime; the thread closes
+/// the descriptors when it ends.
+private final class PollThreadContext: @unchecked Sendable {
+    let poller: ReadinessPoller
+    let epoll: Int32
+    let wake: Int32
+    let queue: DispatchQueue
+
+    init(poller: ReadinessPoller, epoll: Int32, wake: Int32, queue: DispatchQueue) {
+        self.poller = poller
+        self.epoll = epoll
+        self.wake = wake
+        self.queue = queue
+    }
+
+    func run() {
+        let capacity = Int(ReadinessPoller.maxEventsPerWait)
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        defer {
+            events.deallocate()
+            Glibc.close(epoll)
+            Glibc.close(wake)
+        }
+        while true {
+            let count = epoll_wait(epoll, events, ReadinessPoller.maxEventsPerWait, -1)
+            if count < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            if count == 0 { continue }
+            let keepRunning = queue.sync { poller.deliver(events, count: Int(count)) }
+            if !keepRunning { return }
+        }
+    }
+}
