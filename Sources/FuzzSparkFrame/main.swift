@@ -33,7 +33,7 @@ indirect enum Shape: Equatable {
 let verifier = SparkAuthVerifier(
     credentials: [SparkCredentials(appID: "app", apiKey: "key", apiSecret: "secret")], maxClockSkew: 300)
 let model = SparkModelTable.default.models.first!
-let fixedNow = Date(timeIntervalSince1970: 1_700_000_000)
+let fixedNow = UnixTime(secondsSince1970: 1_700_000_000)
 
 /// JSONScanner invariants on arbitrary bytes.
 func checkScanner(_ bytes: [UInt8]) {

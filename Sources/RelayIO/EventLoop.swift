@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import Glibc
 
 /// One serial `DispatchQueue`: every connection and upstream assigned to it runs on it, so their
 /// state needs no locks. Also owns a scratch read buffer shared by the loop's sockets.

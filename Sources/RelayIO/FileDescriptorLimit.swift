@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
+import Glibc
 
 /// The process's open-file limit (`RLIMIT_NOFILE`). Every connection and every upstream socket is a
 /// descriptor, and the usual soft limit (1,024) is far below what the relay can serve, so at start
@@ -61,7 +61,7 @@ public struct FileDescriptorLimit: Sendable, Equatable {
 
     /// `/proc/sys/fs/nr_open`: the most descriptors a process may have.
     private static func kernelMaximum() -> UInt64? {
-        guard let text = try? String(contentsOfFile: "/proc/sys/fs/nr_open", encoding: .utf8) else { return nil }
-        return UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let text = FileSystem.readText(path: "/proc/sys/fs/nr_open", limit: 64) else { return nil }
+        return UInt64(text.filter { !$0.isWhitespace })
     }
 }

@@ -37,13 +37,23 @@ public enum FormURLEncoding {
     /// Decodes `+` to space and `%XX` (either hex case) to a byte; every other byte is kept. `nil` for a
     /// `%` not followed by two hex digits, or when the result is not valid UTF-8.
     public static func decode(_ string: String) -> String? {
+        decode(string, plusIsSpace: true)
+    }
+
+    /// Decodes `%XX` (either hex case) in a URL path segment (RFC 3986 §2.1); `+` stays `+`. `nil` for
+    /// a `%` not followed by two hex digits, or when the result is not valid UTF-8.
+    public static func decodePathSegment(_ string: String) -> String? {
+        decode(string, plusIsSpace: false)
+    }
+
+    private static func decode(_ string: String, plusIsSpace: Bool) -> String? {
         let input = Array(string.utf8)
         var out = [UInt8]()
         out.reserveCapacity(input.count)
         var index = 0
         while index < input.count {
             let byte = input[index]
-            if byte == UInt8(ascii: "+") {
+            if byte == UInt8(ascii: "+") && plusIsSpace {
                 out.append(0x20)
                 index += 1
             } else if byte == UInt8(ascii: "%") {

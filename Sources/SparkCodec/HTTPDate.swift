@@ -1,9 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import Foundation
 
 /// RFC 1123 dates as Spark's signed URL carries them: IMF-fixdate (RFC 9110 §5.6.7), always GMT,
 /// English names, zero-padded day: `Fri, 05 May 2023 10:43:39 GMT`. Built on `gmtime_r`/`timegm`
@@ -14,8 +9,8 @@ public enum HTTPDate {
 
     /// Formats `date` (fractional seconds truncated towards the past) as IMF-fixdate in GMT. Dates
     /// outside years 1...9999 (and non-finite ones) are clamped into that range.
-    public static func format(_ date: Date) -> String {
-        let interval = date.timeIntervalSince1970
+    public static func format(_ date: UnixTime) -> String {
+        let interval = date.secondsSince1970
         let clamped = interval.isNaN ? 0 : min(max(interval, -62_135_596_800), 253_402_300_799)
         var seconds = time_t(clamped.rounded(.down))
         var parts = tm()
@@ -30,7 +25,7 @@ public enum HTTPDate {
     /// Parses IMF-fixdate, also with the `UTC` zone name that Go's `time.RFC1123` and Java's
     /// `SimpleDateFormat` print. Strict otherwise: exact field widths and separators, English names,
     /// a real calendar date, a weekday that matches it, no leap second. `nil` on anything else.
-    public static func parse(_ string: String) -> Date? {
+    public static func parse(_ string: String) -> UnixTime? {
         let bytes = Array(string.utf8)
         // "Www, DD Mon YYYY HH:MM:SS GMT" is exactly 29 bytes.
         guard bytes.count == 29,
@@ -56,7 +51,7 @@ public enum HTTPDate {
         parts.tm_sec = Int32(second)
         let seconds = timegm(&parts)
         guard Int(parts.tm_wday) == weekday else { return nil }
-        return Date(timeIntervalSince1970: TimeInterval(seconds))
+        return UnixTime(secondsSince1970: Double(seconds))
     }
 
     private static func digits(_ slice: ArraySlice<UInt8>) -> Int? {

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import RelayCrypto
 
 /// The simulator's side of the handshake: checks a signed upgrade request the way Spark's gateway
@@ -19,12 +19,12 @@ public struct SparkAuthVerifier: Sendable {
     /// Accepted credentials by API key (the first one wins for duplicate keys).
     private let credentialsByKey: [String: SparkCredentials]
     /// The allowed distance between the signed date and `now`, inclusive (Spark: 300 s).
-    public let maxClockSkew: TimeInterval
+    public let maxClockSkew: Double
     /// Client addresses allowed to connect (the console's IP allow-list); `nil` allows everyone.
     public let allowedClientAddresses: Set<String>?
 
     /// Creates a verifier accepting any of `credentials`, optionally only from `allowedClientAddresses`.
-    public init(credentials: [SparkCredentials], maxClockSkew: TimeInterval = 300, allowedClientAddresses: Set<String>? = nil) {
+    public init(credentials: [SparkCredentials], maxClockSkew: Double = 300, allowedClientAddresses: Set<String>? = nil) {
         self.allowedClientAddresses = allowedClientAddresses
         var byKey: [String: SparkCredentials] = [:]
         for credential in credentials where byKey[credential.apiKey] == nil {
@@ -35,7 +35,7 @@ public struct SparkAuthVerifier: Sendable {
     }
 
     /// `nil` when the request is accepted, else the failure to answer with.
-    public func verify(path: String, query: String?, hostHeader: String?, now: Date) -> SparkAuthFailure? {
+    public func verify(path: String, query: String?, hostHeader: String?, now: UnixTime) -> SparkAuthFailure? {
         if case .failure(let failure) = authenticate(path: path, query: query, hostHeader: hostHeader, now: now) {
             return failure
         }
@@ -43,7 +43,7 @@ public struct SparkAuthVerifier: Sendable {
     }
 
     /// `verify` with the peer's address checked against `allowedClientAddresses` first.
-    public func verify(path: String, query: String?, hostHeader: String?, clientAddress: String?, now: Date) -> SparkAuthFailure? {
+    public func verify(path: String, query: String?, hostHeader: String?, clientAddress: String?, now: UnixTime) -> SparkAuthFailure? {
         if case .failure(let failure) = authenticate(path: path, query: query, hostHeader: hostHeader, clientAddress: clientAddress, now: now) {
             return failure
         }
@@ -53,7 +53,7 @@ public struct SparkAuthVerifier: Sendable {
     /// Like `verify`, but returns the matching credentials on success (the simulator checks `app_id` with
     /// them). With an allow-list set, a `nil` or unlisted `clientAddress` gets 403.
     public func authenticate(path: String, query: String?, hostHeader: String?, clientAddress: String? = nil,
-                             now: Date) -> Result<SparkCredentials, SparkAuthFailure> {
+                             now: UnixTime) -> Result<SparkCredentials, SparkAuthFailure> {
         if let allowedClientAddresses, !(clientAddress.map(allowedClientAddresses.contains) ?? false) {
             return .failure(.ipNotAllowed)
         }
@@ -67,7 +67,7 @@ public struct SparkAuthVerifier: Sendable {
             return .failure(.unauthorized)
         }
         guard let date = parameter("date"), let signedAt = HTTPDate.parse(date),
-              abs(signedAt.timeIntervalSince(now)) <= maxClockSkew
+              abs(signedAt.seconds(since: now)) <= maxClockSkew
         else { return .failure(.invalidDate) }
         guard let decoded = Base64.decode(authorizationParameter),
               let text = String(validating: decoded, as: UTF8.self),

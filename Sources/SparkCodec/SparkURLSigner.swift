@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import RelayCrypto
 
 /// Builds Spark's signed WebSocket URL (spark-protocol.md §3, vectors in `spark/auth-vectors.json`).
@@ -22,7 +22,7 @@ public enum SparkURLSigner {
     }
 
     /// Signs `url` for `date` (formatted with `HTTPDate.format`).
-    public static func sign(credentials: SparkCredentials, url: SparkEndpoint, date: Date) -> SparkSignedURL {
+    public static func sign(credentials: SparkCredentials, url: SparkEndpoint, date: UnixTime) -> SparkSignedURL {
         sign(credentials: credentials, scheme: url.scheme, host: url.authority, path: url.path, date: HTTPDate.format(date))
     }
 

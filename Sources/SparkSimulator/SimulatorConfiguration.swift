@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import SparkCodec
 
 /// Everything a `SimulatorServer` needs: where to listen, whom to accept, how to pace answers, and the
@@ -19,7 +19,7 @@ public struct SimulatorConfiguration: Sendable {
     /// Seconds before each answer frame (overridden per request by `[[delay:MS]]`). Default 0.05.
     public var chunkDelay: Double
     /// Largest accepted distance between the signed `date` and `now()`, in seconds. Default 300 (Spark).
-    public var maxClockSkew: TimeInterval
+    public var maxClockSkew: Double
     /// Largest request message (one WebSocket message, after reassembly), in bytes. Default 1 MiB.
     public var maxRequestBytes: Int
     /// Seconds after the 101 within which the request must arrive, else the simulator closes the
@@ -29,8 +29,8 @@ public struct SimulatorConfiguration: Sendable {
     public var tlsHandshakeTimeout: Double
     /// Most simultaneously open sockets; more are closed at once. Default 65536.
     public var maxConnections: Int
-    /// The simulator's clock for signature dates and the `Date` header (tests pin it). Default `Date()`.
-    public var now: @Sendable () -> Date
+    /// The simulator's clock for signature dates and the `Date` header (tests pin it). Default `UnixTime.now()`.
+    public var now: @Sendable () -> UnixTime
 
     /// A configuration with the documented defaults.
     public init(
@@ -41,12 +41,12 @@ public struct SimulatorConfiguration: Sendable {
         tlsCertificateFile: String? = nil,
         tlsKeyFile: String? = nil,
         chunkDelay: Double = 0.05,
-        maxClockSkew: TimeInterval = 300,
+        maxClockSkew: Double = 300,
         maxRequestBytes: Int = 1_048_576,
         requestTimeout: Double = 60,
         tlsHandshakeTimeout: Double = 10,
         maxConnections: Int = 65_536,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> UnixTime = { UnixTime.now() }
     ) {
         self.host = host
         self.port = port

@@ -1,9 +1,9 @@
-import Foundation
+import RelayIO
 
 /// Thread-safe counters and the log of finished connections, with blocking waits on a condition variable
 /// so tests await events instead of sleeping.
 public final class SimulatorEventLog: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private var open = 0
     private var accepted = 0
     private var pongs = 0
@@ -77,27 +77,14 @@ public final class SimulatorEventLog: @unchecked Sendable {
     }
 
     private func locked<T>(_ body: () -> T) -> T {
-        condition.lock()
-        defer { condition.unlock() }
-        return body()
+        condition.withLock(body)
     }
 
     private func update(_ body: () -> Void) {
-        condition.lock()
-        body()
-        condition.broadcast()
-        condition.unlock()
+        condition.update(body)
     }
 
     private func waitUntil(timeout: Double, _ predicate: (View) -> Bool) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while !predicate(View(open: open, accepted: accepted, records: records)) {
-            if !condition.wait(until: deadline) {
-                return predicate(View(open: open, accepted: accepted, records: records))
-            }
-        }
-        return true
+        condition.wait(timeout: timeout) { predicate(View(open: open, accepted: accepted, records: records)) }
     }
 }

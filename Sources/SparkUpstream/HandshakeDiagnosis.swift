@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import SparkCodec
 import WSClient
 
@@ -7,7 +7,7 @@ import WSClient
 /// TLS and connect failures.
 public enum HandshakeDiagnosis {
     /// `now` is the local time the request was signed with.
-    public static func diagnose(_ error: WebSocketClientError, endpoint: SparkEndpoint, model: String, now: Date,
+    public static func diagnose(_ error: WebSocketClientError, endpoint: SparkEndpoint, model: String, now: UnixTime,
                                 maxClockSkew: Double) -> SparkUpstreamError {
         let sparkMessage = Self.sparkMessage(error.responseBody)
         let quoted = sparkMessage.map { ": \"\($0)\"" } ?? ""
@@ -27,7 +27,7 @@ public enum HandshakeDiagnosis {
             case 401:
                 return SparkUpstreamError(kind: .unauthorized, message: "Spark rejected the signed URL (HTTP 401\(quoted)): the API key or API secret is wrong, or the key does not belong to this app. Check SPARK_API_KEY and SPARK_API_SECRET.")
             case 403:
-                let skew = error.responseDate.flatMap { HTTPDate.parse($0) }.map { Int(now.timeIntervalSince($0).rounded()) }
+                let skew = error.responseDate.flatMap { HTTPDate.parse($0) }.map { Int(now.seconds(since: $0).rounded()) }
                 let dateProblem = sparkMessage?.contains("date") ?? false
                 if let skew, abs(Double(skew)) > maxClockSkew || dateProblem {
                     let direction = skew >= 0 ? "ahead of" : "behind"
@@ -54,8 +54,8 @@ public enum HandshakeDiagnosis {
     /// The `message` of Spark's small JSON error body, if any.
     static func sparkMessage(_ body: [UInt8]) -> String? {
         guard !body.isEmpty,
-              let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-              let message = object["message"] as? String else { return nil }
+              let object = try? JSONScanner.parse(body),
+              let message = object["message"]?.stringValue else { return nil }
         return String(message.prefix(200))
     }
 }

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import Glibc
 import RelayIO
 import SparkCodec
 import WebSocketCodec
@@ -26,14 +26,14 @@ public final class SparkConnection: @unchecked Sendable {
     private let request: SparkChatRequest
     private let configuration: SparkUpstreamConfiguration
     private let tls: TLSContext?
-    private let now: @Sendable () -> Date
+    private let now: @Sendable () -> UnixTime
     private var client: WebSocketClient?
     private var decoder: SparkFrameDecoder
     /// First-frame and idle timeout: one re-armable timer, pushed back per frame without a new source.
     private var timer: LoopDeadlineTimer?
     private var timerPhase = SparkUpstreamError.Phase.firstFrame
     private var timerSeconds: Double = 0
-    private var signedAt = Date()
+    private var signedAt = UnixTime(secondsSince1970: 0)
     private var startedAt: UInt64 = 0
     /// Connect + TLS + WebSocket upgrade, in nanoseconds, once the upgrade succeeded.
     public private(set) var handshakeNanoseconds: UInt64?
@@ -42,7 +42,7 @@ public final class SparkConnection: @unchecked Sendable {
 
     public init(credentials: SparkCredentials, model: SparkModel, endpoint: SparkEndpoint, request: SparkChatRequest,
                 loop: EventLoop, tls: TLSContext?, configuration: SparkUpstreamConfiguration = .init(),
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                now: @escaping @Sendable () -> UnixTime = { UnixTime.now() }) {
         self.credentials = credentials
         self.model = model
         self.endpoint = endpoint

@@ -36,7 +36,7 @@ final class DirectStream: BenchStream, WebSocketClientDelegate, @unchecked Senda
     func start() {
         let credentials = SimulatorConfiguration.defaultCredentials
         let endpoint = SparkEndpoint(scheme: "ws", host: "127.0.0.1", port: simulatorPort, path: Self.modelPath)
-        let signed = SparkURLSigner.sign(credentials: credentials, url: endpoint, date: Date())
+        let signed = SparkURLSigner.sign(credentials: credentials, url: endpoint, date: UnixTime.now())
         guard let url = WebSocketURL(signed.url) else {
             finish(completed: false, reason: "bad URL \(signed.url)")
             return

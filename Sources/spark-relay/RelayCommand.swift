@@ -1,7 +1,7 @@
 import ArgumentParser
 import RelayCrypto
 import Dispatch
-import Foundation
+import Glibc
 import Logging
 import Relay
 import RelayIO
@@ -54,7 +54,7 @@ struct ConfigOptions: ParsableArguments {
         } else {
             configuration = RelayConfiguration()
         }
-        ConfigLoader.applyEnvironment(ProcessInfo.processInfo.environment, to: &configuration)
+        ConfigLoader.applyEnvironment(ProcessEnvironment.current(), to: &configuration)
         if let upstream {
             guard let mode = UpstreamMode(rawValue: upstream) else {
                 throw ValidationError("--upstream must be auto, spark or simulator, got '\(upstream)'")
@@ -97,7 +97,7 @@ struct Serve: ParsableCommand {
         // Heap settings before any event loop allocates (issue 15: memory comes back after load).
         let heapTuning: HeapTuning
         do {
-            heapTuning = try HeapTuning(environment: ProcessInfo.processInfo.environment)
+            heapTuning = try HeapTuning(environment: ProcessEnvironment.current())
         } catch {
             throw ValidationError(error.description)
         }
@@ -147,7 +147,7 @@ struct Serve: ParsableCommand {
             trap.waitForever { signalNumber in
                 application.server.handleSignal(signalNumber) {
                     application.simulator?.stop()
-                    Foundation.exit(0)
+                    Glibc.exit(0)
                 }
             }
         }
@@ -167,7 +167,7 @@ struct SignURL: ParsableCommand {
     var date: String?
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ProcessEnvironment.current()
         guard let apiKey = environment["SPARK_API_KEY"], !apiKey.isEmpty,
               let apiSecret = environment["SPARK_API_SECRET"], !apiSecret.isEmpty else {
             throw ValidationError("set SPARK_API_KEY and SPARK_API_SECRET in the environment")
@@ -182,7 +182,7 @@ struct SignURL: ParsableCommand {
             }
             dateText = date
         } else {
-            dateText = HTTPDate.format(Date())
+            dateText = HTTPDate.format(UnixTime.now())
         }
         let credentials = SparkCredentials(appID: environment["SPARK_APP_ID"] ?? "", apiKey: apiKey, apiSecret: apiSecret)
         let signed = SparkURLSigner.sign(credentials: credentials, scheme: endpoint.scheme, host: endpoint.authority,

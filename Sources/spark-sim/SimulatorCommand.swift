@@ -1,7 +1,7 @@
 import ArgumentParser
 import RelayCrypto
 import Dispatch
-import Foundation
+import Glibc
 import Logging
 import RelayIO
 import SparkCodec
@@ -56,7 +56,7 @@ struct SimulatorCommand: ParsableCommand {
     }
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ProcessEnvironment.current()
         let appID = environment["SPARK_APP_ID"].flatMap { $0.isEmpty ? nil : $0 }
         let apiKey = environment["SPARK_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let apiSecret = environment["SPARK_API_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
@@ -103,7 +103,7 @@ struct SimulatorCommand: ParsableCommand {
         trap.waitForever { _ in
             server.stop()
             fflush(nil)
-            Foundation.exit(0)
+            Glibc.exit(0)
         }
     }
 }

@@ -7,12 +7,12 @@ import Testing
 /// `cluster.*` configuration, and the encodings the Redis engine stores (tickets, events).
 @Suite struct ClusterConfigTests {
     private func load(_ json: String) throws -> RelayConfiguration {
-        try ConfigLoader.load(json: Data(json.utf8))
+        try ConfigLoader.load(json: Array(json.utf8))
     }
 
     private func error(_ json: String) -> ConfigError? {
         do {
-            _ = try ConfigLoader.load(json: Data(json.utf8))
+            _ = try ConfigLoader.load(json: Array(json.utf8))
             return nil
         } catch {
             return error

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct ConfigLoaderTests {
     private func load(_ json: String) throws(ConfigError) -> RelayConfiguration {
-        try ConfigLoader.load(json: Data(json.utf8))
+        try ConfigLoader.load(json: Array(json.utf8))
     }
 
     @Test func emptyObjectGivesDefaults() throws {

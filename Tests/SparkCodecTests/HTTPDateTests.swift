@@ -5,7 +5,7 @@ import Testing
 @Suite struct HTTPDateTests {
     @Test func formatsTheDocExample() {
         // 2023-05-05T10:43:39Z
-        #expect(HTTPDate.format(Date(timeIntervalSince1970: 1_683_283_419)) == "Fri, 05 May 2023 10:43:39 GMT")
+        #expect(HTTPDate.format(UnixTime(secondsSince1970: 1_683_283_419)) == "Fri, 05 May 2023 10:43:39 GMT")
     }
 
     @Test(arguments: [
@@ -20,23 +20,23 @@ import Testing
         (253_402_300_799.0, "Fri, 31 Dec 9999 23:59:59 GMT"),
     ])
     func formatAndParseRoundTrip(seconds: Double, text: String) {
-        let date = Date(timeIntervalSince1970: seconds)
+        let date = UnixTime(secondsSince1970: seconds)
         #expect(HTTPDate.format(date) == text)
         #expect(HTTPDate.parse(text) == date)
     }
 
     @Test func singleDigitDayIsZeroPadded() {
         // 2025-11-03T07:08:09Z
-        #expect(HTTPDate.format(Date(timeIntervalSince1970: 1_762_153_689)) == "Mon, 03 Nov 2025 07:08:09 GMT")
+        #expect(HTTPDate.format(UnixTime(secondsSince1970: 1_762_153_689)) == "Mon, 03 Nov 2025 07:08:09 GMT")
     }
 
     @Test func fractionalSecondsAreTruncated() {
-        #expect(HTTPDate.format(Date(timeIntervalSince1970: 1_683_283_419.999)) == "Fri, 05 May 2023 10:43:39 GMT")
-        #expect(HTTPDate.format(Date(timeIntervalSince1970: -0.5)) == "Wed, 31 Dec 1969 23:59:59 GMT")
+        #expect(HTTPDate.format(UnixTime(secondsSince1970: 1_683_283_419.999)) == "Fri, 05 May 2023 10:43:39 GMT")
+        #expect(HTTPDate.format(UnixTime(secondsSince1970: -0.5)) == "Wed, 31 Dec 1969 23:59:59 GMT")
     }
 
     @Test func acceptsUTCSuffix() {
-        #expect(HTTPDate.parse("Fri, 05 May 2023 10:43:39 UTC") == Date(timeIntervalSince1970: 1_683_283_419))
+        #expect(HTTPDate.parse("Fri, 05 May 2023 10:43:39 UTC") == UnixTime(secondsSince1970: 1_683_283_419))
     }
 
     @Test func everyVectorDateParsesAndReformats() throws {
@@ -49,7 +49,7 @@ import Testing
     @Test func roundTripsEveryDayOfALeapYear() {
         let start = 1_704_067_200.0 // 2024-01-01
         for day in 0..<366 {
-            let date = Date(timeIntervalSince1970: start + Double(day) * 86400 + 3723)
+            let date = UnixTime(secondsSince1970: start + Double(day) * 86400 + 3723)
             #expect(HTTPDate.parse(HTTPDate.format(date)) == date)
         }
     }
@@ -89,10 +89,10 @@ import Testing
 
 extension HTTPDateTests {
     @Test func extremeDatesAreClampedNotCrashing() {
-        #expect(HTTPDate.format(Date.distantFuture) == "Mon, 01 Jan 4001 00:00:00 GMT")
-        #expect(HTTPDate.parse("Mon, 01 Jan 4001 00:00:00 GMT") == Date.distantFuture)
-        #expect(HTTPDate.format(Date(timeIntervalSince1970: .infinity)) == "Fri, 31 Dec 9999 23:59:59 GMT")
-        #expect(HTTPDate.format(Date(timeIntervalSince1970: .nan)) == "Thu, 01 Jan 1970 00:00:00 GMT")
-        #expect(HTTPDate.format(Date(timeIntervalSince1970: -.infinity)) == "Mon, 01 Jan 0001 00:00:00 GMT")
+        #expect(HTTPDate.format(UnixTime(secondsSince1970: 64_092_211_200)) == "Mon, 01 Jan 4001 00:00:00 GMT")
+        #expect(HTTPDate.parse("Mon, 01 Jan 4001 00:00:00 GMT") == UnixTime(secondsSince1970: 64_092_211_200))
+        #expect(HTTPDate.format(UnixTime(secondsSince1970: .infinity)) == "Fri, 31 Dec 9999 23:59:59 GMT")
+        #expect(HTTPDate.format(UnixTime(secondsSince1970: .nan)) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.format(UnixTime(secondsSince1970: -.infinity)) == "Mon, 01 Jan 0001 00:00:00 GMT")
     }
 }

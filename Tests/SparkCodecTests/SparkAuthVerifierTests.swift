@@ -6,8 +6,8 @@ import Testing
     static let lite = SparkCredentials(appID: "app", apiKey: "addd2272b6d8b7c8abdd79531420ca3b", apiSecret: "MjlmNzkzNmZkMDQ2OTc0ZDdmNGE2ZTZi")
     static let docDate = "Fri, 05 May 2023 10:43:39 GMT"
 
-    static func now(_ date: String = docDate, offset: TimeInterval = 0) -> Date {
-        HTTPDate.parse(date)!.addingTimeInterval(offset)
+    static func now(_ date: String = docDate, offset: Double = 0) -> UnixTime {
+        HTTPDate.parse(date)!.adding(seconds: offset)
     }
 
     static func query(authorizationOrigin: String, date: String = docDate, host: String = "spark-api.xf-yun.com") -> String {

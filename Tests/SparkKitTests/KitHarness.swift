@@ -13,7 +13,7 @@ struct KitHarness {
     let port: Int
     private let group = EventLoopGroup(count: 1, label: "kit.sim")
 
-    init(now: @escaping @Sendable () -> Date = { Date() }, chunkDelay: Double = 0.001) throws {
+    init(now: @escaping @Sendable () -> UnixTime = { UnixTime.now() }, chunkDelay: Double = 0.001) throws {
         let configuration = SimulatorConfiguration(credentials: [Self.credentials], chunkDelay: chunkDelay, now: now)
         simulator = SimulatorServer(configuration: configuration, group: group)
         port = try simulator.start().port

@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func clockSkewIsMeasuredInSeconds() async throws {
-        let harness = try KitHarness(now: { Date().addingTimeInterval(400) })
+        let harness = try KitHarness(now: { UnixTime.now().adding(seconds: 400) })
         defer { harness.stop() }
         let (_, error) = await collect(harness.client().stream(ChatRequest(prompt: "x")))
         guard case .clockSkew(let seconds?, let diagnosis)? = error else {

@@ -99,19 +99,19 @@ struct SimulatorServerTests {
     @Test func clockSkewOver300SecondsIs403AndExactly300IsAccepted() throws {
         let harness = try SimulatorHarness()
         let late = try TestWebSocketClient(port: harness.port)
-        let response = try late.upgrade(target: harness.signedTarget(date: SimulatorHarness.now.addingTimeInterval(-301)),
+        let response = try late.upgrade(target: harness.signedTarget(date: SimulatorHarness.now.adding(seconds: -301)),
                                         host: harness.hostHeader)
         expectRefusal(response, status: 403, message: SparkAuthFailure.invalidDate.message)
         #expect(response.bodyText == SparkAuthFailure.invalidDate.jsonBody)
         #expect(response.headers["Content-Type"] == SparkAuthFailure.contentType)
 
         let early = try TestWebSocketClient(port: harness.port)
-        let future = try early.upgrade(target: harness.signedTarget(date: SimulatorHarness.now.addingTimeInterval(301)),
+        let future = try early.upgrade(target: harness.signedTarget(date: SimulatorHarness.now.adding(seconds: 301)),
                                        host: harness.hostHeader)
         #expect(future.status == 403)
 
         let onTime = try TestWebSocketClient(port: harness.port)
-        let accepted = try onTime.upgrade(target: harness.signedTarget(date: SimulatorHarness.now.addingTimeInterval(-300)),
+        let accepted = try onTime.upgrade(target: harness.signedTarget(date: SimulatorHarness.now.adding(seconds: -300)),
                                           host: harness.hostHeader)
         #expect(accepted.status == 101)
         #expect(accepted.headers["Date"] == HTTPDate.format(SimulatorHarness.now))

@@ -57,7 +57,7 @@ struct UpstreamHarness {
     let certificates: TestCertificates?
     static let credentials = SparkCredentials(appID: "app12345", apiKey: "key-0123456789abcdef", apiSecret: "secret-SHOULD-NOT-LEAK")
 
-    init(tls: Bool = false, now: @escaping @Sendable () -> Date = { Date() }, chunkDelay: Double = 0.001) throws {
+    init(tls: Bool = false, now: @escaping @Sendable () -> UnixTime = { UnixTime.now() }, chunkDelay: Double = 0.001) throws {
         certificates = tls ? try TestCertificates.make() : nil
         let configuration = SimulatorConfiguration(credentials: [Self.credentials], tlsCertificateFile: certificates?.certificate,
                                                    tlsKeyFile: certificates?.key, chunkDelay: chunkDelay, now: now)
@@ -135,7 +135,7 @@ struct UpstreamHarness {
     }
 
     @Test func clockSkewIsMeasuredFromTheUpstreamDateHeader() throws {
-        let harness = try UpstreamHarness(now: { Date().addingTimeInterval(400) })
+        let harness = try UpstreamHarness(now: { UnixTime.now().adding(seconds: 400) })
         defer { harness.stop() }
         let (recorder, _) = try harness.converse(prompt: "x")
         #expect(recorder.wait())

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPCodec
 import SparkCodec
 
@@ -23,7 +22,7 @@ public struct ChatInput: Sendable, Equatable {
     /// body is JSON anyway (what `curl -d` sends). Anything else is `415`.
     static func checkContentType(_ headers: HTTPHeaders) throws(APIError) {
         guard let value = headers["Content-Type"] else { return }
-        let mediaType = value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let mediaType = value.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() } ?? ""
         if mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
             || mediaType == "application/x-www-form-urlencoded" {
             return
@@ -36,21 +35,17 @@ public struct ChatInput: Sendable, Equatable {
     public static func parse(body: [UInt8], headers: HTTPHeaders, models: SparkModelTable, defaultModel: String) throws(APIError) -> ChatInput {
         try checkContentType(headers)
         guard !body.isEmpty else { throw invalid("body", "the request body is empty; send a JSON object with \"messages\" or \"prompt\"", code: "invalid_json") }
-        let object: [String: Any]
+        let object: JSONValue
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) as? [String: Any] else {
-                throw invalid("body", "the body must be a JSON object", code: "invalid_json")
-            }
-            object = parsed
-        } catch let error as APIError {
-            throw error
+            object = try JSONScanner.parse(body)
         } catch {
             throw invalid("body", "the body is not valid JSON", code: "invalid_json")
         }
+        guard object.isObject else { throw invalid("body", "the body must be a JSON object", code: "invalid_json") }
 
         let modelName: String
-        if let value = object["model"], !(value is NSNull) {
-            guard let name = value as? String, !name.isEmpty else { throw invalid("model", "\"model\" must be a non-empty string") }
+        if let value = present(object["model"]) {
+            guard let name = value.stringValue, !name.isEmpty else { throw invalid("model", "\"model\" must be a non-empty string") }
             modelName = name
         } else {
             modelName = defaultModel
@@ -64,44 +59,44 @@ public struct ChatInput: Sendable, Equatable {
         let messages = try parseMessages(object, model: model)
         var input = ChatInput(messages: messages, model: model, uid: nil, temperature: nil, maxTokens: nil, topK: nil, functions: [])
 
-        if let value = object["uid"], !(value is NSNull) {
-            guard let uid = value as? String, !uid.isEmpty, uid.count <= SparkChatRequest.maxUIDLength else {
+        if let value = present(object["uid"]) {
+            guard let uid = value.stringValue, !uid.isEmpty, uid.count <= SparkChatRequest.maxUIDLength else {
                 throw invalid("uid", "\"uid\" must be a string of 1 to \(SparkChatRequest.maxUIDLength) characters")
             }
             input.uid = uid
         }
-        if let value = object["temperature"], !(value is NSNull) {
+        if let value = present(object["temperature"]) {
             guard let number = number(value), model.acceptsTemperature(number) else {
                 throw invalid("temperature", "\"temperature\" must be a number in (\(model.temperatureRange.lowerBound), \(model.temperatureRange.upperBound)] for model \(model.name)")
             }
             input.temperature = number
         }
-        if let value = object["max_tokens"], !(value is NSNull) {
+        if let value = present(object["max_tokens"]) {
             guard let integer = integer(value), model.acceptsMaxTokens(integer) else {
                 throw invalid("max_tokens", "\"max_tokens\" must be an integer from 1 to \(model.maxTokensLimit) for model \(model.name)")
             }
             input.maxTokens = integer
         }
-        if let value = object["top_k"], !(value is NSNull) {
+        if let value = present(object["top_k"]) {
             guard let integer = integer(value), (1...6).contains(integer) else {
                 throw invalid("top_k", "\"top_k\" must be an integer from 1 to 6")
             }
             input.topK = integer
         }
-        if let value = object["functions"], !(value is NSNull) {
-            input.functions = try parseFunctions(value, model: model)
+        if let value = present(object["functions"]) {
+            input.functions = try parseFunctions(value, in: body, model: model)
         }
         return input
     }
 
-    private static func parseMessages(_ object: [String: Any], model: SparkModel) throws(APIError) -> [SparkChatMessage] {
-        let prompt = object["prompt"].flatMap { $0 is NSNull ? nil : $0 }
-        let list = object["messages"].flatMap { $0 is NSNull ? nil : $0 }
+    private static func parseMessages(_ object: JSONValue, model: SparkModel) throws(APIError) -> [SparkChatMessage] {
+        let prompt = present(object["prompt"])
+        let list = present(object["messages"])
         if prompt != nil && list != nil {
             throw invalid("prompt", "send either \"prompt\" or \"messages\", not both")
         }
         if let prompt {
-            guard let text = prompt as? String, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            guard let text = prompt.stringValue, !text.isBlank else {
                 throw invalid("prompt", "\"prompt\" must be a non-empty string")
             }
             return [SparkChatMessage(role: .user, content: text)]
@@ -109,22 +104,23 @@ public struct ChatInput: Sendable, Equatable {
         guard let list else {
             throw invalid("messages", "\"messages\" is required (or the \"prompt\" shorthand)", code: "missing_field")
         }
-        guard let items = list as? [Any], !items.isEmpty else {
+        guard let items = list.arrayValue, !items.isEmpty else {
             throw invalid("messages", "\"messages\" must be a non-empty array")
         }
         var messages: [SparkChatMessage] = []
         for (index, item) in items.enumerated() {
             let field = "messages[\(index)]"
-            guard let message = item as? [String: Any] else { throw invalid(field, "\(field) must be an object with \"role\" and \"content\"") }
-            guard let roleText = message["role"] as? String else { throw invalid("\(field).role", "\(field).role is required") }
+            guard item.isObject else { throw invalid(field, "\(field) must be an object with \"role\" and \"content\"") }
+            let message = item
+            guard let roleText = message["role"]?.stringValue else { throw invalid("\(field).role", "\(field).role is required") }
             let role = SparkChatMessage.Role(rawValue: roleText)
             guard SparkChatMessage.Role.documented.contains(role) else {
                 throw invalid("\(field).role", "\(field).role must be system, user or assistant, got '\(roleText.prefix(40))'")
             }
-            guard let content = message["content"] as? String else {
+            guard let content = message["content"]?.stringValue else {
                 throw invalid("\(field).content", "\(field).content must be a string")
             }
-            guard !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            guard !content.isBlank else {
                 throw invalid("\(field).content", "\(field).content must not be empty")
             }
             if role == .system && index != 0 {
@@ -138,37 +134,45 @@ public struct ChatInput: Sendable, Equatable {
         return messages
     }
 
-    private static func parseFunctions(_ value: Any, model: SparkModel) throws(APIError) -> [SparkFunction] {
-        guard let items = value as? [Any] else { throw invalid("functions", "\"functions\" must be an array") }
+    /// `body` is the request the value was parsed from: a function's `parameters` schema is
+    /// forwarded as its own bytes, compacted, never re-encoded.
+    private static func parseFunctions(_ value: JSONValue, in body: [UInt8], model: SparkModel) throws(APIError) -> [SparkFunction] {
+        guard let items = value.arrayValue else { throw invalid("functions", "\"functions\" must be an array") }
         guard items.isEmpty || model.supportsFunctions else {
             throw invalid("functions", "model \(model.name) does not support function calling")
         }
         var functions: [SparkFunction] = []
         for (index, item) in items.enumerated() {
             let field = "functions[\(index)]"
-            guard let function = item as? [String: Any], let name = function["name"] as? String, !name.isEmpty else {
+            let function = item
+            guard function.isObject, let name = function["name"]?.stringValue, !name.isEmpty else {
                 throw invalid("\(field).name", "\(field).name must be a non-empty string")
             }
-            let description = (function["description"] as? String) ?? ""
+            let description = function["description"]?.stringValue ?? ""
             var parameters: [UInt8] = Array("{}".utf8)
-            if let schema = function["parameters"], !(schema is NSNull) {
-                guard schema is [String: Any], let data = try? JSONSerialization.data(withJSONObject: schema, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            if let schema = function.member("parameters"), !schema.value.isNull {
+                guard schema.value.isObject else {
                     throw invalid("\(field).parameters", "\(field).parameters must be a JSON Schema object")
                 }
-                parameters = Array(data)
+                parameters = JSONScanner.compact(body[schema.valueRange])
             }
             functions.append(SparkFunction(name: name, description: description, parametersJSON: parameters))
         }
         return functions
     }
 
-    static func number(_ value: Any) -> Double? {
-        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
-        let double = number.doubleValue
+    /// The value unless it is absent or JSON `null` (both mean "not given").
+    static func present(_ value: JSONValue?) -> JSONValue? {
+        guard let value, !value.isNull else { return nil }
+        return value
+    }
+
+    static func number(_ value: JSONValue) -> Double? {
+        guard let double = value.doubleValue else { return nil }
         return double.isFinite ? double : nil
     }
 
-    static func integer(_ value: Any) -> Int? {
+    static func integer(_ value: JSONValue) -> Int? {
         guard let double = number(value), double.rounded() == double, abs(double) < 1e15 else { return nil }
         return Int(double)
     }

@@ -13,7 +13,7 @@ public enum StreamFormat: String, Sendable, Equatable {
         guard let accept, !accept.isEmpty else { return .eventStream }
         var best: (format: StreamFormat, quality: Double, rank: Int)?
         for range in accept.split(separator: ",") {
-            let parts = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let parts = range.split(separator: ";").map { $0.trimmingSpaces().lowercased() }
             guard let mediaType = parts.first else { continue }
             var quality = 1.0
             for parameter in parts.dropFirst() where parameter.hasPrefix("q=") {

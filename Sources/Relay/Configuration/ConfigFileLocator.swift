@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import RelayIO
 
 /// Which configuration file the relay loads, and how relative paths resolve.
 ///
@@ -23,7 +24,7 @@ public enum ConfigFileLocator {
     /// Finds the file: `explicit` (made absolute) when given, else the first of `searchOrder` that
     /// `exists`.
     public static func locate(explicit: String?, workingDirectory: String,
-                              exists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> Location {
+                              exists: (String) -> Bool = { FileSystem.kind(of: $0) != .missing }) -> Location {
         if let explicit {
             return Location(path: absolute(explicit, relativeTo: workingDirectory), searched: [])
         }

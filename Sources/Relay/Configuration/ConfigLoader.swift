@@ -1,24 +1,27 @@
-import Foundation
+import Glibc
+import RelayIO
+import SparkCodec
 
 /// Loads `RelayConfiguration` from a JSON file and the environment. Unknown keys and bad values
 /// are start-up errors that name the key.
 public enum ConfigLoader {
     /// The file loaded when `--config` is not given, if it exists.
     public static let defaultPath = "Config/relay.json"
+    /// The largest configuration file read (a real one is a few KiB).
+    public static let maxFileBytes = 4 * 1024 * 1024
 
     /// Parses a configuration file's bytes on top of the defaults.
-    public static func load(json data: Data) throws(ConfigError) -> RelayConfiguration {
-        let object: Any
+    public static func load(json data: [UInt8]) throws(ConfigError) -> RelayConfiguration {
+        let object: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [])
+            object = try JSONScanner.parse(data)
         } catch {
-            throw ConfigError(key: "", message: "not valid JSON (\((error as NSError).localizedDescription))")
+            throw ConfigError(key: "", message: "not valid JSON (\(error))")
         }
-        guard let dictionary = object as? [String: Any] else {
+        guard var root = ConfigReader(object) else {
             throw ConfigError(key: "", message: "the top level must be a JSON object")
         }
         var config = RelayConfiguration()
-        var root = ConfigReader(object: dictionary)
         if var server = try root.section("server") {
             if let v = try server.string("host") { config.server.host = v }
             if let v = try server.int("port", range: 0...65535) { config.server.port = v }
@@ -92,7 +95,7 @@ public enum ConfigLoader {
             if let v = try upstream.seconds("failover_cooloff", range: 0...86400) { config.upstream.failoverCooloff = v }
             if let list = try upstream.objectArray("credentials") {
                 config.upstream.additionalCredentials = try list.enumerated().map { index, object throws(ConfigError) in
-                    var entry = ConfigReader(object: object, prefix: "upstream.credentials[\(index)]")
+                    var entry = object
                     func required(_ key: String) throws(ConfigError) -> String {
                         guard let value = try entry.string(key), !value.isEmpty else {
                             throw ConfigError(key: "upstream.credentials[\(index)].\(key)", message: "is required")
@@ -107,7 +110,7 @@ public enum ConfigLoader {
             }
             if let list = try upstream.objectArray("models") {
                 config.upstream.models = try list.enumerated().map { index, object throws(ConfigError) in
-                    var entry = ConfigReader(object: object, prefix: "upstream.models[\(index)]")
+                    var entry = object
                     guard let name = try entry.string("name"), !name.isEmpty else {
                         throw ConfigError(key: "upstream.models[\(index)].name", message: "is required")
                     }
@@ -179,9 +182,9 @@ public enum ConfigLoader {
     }
 
     /// One `auth.keys[index]` entry; errors name the entry and its field.
-    private static func clientKey(_ object: [String: Any], index: Int) throws(ConfigError) -> RelayConfiguration.ClientKey {
+    private static func clientKey(_ object: ConfigReader, index: Int) throws(ConfigError) -> RelayConfiguration.ClientKey {
         let prefix = "auth.keys[\(index)]"
-        var entry = ConfigReader(object: object, prefix: prefix)
+        var entry = object
         guard let name = try entry.string("name") else { throw ConfigError(key: "\(prefix).name", message: "is required") }
         guard RelayConfiguration.ClientKey.isValidName(name) else {
             throw ConfigError(key: "\(prefix).name", message: "must be 1 to 64 letters, digits, '.', '_' or '-', got '\(name.prefix(80))'")
@@ -224,7 +227,12 @@ public enum ConfigLoader {
 
     /// Loads the file at `path`.
     public static func load(path: String) throws(ConfigError) -> RelayConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let data: [UInt8]
+        do {
+            data = try FileSystem.read(path: path, limit: maxFileBytes)
+        } catch .tooLarge(let limit) {
+            throw ConfigError(key: "", message: "config file '\(path)' is larger than \(limit) bytes")
+        } catch {
             throw ConfigError(key: "", message: "cannot read config file '\(path)'")
         }
         do {

@@ -1,4 +1,4 @@
-import Foundation
+import SparkCodec
 
 /// A failure to load the configuration: names the key (dotted path) and what is wrong with it.
 public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -18,49 +18,55 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Reads one JSON object of the configuration, tracking which keys were used so that unknown keys
-/// (usually typos) are reported instead of silently ignored.
+/// (usually typos) are reported instead of silently ignored. With a key given twice, the last wins.
 struct ConfigReader {
-    private let object: [String: Any]
+    private let object: [String: JSONValue]
     private let prefix: String
     private var used: Set<String> = []
 
-    init(object: [String: Any], prefix: String = "") {
+    /// `nil` when `value` is not an object.
+    init?(_ value: JSONValue, prefix: String = "") {
+        guard let members = value.objectMembers else { return nil }
+        var object: [String: JSONValue] = [:]
+        for member in members { object[member.key] = member.value }
         self.object = object
         self.prefix = prefix
     }
 
     private func path(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix).\(key)" }
 
-    mutating func section(_ key: String) throws(ConfigError) -> ConfigReader? {
+    /// The value under `key`, marking it used; `nil` when absent or JSON `null`.
+    private mutating func value(_ key: String) -> JSONValue? {
         used.insert(key)
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let dictionary = value as? [String: Any] else {
+        guard let value = object[key], !value.isNull else { return nil }
+        return value
+    }
+
+    mutating func section(_ key: String) throws(ConfigError) -> ConfigReader? {
+        guard let value = value(key) else { return nil }
+        guard let reader = ConfigReader(value, prefix: path(key)) else {
             throw ConfigError(key: path(key), message: "must be an object")
         }
-        return ConfigReader(object: dictionary, prefix: path(key))
+        return reader
     }
 
     mutating func string(_ key: String) throws(ConfigError) -> String? {
-        used.insert(key)
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let string = value as? String else { throw ConfigError(key: path(key), message: "must be a string") }
+        guard let value = value(key) else { return nil }
+        guard let string = value.stringValue else { throw ConfigError(key: path(key), message: "must be a string") }
         return string
     }
 
     mutating func bool(_ key: String) throws(ConfigError) -> Bool? {
-        used.insert(key)
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, Self.isBoolean(number) else {
+        guard let value = value(key) else { return nil }
+        guard let bool = value.boolValue else {
             throw ConfigError(key: path(key), message: "must be true or false")
         }
-        return number.boolValue
+        return bool
     }
 
     mutating func int(_ key: String, range: ClosedRange<Int>) throws(ConfigError) -> Int? {
-        used.insert(key)
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, !Self.isBoolean(number),
-              let int = Int(exactly: number.doubleValue) else {
+        guard let value = value(key) else { return nil }
+        guard let double = value.doubleValue, let int = Int(exactly: double) else {
             throw ConfigError(key: path(key), message: "must be a whole number")
         }
         guard range.contains(int) else {
@@ -70,12 +76,10 @@ struct ConfigReader {
     }
 
     mutating func seconds(_ key: String, range: ClosedRange<Double>) throws(ConfigError) -> Double? {
-        used.insert(key)
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, !Self.isBoolean(number) else {
+        guard let value = value(key) else { return nil }
+        guard let seconds = value.doubleValue else {
             throw ConfigError(key: path(key), message: "must be a number of seconds")
         }
-        let seconds = number.doubleValue
         guard seconds.isFinite, range.contains(seconds) else {
             throw ConfigError(key: path(key), message: "must be between \(range.lowerBound) and \(range.upperBound) seconds, got \(seconds)")
         }
@@ -83,26 +87,32 @@ struct ConfigReader {
     }
 
     mutating func stringArray(_ key: String) throws(ConfigError) -> [String]? {
-        used.insert(key)
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let array = value as? [Any], let strings = array as? [String] else {
+        guard let value = value(key) else { return nil }
+        guard let array = value.arrayValue else {
             throw ConfigError(key: path(key), message: "must be an array of strings")
+        }
+        var strings: [String] = []
+        for element in array {
+            guard let string = element.stringValue else { throw ConfigError(key: path(key), message: "must be an array of strings") }
+            strings.append(string)
         }
         return strings
     }
 
-    mutating func objectArray(_ key: String) throws(ConfigError) -> [[String: Any]]? {
-        used.insert(key)
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let array = value as? [Any], let objects = array as? [[String: Any]] else {
+    /// The array of objects under `key`, each as a reader prefixed `key[index]`.
+    mutating func objectArray(_ key: String) throws(ConfigError) -> [ConfigReader]? {
+        guard let value = value(key) else { return nil }
+        guard let array = value.arrayValue else {
             throw ConfigError(key: path(key), message: "must be an array of objects")
         }
-        return objects
-    }
-
-    /// JSON `true`/`false` arrive as NSNumbers whose type encoding is `c` (char), numbers never do.
-    private static func isBoolean(_ number: NSNumber) -> Bool {
-        String(cString: number.objCType) == "c"
+        var readers: [ConfigReader] = []
+        for (index, element) in array.enumerated() {
+            guard let reader = ConfigReader(element, prefix: "\(path(key))[\(index)]") else {
+                throw ConfigError(key: path(key), message: "must be an array of objects")
+            }
+            readers.append(reader)
+        }
+        return readers
     }
 
     /// Throws for the first key (in sorted order) that no accessor asked for.

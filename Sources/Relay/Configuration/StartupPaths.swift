@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import RelayIO
 import Logging
 
 /// What the start-up log says about files, right after the listening line: the configuration file
@@ -28,10 +29,11 @@ public struct StartupPaths: Sendable, Equatable {
 
     /// Looks at the file system.
     public func publicDirectoryState() -> PublicDirectoryState {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: publicDirectory, isDirectory: &isDirectory) else { return .missing }
-        guard isDirectory.boolValue else { return .notADirectory }
-        return FileManager.default.fileExists(atPath: publicDirectory + "/index.html") ? .ready : .noIndex
+        switch FileSystem.kind(of: publicDirectory) {
+        case .missing: return .missing
+        case .directory: return FileSystem.kind(of: publicDirectory + "/index.html") != .missing ? .ready : .noIndex
+        case .regularFile, .other: return .notADirectory
+        }
     }
 
     /// One log record: level, message, metadata.

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import HTTPCodec
 import Logging
 import RelayIO
@@ -145,7 +145,7 @@ final class ChatHandler: Sendable {
 
     /// `n` from `{streamID}:{n}`, or `nil` when the id is another stream's or `n` is not a number.
     static func sequence(fromLastEventID value: String, streamID: String) -> Int? {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        let trimmed = value.trimmingSpaces()
         guard let colon = trimmed.lastIndex(of: ":"), trimmed[..<colon] == streamID,
               let sequence = Int(trimmed[trimmed.index(after: colon)...]), sequence >= 0 else { return nil }
         return sequence

@@ -1,5 +1,6 @@
 import Dispatch
-import Foundation
+import Glibc
+import RelayIO
 import HTTPCodec
 import SparkCodec
 
@@ -49,7 +50,7 @@ public struct StaticFileHandler: Sendable {
                 segments.append("index.html")
                 continue
             }
-            guard let decoded = String(part).removingPercentEncoding,
+            guard let decoded = FormURLEncoding.decodePathSegment(String(part)),
                   !decoded.contains("/"), !decoded.contains("\0"), !decoded.contains("\\"),
                   !decoded.hasPrefix(".") else { return nil }
             segments.append(decoded)
@@ -59,9 +60,7 @@ public struct StaticFileHandler: Sendable {
     }
 
     static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
+        FileSystem.realPath(path)
     }
 
     private static func load(root: String, relative: String, maxFileBytes: Int,
@@ -77,7 +76,7 @@ public struct StaticFileHandler: Sendable {
         guard (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) <= maxFileBytes else { return nil }
         let modified = Int(info.st_mtim.tv_sec)
         let etag = "\"\(String(Int(info.st_size), radix: 16))-\(String(modified, radix: 16))-\(String(Int(info.st_mtim.tv_nsec), radix: 16))\""
-        let lastModified = HTTPDate.format(Date(timeIntervalSince1970: TimeInterval(modified)))
+        let lastModified = HTTPDate.format(UnixTime(secondsSince1970: Double(modified)))
         var headers: HTTPHeaders = [
             "Content-Type": contentType(for: resolved),
             "ETag": etag,
@@ -87,20 +86,21 @@ public struct StaticFileHandler: Sendable {
         ]
         if let ifNoneMatch {
             // RFC 9110 §13.1.2: If-None-Match wins over If-Modified-Since.
-            let tags = ifNoneMatch.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let tags = ifNoneMatch.split(separator: ",").map { $0.trimmingSpaces() }
             if tags.contains("*") || tags.contains(etag) || tags.contains("W/" + etag) {
                 return HTTPResponse(status: .notModified, headers: headers)
             }
-        } else if let ifModifiedSince, let since = HTTPDate.parse(ifModifiedSince), modified <= Int(since.timeIntervalSince1970) {
+        } else if let ifModifiedSince, let since = HTTPDate.parse(ifModifiedSince), modified <= since.wholeSeconds {
             return HTTPResponse(status: .notModified, headers: headers)
         }
-        guard let data = FileManager.default.contents(atPath: resolved) else { return nil }
+        guard let data = try? FileSystem.read(path: resolved, limit: maxFileBytes) else { return nil }
         headers.replaceOrAdd(name: "Content-Type", value: contentType(for: resolved))
         return HTTPResponse(status: .ok, headers: headers, body: Array(data))
     }
 
     static func contentType(for path: String) -> String {
-        let ext = (path as NSString).pathExtension.lowercased()
+        let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        let ext = name.dropFirst().contains(".") ? String(name[name.index(after: name.lastIndex(of: ".")!)...]).lowercased() : ""
         switch ext {
         case "html", "htm": return "text/html; charset=utf-8"
         case "css": return "text/css; charset=utf-8"

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPCodec
 import RelayCrypto
 import SparkCodec
@@ -22,34 +21,30 @@ struct OpenAIChatRequest: Sendable {
 
     static func parse(body: [UInt8], headers: HTTPHeaders, models: SparkModelTable) throws(APIError) -> OpenAIChatRequest {
         try ChatInput.checkContentType(headers)
-        let object: [String: Any]
+        let object: JSONValue
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
-                throw invalid("the body must be a JSON object", param: nil)
-            }
-            object = parsed
-        } catch let error as APIError {
-            throw error
+            object = try JSONScanner.parse(body)
         } catch {
             throw invalid("the body is not valid JSON", param: nil, code: "invalid_json")
         }
-        guard let modelName = object["model"] as? String, !modelName.isEmpty else {
+        guard object.isObject else { throw invalid("the body must be a JSON object", param: nil) }
+        guard let modelName = object["model"]?.stringValue, !modelName.isEmpty else {
             throw invalid("'model' is required", param: "model", code: "missing_field")
         }
         guard let model = models.model(named: modelName) else {
             throw APIError(status: .notFound, type: "invalid_request_error", code: "model_not_found",
                            message: "The model '\(modelName.prefix(100))' does not exist; available: \(models.models.map(\.name).joined(separator: ", "))")
         }
-        if let n = object["n"], !(n is NSNull) {
+        if let n = present(object["n"]) {
             guard let count = ChatInput.integer(n), count >= 1 else { throw invalid("'n' must be a positive integer", param: "n") }
             guard count == 1 else { throw invalid("'n' > 1 is not supported: Spark returns one answer per request", param: "n") }
         }
-        let stream = (object["stream"] as? Bool) ?? false
-        let includeUsage = ((object["stream_options"] as? [String: Any])?["include_usage"] as? Bool) ?? false
+        let stream = object["stream"]?.boolValue ?? false
+        let includeUsage = object["stream_options"]?["include_usage"]?.boolValue ?? false
 
         var input = ChatInput(messages: try mapMessages(object["messages"]), model: model, uid: nil,
                               temperature: nil, maxTokens: nil, topK: nil, functions: [])
-        if let value = object["temperature"], !(value is NSNull) {
+        if let value = present(object["temperature"]) {
             guard let temperature = ChatInput.number(value), (0...2).contains(temperature) else {
                 throw invalid("'temperature' must be a number between 0 and 2", param: "temperature")
             }
@@ -57,9 +52,9 @@ struct OpenAIChatRequest: Sendable {
             let range = model.temperatureRange
             input.temperature = min(max(temperature, range.lowerBound + 0.01), range.upperBound)
         }
-        let maxTokensValue = object["max_completion_tokens"].flatMap { $0 is NSNull ? nil : $0 } ?? object["max_tokens"].flatMap { $0 is NSNull ? nil : $0 }
+        let maxTokensValue = present(object["max_completion_tokens"]) ?? present(object["max_tokens"])
         if let value = maxTokensValue {
-            let param = object["max_completion_tokens"] is NSNull || object["max_completion_tokens"] == nil ? "max_tokens" : "max_completion_tokens"
+            let param = present(object["max_completion_tokens"]) == nil ? "max_tokens" : "max_completion_tokens"
             guard let tokens = ChatInput.integer(value), tokens >= 1 else {
                 throw invalid("'\(param)' must be a positive integer", param: param)
             }
@@ -68,21 +63,21 @@ struct OpenAIChatRequest: Sendable {
             }
             input.maxTokens = tokens
         }
-        if let value = object["top_k"], !(value is NSNull) {
+        if let value = present(object["top_k"]) {
             guard let topK = ChatInput.integer(value), (1...6).contains(topK) else {
                 throw invalid("'top_k' must be an integer from 1 to 6", param: "top_k")
             }
             input.topK = topK
         }
-        if let user = object["user"] as? String, !user.isEmpty {
+        if let user = object["user"]?.stringValue, !user.isEmpty {
             // Spark's uid holds at most 32 characters; longer ids are hashed so they stay distinct.
             input.uid = user.count <= SparkChatRequest.maxUIDLength ? user : String(Hex.encode(Digest.sha256(Array(user.utf8))).prefix(32))
         }
-        input.functions = try mapTools(object, model: model)
+        input.functions = try mapTools(object, in: body, model: model)
 
         var ignored: [String] = []
         for key in ["top_p", "presence_penalty", "frequency_penalty", "logit_bias", "stop", "seed", "response_format", "logprobs", "top_logprobs"]
-        where object[key] != nil && !(object[key] is NSNull) {
+        where present(object[key]) != nil {
             ignored.append(key)
         }
         return OpenAIChatRequest(input: input, requestedModel: modelName, stream: stream, includeUsage: includeUsage,
@@ -91,8 +86,8 @@ struct OpenAIChatRequest: Sendable {
 
     // MARK: - Messages
 
-    private static func mapMessages(_ value: Any?) throws(APIError) -> [SparkChatMessage] {
-        guard let items = value as? [Any], !items.isEmpty else {
+    private static func mapMessages(_ value: JSONValue?) throws(APIError) -> [SparkChatMessage] {
+        guard let items = value?.arrayValue, !items.isEmpty else {
             throw invalid("'messages' must be a non-empty array", param: "messages")
         }
         var systemParts: [String] = []
@@ -100,7 +95,8 @@ struct OpenAIChatRequest: Sendable {
         var toolNames: [String: String] = [:]
         for (index, item) in items.enumerated() {
             let param = "messages[\(index)]"
-            guard let message = item as? [String: Any], let role = message["role"] as? String else {
+            let message = item
+            guard message.isObject, let role = message["role"]?.stringValue else {
                 throw invalid("\(param) must be an object with a 'role'", param: param)
             }
             switch role {
@@ -111,19 +107,19 @@ struct OpenAIChatRequest: Sendable {
                 append(&turns, .user, try content(message["content"], param: "\(param).content", required: true))
             case "assistant":
                 var text = try content(message["content"], param: "\(param).content", required: false)
-                if let calls = message["tool_calls"] as? [[String: Any]], !calls.isEmpty {
+                if let calls = objects(message["tool_calls"]), !calls.isEmpty {
                     var lines: [String] = []
                     for call in calls {
-                        guard let function = call["function"] as? [String: Any], let name = function["name"] as? String else {
+                        guard let function = call["function"], function.isObject, let name = function["name"]?.stringValue else {
                             throw invalid("\(param).tool_calls[].function.name is required", param: "\(param).tool_calls")
                         }
-                        let arguments = (function["arguments"] as? String) ?? "{}"
-                        if let id = call["id"] as? String { toolNames[id] = name }
+                        let arguments = function["arguments"]?.stringValue ?? "{}"
+                        if let id = call["id"]?.stringValue { toolNames[id] = name }
                         lines.append("[function_call] \(name) \(arguments)")
                     }
                     text = ([text].filter { !$0.isEmpty } + lines).joined(separator: "\n")
-                } else if let call = message["function_call"] as? [String: Any], let name = call["name"] as? String {
-                    text = ([text].filter { !$0.isEmpty } + ["[function_call] \(name) \((call["arguments"] as? String) ?? "{}")"]).joined(separator: "\n")
+                } else if let call = message["function_call"], call.isObject, let name = call["name"]?.stringValue {
+                    text = ([text].filter { !$0.isEmpty } + ["[function_call] \(name) \(call["arguments"]?.stringValue ?? "{}")"]).joined(separator: "\n")
                 }
                 guard !text.isEmpty else {
                     throw invalid("\(param) has neither content nor tool_calls", param: "\(param).content")
@@ -131,7 +127,7 @@ struct OpenAIChatRequest: Sendable {
                 append(&turns, .assistant, text)
             case "tool", "function":
                 let result = try content(message["content"], param: "\(param).content", required: false)
-                let name = (message["name"] as? String) ?? (message["tool_call_id"] as? String).flatMap { toolNames[$0] } ?? "tool"
+                let name = message["name"]?.stringValue ?? message["tool_call_id"]?.stringValue.flatMap { toolNames[$0] } ?? "tool"
                 append(&turns, .user, "[function_result] \(name): \(result)")
             default:
                 throw invalid("\(param).role must be system, user, assistant or tool, got '\(role.prefix(40))'", param: "\(param).role")
@@ -158,27 +154,27 @@ struct OpenAIChatRequest: Sendable {
     }
 
     /// A message's text: a string, or an array of `{"type":"text","text":…}` parts.
-    private static func content(_ value: Any?, param: String, required: Bool) throws(APIError) -> String {
-        if value == nil || value is NSNull {
+    private static func content(_ value: JSONValue?, param: String, required: Bool) throws(APIError) -> String {
+        guard let value = present(value) else {
             if required { throw invalid("\(param) is required", param: param) }
             return ""
         }
-        if let text = value as? String {
-            if required && text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if let text = value.stringValue {
+            if required && text.isBlank {
                 throw invalid("\(param) must not be empty", param: param)
             }
             return text
         }
-        if let parts = value as? [[String: Any]] {
+        if let parts = objects(value) {
             var texts: [String] = []
             for part in parts {
-                guard (part["type"] as? String) == "text", let text = part["text"] as? String else {
+                guard part["type"]?.stringValue == "text", let text = part["text"]?.stringValue else {
                     throw invalid("\(param): only text content parts are supported by Spark's chat API", param: param)
                 }
                 texts.append(text)
             }
             let joined = texts.joined(separator: "\n")
-            if required && joined.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            if required && joined.isBlank {
                 throw invalid("\(param) must not be empty", param: param)
             }
             return joined
@@ -188,26 +184,27 @@ struct OpenAIChatRequest: Sendable {
 
     // MARK: - Tools
 
-    private static func mapTools(_ object: [String: Any], model: SparkModel) throws(APIError) -> [SparkFunction] {
-        var definitions: [[String: Any]] = []
-        if let tools = object["tools"], !(tools is NSNull) {
-            guard let list = tools as? [[String: Any]] else { throw invalid("'tools' must be an array", param: "tools") }
+    /// `body` is the request the object was parsed from: a tool's `parameters` schema is forwarded
+    /// as its own bytes, compacted, never re-encoded.
+    private static func mapTools(_ object: JSONValue, in body: [UInt8], model: SparkModel) throws(APIError) -> [SparkFunction] {
+        var definitions: [JSONValue] = []
+        if let tools = present(object["tools"]) {
+            guard let list = objects(tools) else { throw invalid("'tools' must be an array", param: "tools") }
             for (index, tool) in list.enumerated() {
-                guard (tool["type"] as? String) == "function", let function = tool["function"] as? [String: Any] else {
+                guard tool["type"]?.stringValue == "function", let function = tool["function"], function.isObject else {
                     throw invalid("tools[\(index)] must be {\"type\":\"function\",\"function\":{…}}", param: "tools[\(index)]")
                 }
                 definitions.append(function)
             }
         }
-        if let functions = object["functions"], !(functions is NSNull) {
-            guard let list = functions as? [[String: Any]] else { throw invalid("'functions' must be an array", param: "functions") }
+        if let functions = present(object["functions"]) {
+            guard let list = objects(functions) else { throw invalid("'functions' must be an array", param: "functions") }
             definitions += list
         }
-        var choice = object["tool_choice"] ?? object["function_call"]
-        if choice is NSNull { choice = nil }
-        if let mode = choice as? String, mode == "none" { return [] }
-        if let forced = (choice as? [String: Any]).flatMap({ ($0["function"] as? [String: Any])?["name"] as? String ?? $0["name"] as? String }) {
-            definitions = definitions.filter { ($0["name"] as? String) == forced }
+        let choice = present(object["tool_choice"] ?? object["function_call"])
+        if choice?.stringValue == "none" { return [] }
+        if let choice, choice.isObject, let forced = choice["function"]?["name"]?.stringValue ?? choice["name"]?.stringValue {
+            definitions = definitions.filter { $0["name"]?.stringValue == forced }
         }
         guard !definitions.isEmpty else { return [] }
         guard model.supportsFunctions else {
@@ -215,19 +212,30 @@ struct OpenAIChatRequest: Sendable {
         }
         var functions: [SparkFunction] = []
         for (index, definition) in definitions.enumerated() {
-            guard let name = definition["name"] as? String, !name.isEmpty else {
+            guard let name = definition["name"]?.stringValue, !name.isEmpty else {
                 throw invalid("tools[\(index)].function.name is required", param: "tools[\(index)].function.name")
             }
             var parameters = Array("{}".utf8)
-            if let schema = definition["parameters"], !(schema is NSNull) {
-                guard schema is [String: Any], let data = try? JSONSerialization.data(withJSONObject: schema, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            if let schema = definition.member("parameters"), !schema.value.isNull {
+                guard schema.value.isObject else {
                     throw invalid("tools[\(index)].function.parameters must be a JSON Schema object", param: "tools[\(index)].function.parameters")
                 }
-                parameters = Array(data)
+                parameters = JSONScanner.compact(body[schema.valueRange])
             }
-            functions.append(SparkFunction(name: name, description: (definition["description"] as? String) ?? "", parametersJSON: parameters))
+            functions.append(SparkFunction(name: name, description: definition["description"]?.stringValue ?? "", parametersJSON: parameters))
         }
         return functions
+    }
+
+    /// The value unless it is absent or JSON `null`.
+    private static func present(_ value: JSONValue?) -> JSONValue? {
+        ChatInput.present(value)
+    }
+
+    /// The elements of an array whose elements are all objects; `nil` for anything else.
+    private static func objects(_ value: JSONValue?) -> [JSONValue]? {
+        guard let elements = value?.arrayValue, elements.allSatisfy(\.isObject) else { return nil }
+        return elements
     }
 
     static func invalid(_ message: String, param: String?, code: String = "invalid_field") -> APIError {

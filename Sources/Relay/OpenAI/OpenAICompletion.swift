@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import SparkCodec
 
 /// Builds OpenAI `chat.completion` and `chat.completion.chunk` JSON for one completion: one id
@@ -9,7 +9,7 @@ struct OpenAICompletion: Sendable {
     let maxTokens: Int?
     private(set) var id: String?
 
-    init(model: String, maxTokens: Int?, created: Int = Int(Date().timeIntervalSince1970)) {
+    init(model: String, maxTokens: Int?, created: Int = UnixTime.now().wholeSeconds) {
         self.model = model
         self.maxTokens = maxTokens
         self.created = created

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import HTTPCodec
 import Logging
 import SparkCodec
@@ -94,7 +94,7 @@ final class OpenAIHandler: Sendable {
     }
 
     func retrieveModel(_ request: HTTPRequest, _ writer: ResponseWriter) {
-        let id = (request.pathParameters["id"] ?? "").removingPercentEncoding ?? ""
+        let id = FormURLEncoding.decodePathSegment(request.pathParameters["id"] ?? "") ?? ""
         guard upstream.models.model(named: id) != nil else {
             writer.respond(APIError(status: .notFound, type: "invalid_request_error", code: "model_not_found",
                                     message: "The model '\(id.prefix(100))' does not exist").openAIResponse)

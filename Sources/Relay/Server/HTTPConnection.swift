@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import Glibc
 import HTTPCodec
 import Logging
 import RelayIO
@@ -321,7 +322,7 @@ final class HTTPConnection: @unchecked Sendable {
             "path": "\(head?.path ?? "-")",
             "status": "\(responseStatus)",
             "bytes": "\(responseBodyBytes)",
-            "duration_ms": "\(String(format: "%.2f", elapsed))",
+            "duration_ms": "\(FixedPoint.format(elapsed, decimals: 2))",
         ]
         if let keyName { metadata["key"] = "\(keyName)" }
         context.logger.info("access", metadata: metadata)

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import SparkCodec
 import Synchronization
 
@@ -9,7 +9,7 @@ enum HTTPDateCache {
     static func now() -> String {
         let second = Int(time(nil))
         return cache.withLock { entry in
-            if entry.second != second { entry = (second, HTTPDate.format(Date(timeIntervalSince1970: TimeInterval(second)))) }
+            if entry.second != second { entry = (second, HTTPDate.format(UnixTime(secondsSince1970: Double(second)))) }
             return entry.value
         }
     }

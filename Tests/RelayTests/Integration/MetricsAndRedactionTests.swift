@@ -107,7 +107,7 @@ import Testing
             transcript += "\(credentials) \(String(reflecting: credentials)) \(settings.credentials)"
             relay.shutdown()
         }
-        let signed = SparkURLSigner.sign(credentials: good, url: simulatorHost.upstream.base, date: Date())
+        let signed = SparkURLSigner.sign(credentials: good, url: simulatorHost.upstream.base, date: UnixTime.now())
         transcript += logs.lines.joined(separator: "\n") + "\(signed)"
         #expect(transcript.contains("401"))  // the failing run was really diagnosed
         for secret in [good.apiSecret, "wrong-secret-9f8e7d", clientKey, "authorization=", signed.signature, signed.authorization] {

@@ -6,7 +6,7 @@ import SparkCodec
 /// Starts a simulator on 127.0.0.1:0 with a pinned clock and signs URLs for it.
 final class SimulatorHarness {
     /// The simulator's (and the signer's) clock: Wed, 25 Nov 2026 10:00:00 GMT.
-    static let now = Date(timeIntervalSince1970: 1_795_600_800)
+    static let now = UnixTime(secondsSince1970: 1_795_600_800)
     static let credentials = SparkCredentials(appID: "app12345", apiKey: "0123456789abcdef0123456789abcdef",
                                               apiSecret: "c2ltdWxhdG9yLXRlc3Qtc2VjcmV0")
     let server: SimulatorServer
@@ -34,7 +34,7 @@ final class SimulatorHarness {
     var hostHeader: String { "127.0.0.1:\(port)" }
 
     /// The signed request target (path + query) for `path`, signed at `date` with `credentials`.
-    func signedTarget(path: String = "/v3.5/chat", date: Date = SimulatorHarness.now,
+    func signedTarget(path: String = "/v3.5/chat", date: UnixTime = SimulatorHarness.now,
                       credentials: SparkCredentials = SimulatorHarness.credentials) -> String {
         SparkURLSigner.sign(credentials: credentials, scheme: "ws", host: hostHeader, path: path, date: HTTPDate.format(date)).requestTarget
     }
