@@ -119,6 +119,9 @@ struct BenchCommand: ParsableCommand {
         let known: Set = ["latency", "scale", "throughput", "startup", "idle", "cpu", "memory", "soak", "engine"]
         if let unknown = selected.subtracting(known).sorted().first { throw ValidationError("--scenarios: unknown scenario '\(unknown)'") }
         let engineShape = try Self.ints(self.engineShape, count: 3, name: "--engine-shape")
+        if let bytes = engineReplayBufferBytes, !(1024...1_073_741_824).contains(bytes) {
+            throw ValidationError("--engine-replay-buffer-bytes must be 1024 to 1073741824 (the relay's range for stream.replay_buffer_bytes), got \(bytes)")
+        }
         if selected.contains("engine"), engine == "redis", !FileManager.default.isExecutableFile(atPath: BenchEnvironment.redisServerPath) {
             throw ValidationError("--engine redis needs \(BenchEnvironment.redisServerPath) (Debian package redis-server: apt-get install redis-server)")
         }

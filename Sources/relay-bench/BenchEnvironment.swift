@@ -148,7 +148,8 @@ final class BenchEnvironment: @unchecked Sendable {
     static let redisServerPath = "/usr/bin/redis-server"
 
     /// Starts `redis-server` on a free 127.0.0.1 port, in a directory of its own under `workDir`, with
-    /// no persistence (`--save "" --appendonly no`), and waits until it answers `PING`. Once per run.
+    /// no persistence (`--save "" --appendonly no`), and waits until it answers `PING`. Once per run;
+    /// with `--pin` it shares core 0 with the simulator and the bench (the relay keeps core 1).
     func startRedis() throws -> (process: ChildProcess, port: Int) {
         if let redis { return (redis, redisPort) }
         guard FileManager.default.isExecutableFile(atPath: Self.redisServerPath) else {
