@@ -77,6 +77,11 @@ struct EngineScenario {
             cost = RedisCost(cpuSeconds: try redisCPU.cpuSeconds() - redisCPU0, chunks: outcome.check.chunks, usedMemoryBefore: memoryBefore,
                              usedMemoryAfter: memoryAfter, keysAfter: try redisProbe.keyCount(), finishedStreams: outcome.check.cleanStreams,
                              replayBufferBytes: config.replayBufferBytes)
+            // Each finished ticket stream leaves its event log and meta hash until `replay_window`.
+            if let cost, cost.keysAfter < 2 * outcome.check.cleanStreams {
+                throw ValidationFailure("Redis holds \(cost.keysAfter) keys after \(outcome.check.cleanStreams) finished ticket streams: "
+                                        + "the relay did not log them to Redis (see \(relay.logPath))")
+            }
         }
         let row = EngineCostRow(engine: engine, streams: shape.streams, chunksPerStream: shape.chunks, delayMs: shape.delayMs,
                                 seconds: outcome.seconds, relayCPUSeconds: relayCPU, redis: cost, check: outcome.check)
