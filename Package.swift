@@ -102,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "relay-bench",
             dependencies: ["RelayBenchCore", "RelayIO", "HTTPCodec", "WSClient", "WebSocketCodec", "SparkCodec", "SparkSimulator",
-                           "RelayCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           "RelayCrypto", "RESPCodec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .testTarget(name: "RelayBenchTests", dependencies: ["RelayBenchCore"], swiftSettings: swiftSettings),
     ],

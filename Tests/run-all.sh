@@ -53,6 +53,8 @@ SPARK_RELAY_BIN="$release_bin/spark-relay" bash Tests/EndToEnd/run.sh
 
 step "benchmark smoke (release; correctness only, never timings)"
 BENCH_SCRATCH_PATH=.build BENCH_CONFIGURATION=release bash Tests/Bench/smoke.sh
+# The Redis engine's cost (issue 13), quick: 50 ticket streams on each engine, its own redis-server.
+BENCH_SCRATCH_PATH=.build BENCH_CONFIGURATION=release bash Tests/Bench/smoke.sh --scenarios engine --engine redis
 
 # Last among the release steps: building the tests rebuilds the release modules with testing enabled
 # (`@testable import`, as `swift test -c release` does), replacing the binaries tested above.

@@ -214,6 +214,8 @@ public struct BenchReport: Sendable, Codable {
     public var cpuPerChunk: [CPUPerChunkRow] = []
     public var streamMemory: [StreamMemoryRow] = []
     public var soak: SoakResult?
+    /// The `engine` scenario: memory and Redis engines side by side (issue 13).
+    public var engine: EngineComparison?
 
     /// An empty report for `command` on `machine`.
     public init(command: String, machine: String) {
@@ -225,7 +227,7 @@ public struct BenchReport: Sendable, Codable {
     public var allStreamsCorrect: Bool {
         let checks = latency.map(\.check) + latency.map(\.directCheck) + [scale?.check, throughput?.check].compactMap { $0 }
             + peers.flatMap { $0.rows.map(\.check) } + cpuPerChunk.map(\.check) + streamMemory.map(\.check)
-            + [soak?.check].compactMap { $0 }
+            + [soak?.check].compactMap { $0 } + (engine?.rows.map(\.check) ?? [])
         return checks.allSatisfy(\.passed)
     }
 }

@@ -73,6 +73,22 @@ public enum ReportTable {
                        + "; descriptors \(soak.descriptorsBefore.map(String.init) ?? "?") → \(soak.descriptorsAfter.map(String.init) ?? "?")"
                        + "; \(checkText(soak.check))")
         }
+        if let engine = report.engine {
+            out.append("")
+            out.append("engine cost: concurrent ticket streams (POST /chat, GET /chat/stream/{id}), a fresh relay per engine")
+            for r in engine.rows {
+                out.append(String(format: "  %@: %d streams × %d chunks, %d ms apart, %.1f s: relay %.1f µs/chunk (%.2f CPU-s)", r.engine,
+                                  r.streams, r.chunksPerStream, r.delayMs, r.seconds, r.relayMicrosPerChunk, r.relayCPUSeconds)
+                           + "; \(checkText(r.check))")
+                if let redis = r.redis {
+                    out.append(String(format: "    redis-server: %.1f µs/chunk (%.2f CPU-s); used_memory %d → %d bytes, %d keys → "
+                                      + "%.0f bytes per finished stream (%d finished) vs replay_buffer_bytes %d", redis.microsPerChunk,
+                                      redis.cpuSeconds, redis.usedMemoryBefore, redis.usedMemoryAfter, redis.keysAfter,
+                                      redis.bytesPerFinishedStream, redis.finishedStreams, redis.replayBufferBytes))
+                }
+            }
+            if let ratio = engine.cpuRatio { out.append(String(format: "  relay CPU per chunk, redis ÷ memory: %.2f×", ratio)) }
+        }
         for peer in report.peers {
             out.append("")
             guard peer.measured else {
@@ -172,6 +188,18 @@ public enum ReportTable {
                            measured: report.soak.map { String(format: "%.2f× (%d KiB vs %d KiB idle)", $0.afterOverIdle, $0.rssAfterKiB,
                                                               $0.rssIdleKiB) } ?? "not run",
                            verdict: verdict(report.soak.map { $0.afterOverIdle <= 2 })))
+        if let engine = report.engine {
+            let memory = engine.rows.first { $0.engine == "memory" }
+            let redis = engine.rows.first { $0.engine == "redis" }
+            list.append(Target(name: "relay CPU per chunk with Redis ≤ 2× the memory engine's (issue 13)",
+                               measured: engine.cpuRatio.map { String(format: "redis %.1f µs, memory %.1f µs: %.2f×", redis?.relayMicrosPerChunk ?? 0,
+                                                                      memory?.relayMicrosPerChunk ?? 0, $0) } ?? "needs both engines (--engine redis)",
+                               verdict: verdict(engine.cpuWithinGoal)))
+            list.append(Target(name: "Redis memory per finished stream ≤ stream.replay_buffer_bytes (issue 13)",
+                               measured: redis?.redis.map { String(format: "%.0f bytes vs %d", $0.bytesPerFinishedStream, $0.replayBufferBytes) }
+                                   ?? "not run (--engine redis)",
+                               verdict: verdict(engine.memoryWithinGoal)))
+        }
         return list
     }
 

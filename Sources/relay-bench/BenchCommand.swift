@@ -22,8 +22,17 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
-    @Option(help: "Scenarios, comma-separated: latency,scale,throughput,startup,idle,cpu,memory,soak.")
-    var scenarios = "latency,scale,throughput,startup,idle,cpu,memory,soak"
+    @Option(help: "Scenarios, comma-separated: latency,scale,throughput,startup,idle,cpu,memory,soak,engine (default: all but engine; with --engine redis: all).")
+    var scenarios: String?
+
+    @Option(help: "Engine for the engine scenario: memory, or redis (starts /usr/bin/redis-server on a free port, then measures memory and redis back to back on fresh relays).")
+    var engine = "memory"
+
+    @Option(help: "Engine scenario: concurrent ticket streams, chunks per stream, ms between chunks.")
+    var engineShape = "1000,20,200"
+
+    @Option(help: "Engine scenario: stream.replay_buffer_bytes for both relays (default: Config/relay.json's, else the built-in 262144).")
+    var engineReplayBufferBytes: Int?
 
     @Flag(help: "Give the relay (and nginx) core 1 of its own with sched_setaffinity; the simulator and the bench share core 0.")
     var pin = false
@@ -104,7 +113,18 @@ struct BenchCommand: ParsableCommand {
         let repoDir = FileManager.default.currentDirectoryPath
         let log: (String) -> Void = { FileHandle.standardError.write(Data("relay-bench: \($0)\n".utf8)) }
         var report = BenchReport(command: CommandLine.arguments.joined(separator: " "), machine: Self.machine())
-        let selected = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        guard ["memory", "redis"].contains(engine) else { throw ValidationError("--engine must be memory or redis, got '\(engine)'") }
+        let scenarioList = scenarios ?? "latency,scale,throughput,startup,idle,cpu,memory,soak" + (engine == "redis" ? ",engine" : "")
+        let selected = Set(scenarioList.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let known: Set = ["latency", "scale", "throughput", "startup", "idle", "cpu", "memory", "soak", "engine"]
+        if let unknown = selected.subtracting(known).sorted().first { throw ValidationError("--scenarios: unknown scenario '\(unknown)'") }
+        let engineShape = try Self.ints(self.engineShape, count: 3, name: "--engine-shape")
+        if let bytes = engineReplayBufferBytes, !(1024...1_073_741_824).contains(bytes) {
+            throw ValidationError("--engine-replay-buffer-bytes must be 1024 to 1073741824 (the relay's range for stream.replay_buffer_bytes), got \(bytes)")
+        }
+        if selected.contains("engine"), engine == "redis", !FileManager.default.isExecutableFile(atPath: BenchEnvironment.redisServerPath) {
+            throw ValidationError("--engine redis needs \(BenchEnvironment.redisServerPath) (Debian package redis-server: apt-get install redis-server)")
+        }
         let environment = try BenchEnvironment(buildDir: buildDir, repoDir: repoDir, clientLoops: clientLoops)
         defer { environment.stopAll() }
         environment.pin = pin
@@ -126,6 +146,7 @@ struct BenchCommand: ParsableCommand {
         environment.applyPinning()
 
         let q = quick
+        var engineMissing = false
         let scenarios = Scenarios(environment: environment, rate: rate, log: log)
         if selected.contains("idle") { report.idleRSSKiB = scenarios.idleRSS() }
         if selected.contains("startup"), relayURL == nil { report.startup = scenarios.startup(samples: q ? 3 : 10) }
@@ -170,6 +191,18 @@ struct BenchCommand: ParsableCommand {
                 log("memory over wss:// not measured: \(error)")
             }
         }
+        if selected.contains("engine") {
+            if relayURL != nil {
+                log("engine: needs relays the bench starts (not --relay-url)")
+            } else {
+                let shape = EngineScenario.Shape(streams: q ? 50 : engineShape[0], chunks: q ? 10 : engineShape[1], delayMs: q ? 50 : engineShape[2])
+                let engines = engine == "redis" ? ["memory", "redis"] : ["memory"]
+                let comparison = EngineScenario(environment: environment, rate: rate, log: log)
+                    .run(engines: engines, shape: shape, replayBufferBytes: engineReplayBufferBytes)
+                report.engine = comparison
+                engineMissing = comparison.rows.count < engines.count
+            }
+        }
         if selected.contains("soak"), relayURL == nil {
             report.soak = scenarios.soak(seconds: q ? 3 : soakSeconds, clients: q ? 10 : soakClients, idleSeconds: q ? 3 : soakIdleSeconds)
         }
@@ -190,6 +223,11 @@ struct BenchCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+        }
+        if engineMissing {
+            log("FAILED: the engine scenario could not measure every engine asked for (see above)")
+            environment.stopAll()
+            throw ExitCode.failure
         }
         if !report.allStreamsCorrect {
             log("FAILED: some streams lost, duplicated or reordered chunks, had wrong text or did not complete")

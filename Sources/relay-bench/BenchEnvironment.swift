@@ -1,5 +1,6 @@
 import Foundation
 import RelayBenchCore
+import RESPCodec
 import RelayIO
 import SparkSimulator
 
@@ -16,6 +17,9 @@ final class BenchEnvironment: @unchecked Sendable {
     private(set) var relay: ChildProcess?
     private(set) var relayPort = 0
     private var extra: [ChildProcess] = []
+    /// The bench's own `redis-server` (`--engine redis`), started once and stopped with the rest.
+    private(set) var redis: ChildProcess?
+    private(set) var redisPort = 0
     /// `--pin`: the processes under test (relay, nginx) on core 1, the simulator and the bench on core 0.
     var pin = false
     /// Processes under test besides the relay (pinned with it).
@@ -137,6 +141,77 @@ final class BenchEnvironment: @unchecked Sendable {
         for process in extra.reversed() { process.stop() }
         relay?.stop()
         simulator?.stop()
+        redis?.stop()
+    }
+
+    /// Debian's Redis server, which `--engine redis` starts.
+    static let redisServerPath = "/usr/bin/redis-server"
+
+    /// Starts `redis-server` on a free 127.0.0.1 port, in a directory of its own under `workDir`, with
+    /// no persistence (`--save "" --appendonly no`), and waits until it answers `PING`. Once per run;
+    /// with `--pin` it shares core 0 with the simulator and the bench (the relay keeps core 1).
+    func startRedis() throws -> (process: ChildProcess, port: Int) {
+        if let redis { return (redis, redisPort) }
+        guard FileManager.default.isExecutableFile(atPath: Self.redisServerPath) else {
+            throw ValidationFailure("--engine redis needs \(Self.redisServerPath) (Debian package redis-server: apt-get install redis-server)")
+        }
+        let directory = "\(workDir)/redis"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let port = HTTPProbe.freePort()
+        let process = try ChildProcess(name: "redis-server", path: Self.redisServerPath,
+                                       arguments: ["--bind", "127.0.0.1", "--port", "\(port)", "--save", "", "--appendonly", "no",
+                                                   "--dir", directory, "--daemonize", "no", "--logfile", ""],
+                                       environment: [:], directory: directory, logPath: "\(directory)/redis.log")
+        redis = process
+        redisPort = port
+        let deadline = WallClock.monotonicSeconds() + 10
+        while true {
+            if let probe = try? RedisProbe(port: port, timeoutMs: 500), (try? probe.send(RESPCommand("PING")))?.string == "PONG" { break }
+            guard WallClock.monotonicSeconds() < deadline, process.isRunning else {
+                throw ValidationFailure("redis-server did not answer PING on 127.0.0.1:\(port); log:\n\(process.log.suffix(2000))")
+            }
+            usleep(20_000)
+        }
+        if pin { Affinity.pin(pid: process.pid, cpu: 0) }
+        return (process, port)
+    }
+
+    /// The relay's config for the `engine` scenario: the repository's `Config/relay.json` when present
+    /// (what the bench's other relays load from the working directory), with `cluster.engine`,
+    /// `cluster.redis_url` and, when given, `stream.replay_buffer_bytes` set. Written under `workDir`;
+    /// returns its path and the effective `stream.replay_buffer_bytes` (the built-in default, 262144,
+    /// `RelayConfiguration.Stream.replayBufferBytes`, when neither the file nor the bench sets it).
+    func writeEngineConfig(engine: String, redisPort: Int?, replayBufferBytes: Int?) throws -> (path: String, replayBufferBytes: Int) {
+        var root: [String: Any] = [:]
+        let base = "\(repoDir)/Config/relay.json"
+        if let data = FileManager.default.contents(atPath: base) {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ValidationFailure("\(base) is not a JSON object")
+            }
+            root = object
+        }
+        var cluster = root["cluster"] as? [String: Any] ?? [:]
+        cluster["engine"] = engine
+        if let redisPort { cluster["redis_url"] = "redis://127.0.0.1:\(redisPort)/0" }
+        root["cluster"] = cluster
+        var stream = root["stream"] as? [String: Any] ?? [:]
+        if let replayBufferBytes { stream["replay_buffer_bytes"] = replayBufferBytes }
+        root["stream"] = stream
+        let effective = (stream["replay_buffer_bytes"] as? Int) ?? 262_144
+        let path = "\(workDir)/relay-\(engine).json"
+        try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+        return (path, effective)
+    }
+
+    /// A fresh relay on the simulator with the config file at `config` (`--config`), stopped with the rest.
+    func startConfiguredRelay(name: String, config: String) throws -> (relay: ChildProcess, port: Int) {
+        let relay = try ChildProcess(name: "spark-relay (\(name))", path: "\(buildDir)/spark-relay",
+                                     arguments: relayArguments(port: 0) + ["--config", config],
+                                     environment: Self.sparkEnvironment, directory: repoDir, logPath: "\(workDir)/spark-relay-\(name).log")
+        adopt(relay)
+        let port = try relay.waitForListening(marker: "listening on http://", timeout: 20)
+        if pin { Affinity.pin(pid: relay.pid, cpu: 1) }
+        return (relay, port)
     }
 
     /// Probe for the relay's memory and CPU (nil for an external relay).

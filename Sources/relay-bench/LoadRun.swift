@@ -8,6 +8,9 @@ import Synchronization
 enum StreamTarget: Sendable {
     /// `POST path` with a chat body, answered as SSE, at 127.0.0.1:port (the relay or a proxy).
     case sse(port: Int, path: String)
+    /// A ticket stream at 127.0.0.1:port: `POST /chat` (201 with the ticket id), then
+    /// `GET /chat/stream/{id}` on a second connection, answered as SSE.
+    case ticket(port: Int)
     /// A signed WebSocket straight to the simulator.
     case direct(simulatorPort: Int)
     /// `POST path` (`/v1/chat/completions`) with an OpenAI streaming body for `model`, at 127.0.0.1:port,
@@ -68,6 +71,8 @@ final class LoadRun: @unchecked Sendable {
                     switch target {
                     case .sse(let port, let path):
                         stream = SSEStream(spec: spec, port: port, path: path, loop: loop, run: self, collector: collector)
+                    case .ticket(let port):
+                        stream = SSEStream(spec: spec, port: port, path: "/chat", ticket: true, loop: loop, run: self, collector: collector)
                     case .direct(let simulatorPort):
                         stream = DirectStream(spec: spec, simulatorPort: simulatorPort, loop: loop, run: self, collector: collector)
                     case .openAI(let port, let path, let model, let apiKey):

@@ -6,7 +6,8 @@ import SparkCodec
 /// One chat stream over HTTP/1.1 + SSE (`POST /chat/stream` on the relay or on a proxy in front of
 /// it): connect, send the request, parse the chunked response and its events, check each chunk, and
 /// record receive − send for stamped ones. The receive time is taken once per socket read, before
-/// parsing. Confined to its loop.
+/// parsing. As a ticket stream, it first asks `POST /chat` for a ticket (201), then reads
+/// `GET /chat/stream/{id}` on a new connection. Confined to its loop.
 final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
     private let spec: StreamSpec
     private let port: Int
@@ -23,11 +24,16 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
     private var streamError: String?
     private var opened = false
     private var over = false
+    /// Ticket streams: `true` until the ticket id is read from `POST path`'s 201 body.
+    private var awaitingTicket: Bool
+    private var ticketBody: [UInt8] = []
+    private var ticketID = ""
 
-    init(spec: StreamSpec, port: Int, path: String, loop: EventLoop, run: LoadRun, collector: LoopCollector) {
+    init(spec: StreamSpec, port: Int, path: String, ticket: Bool = false, loop: EventLoop, run: LoadRun, collector: LoopCollector) {
         self.spec = spec
         self.port = port
         self.path = path
+        self.awaitingTicket = ticket
         self.loop = loop
         self.run = run
         self.collector = collector
@@ -35,6 +41,8 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
     }
 
     func start() {
+        parser = HTTPResponseParser(limits: HTTPParserLimits(maxBodyBytes: Int.max))
+        scanner = SSEScanner()
         connector = Connector.connect(host: "127.0.0.1", port: port, tls: nil, on: loop, connectTimeout: 30, tlsTimeout: 30) {
             [self] result in
             connector = nil
@@ -62,6 +70,9 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
     }
 
     private func request() -> [UInt8] {
+        if !awaitingTicket && !ticketID.isEmpty {
+            return Array("GET \(path)/stream/\(ticketID) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n\r\n".utf8)
+        }
         var body = JSONWriter(capacity: 64 + spec.fullPrompt.utf8.count)
         body.beginObject()
         body.key("prompt")
@@ -74,14 +85,20 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
     }
 
     func channel(_ channel: StreamChannel, didRead bytes: UnsafeRawBufferPointer) {
+        guard channel === self.channel else { return }
         let now = WallClock.realtimeNanoseconds()
         parser.append(bytes)
         drain(now: now)
     }
 
     private func drain(now: Int64) {
+        let current = channel
         do throws(HTTPParserError) {
-            while !over, let part = try parser.next() {
+            while !over, channel === current, let part = try parser.next() {
+                if awaitingTicket {
+                    ticketPart(part)
+                    continue
+                }
                 switch part {
                 case .head(let head):
                     guard head.status == 200 else {
@@ -99,6 +116,29 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
             }
         } catch {
             finish(completed: false, reason: "HTTP: \(error)")
+        }
+    }
+
+    /// A part of the `POST /chat` response: 201, then the body with the ticket id; then the stream.
+    private func ticketPart(_ part: HTTPResponsePart) {
+        switch part {
+        case .head(let head):
+            if head.status != 201 { finish(completed: false, reason: "POST \(path): HTTP \(head.status)") }
+        case .body(let bytes):
+            ticketBody += bytes
+            if ticketBody.count > 4096 { finish(completed: false, reason: "POST \(path): ticket body over 4096 bytes") }
+        case .end:
+            guard let id = SoakStream.ticketID(in: ticketBody) else {
+                finish(completed: false, reason: "POST \(path) answered without an id: \(String(decoding: ticketBody.prefix(120), as: UTF8.self))")
+                return
+            }
+            awaitingTicket = false
+            ticketID = id
+            let done = channel
+            channel = nil
+            done?.close()
+            // Not from inside the parser's loop: starting again resets the parser.
+            loop.execute { [self] in if !over { start() } }
         }
     }
 
@@ -122,6 +162,7 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
     }
 
     func channelDidReadEndOfStream(_ channel: StreamChannel) {
+        guard channel === self.channel else { return }
         do throws(HTTPParserError) {
             try parser.endOfInput()
         } catch {
@@ -135,6 +176,7 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
     func channelBecameWritable(_ channel: StreamChannel) {}
 
     func channel(_ channel: StreamChannel, didCloseWith error: TransportError?) {
+        guard channel === self.channel else { return }
         finish(completed: false, reason: "connection closed: \(error.map { "\($0)" } ?? "by bench")")
     }
 
