@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCRATCH="${BENCH_SCRATCH_PATH:-.build-bench}"
 CONFIG="${BENCH_CONFIGURATION:-release}"
-swift build -c "$CONFIG" --scratch-path "$SCRATCH" --product spark-sim
-swift build -c "$CONFIG" --scratch-path "$SCRATCH" --product spark-relay
-swift build -c "$CONFIG" --scratch-path "$SCRATCH" --product relay-bench
+# Extra `swift build` flags, e.g. --static-swift-stdlib to reuse CI's release binaries as built.
+read -r -a FLAGS <<< "${BENCH_BUILD_FLAGS:-}"
+swift build -c "$CONFIG" --scratch-path "$SCRATCH" "${FLAGS[@]}" --product spark-sim
+swift build -c "$CONFIG" --scratch-path "$SCRATCH" "${FLAGS[@]}" --product spark-relay
+swift build -c "$CONFIG" --scratch-path "$SCRATCH" "${FLAGS[@]}" --product relay-bench
 BIN="$(swift build -c "$CONFIG" --scratch-path "$SCRATCH" --show-bin-path)"
 exec "$BIN/relay-bench" --quick "$@"
