@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "SparkCodecTests", dependencies: ["SparkCodec", "RelayCrypto", "RelayTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .target(name: "WSClient", dependencies: ["HTTPCodec", "WebSocketCodec", "RelayIO", "RelayCrypto"], swiftSettings: swiftSettings),
         .target(name: "RelayTestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "SparkUpstreamTests", dependencies: ["SparkUpstream", "SparkSimulator", "SparkCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SparkUpstreamTests", dependencies: ["SparkUpstream", "WSClient", "SparkSimulator", "SparkCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "SparkUpstream", dependencies: ["SparkCodec", "WSClient", "RelayIO", "WebSocketCodec"], swiftSettings: swiftSettings),
         .target(
             name: "SparkSimulator",

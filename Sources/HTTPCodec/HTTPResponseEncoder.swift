@@ -85,16 +85,32 @@ public enum HTTPResponseEncoder {
     /// One chunk: size in hex, CRLF, the bytes, CRLF. Empty input gives empty output, so a
     /// zero-length write can never be mistaken for the last chunk.
     public static func encodeChunk(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        encodeChunk(Array(bytes))
+    }
+
+    /// `encodeChunk` for an array: one exactly sized buffer, the size's hex digits written in place
+    /// (this runs once per relayed SSE event).
+    public static func encodeChunk(_ bytes: [UInt8]) -> [UInt8] {
         let count = bytes.count
         if count == 0 { return [] }
-        var out: [UInt8] = []
-        out.reserveCapacity(count + 20)
-        out.append(contentsOf: String(count, radix: 16).utf8)
-        out.append(contentsOf: HTTPSyntax.crlf)
-        out.append(contentsOf: bytes)
-        out.append(contentsOf: HTTPSyntax.crlf)
-        return out
+        var digits = 1
+        while count >> (4 * digits) != 0 { digits += 1 }
+        return [UInt8](unsafeUninitializedCapacity: digits + 2 + count + 2) { buffer, initialized in
+            for index in 0..<digits {
+                buffer[index] = hexDigits[(count >> (4 * (digits - 1 - index))) & 0xF]
+            }
+            buffer[digits] = HTTPSyntax.cr
+            buffer[digits + 1] = HTTPSyntax.lf
+            bytes.withUnsafeBufferPointer { source in
+                (buffer.baseAddress! + digits + 2).initialize(from: source.baseAddress!, count: count)
+            }
+            buffer[digits + 2 + count] = HTTPSyntax.cr
+            buffer[digits + 3 + count] = HTTPSyntax.lf
+            initialized = digits + 4 + count
+        }
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     private static func appendField(_ out: inout [UInt8], _ name: String, _ value: String) {
         out.append(contentsOf: name.utf8)

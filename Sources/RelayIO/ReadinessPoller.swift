@@ -211,7 +211,10 @@ private final class PollThreadContext: @unchecked Sendable {
                 return
             }
             if count == 0 { continue }
-            let keepRunning = queue.sync { poller.deliver(events, count: Int(count)) }
+            // The non-generic `sync` goes straight to dispatch_sync; the generic one (with a result)
+            // goes through the overlay's helper and a metadata lookup on every batch.
+            var keepRunning = true
+            queue.sync { keepRunning = poller.deliver(events, count: Int(count)) }
             if !keepRunning { return }
         }
     }

@@ -64,4 +64,22 @@ import HTTPCodec
         }
         #expect(problems.isEmpty, "\(problems)")
     }
+
+    /// The array overload writes the size's hex digits itself: every size up to 4,200 (one to four
+    /// digits) and each later digit boundary, against `String(radix: 16)`.
+    @Test func arrayChunksMatchTheReferenceAtEverySize() {
+        var sizes = Array(0...4_200)
+        sizes += [0xFFFF, 0x10000, 0x10001, 0xFFFFF, 0x100000, 0x1000000, 3_000_001]
+        var failures: [Int] = []
+        for size in sizes {
+            let bytes = [UInt8](repeating: UInt8(truncatingIfNeeded: size), count: size)
+            let encoded = HTTPResponseEncoder.encodeChunk(bytes)
+            let header = Array(String(size, radix: 16).utf8) + [0x0D, 0x0A]
+            let ok = size == 0 ? encoded.isEmpty
+                : encoded.count == header.count + size + 2 && encoded.prefix(header.count).elementsEqual(header)
+                    && encoded.suffix(2).elementsEqual([0x0D, 0x0A]) && encoded[header.count..<(header.count + size)].elementsEqual(bytes)
+            if !ok { failures.append(size) }
+        }
+        #expect(failures.isEmpty, "\(failures.prefix(10))")
+    }
 }
