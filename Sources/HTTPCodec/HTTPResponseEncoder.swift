@@ -93,24 +93,37 @@ public enum HTTPResponseEncoder {
     public static func encodeChunk(_ bytes: [UInt8]) -> [UInt8] {
         let count = bytes.count
         if count == 0 { return [] }
-        var digits = 1
-        while count >> (4 * digits) != 0 { digits += 1 }
-        return [UInt8](unsafeUninitializedCapacity: digits + 2 + count + 2) { buffer, initialized in
-            for index in 0..<digits {
-                buffer[index] = hexDigits[(count >> (4 * (digits - 1 - index))) & 0xF]
-            }
-            buffer[digits] = HTTPSyntax.cr
-            buffer[digits + 1] = HTTPSyntax.lf
+        let header = chunkHeaderCount(for: count)
+        return [UInt8](unsafeUninitializedCapacity: header + count + 2) { buffer, initialized in
+            writeChunkHeader(for: count, at: buffer.baseAddress!)
             bytes.withUnsafeBufferPointer { source in
-                (buffer.baseAddress! + digits + 2).initialize(from: source.baseAddress!, count: count)
+                (buffer.baseAddress! + header).initialize(from: source.baseAddress!, count: count)
             }
-            buffer[digits + 2 + count] = HTTPSyntax.cr
-            buffer[digits + 3 + count] = HTTPSyntax.lf
-            initialized = digits + 4 + count
+            buffer[header + count] = HTTPSyntax.cr
+            buffer[header + count + 1] = HTTPSyntax.lf
+            initialized = header + count + 2
         }
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Bytes of the chunk header (size in hex + CRLF) for a chunk of `count` bytes, `count > 0`.
+    public static func chunkHeaderCount(for count: Int) -> Int {
+        var digits = 1
+        while count >> (4 * digits) != 0 { digits += 1 }
+        return digits + 2
+    }
+
+    /// Writes the chunk header for `count` bytes at `start`, which has room for
+    /// `chunkHeaderCount(for: count)` bytes; a CRLF must follow the chunk's bytes.
+    public static func writeChunkHeader(for count: Int, at start: UnsafeMutablePointer<UInt8>) {
+        let digits = chunkHeaderCount(for: count) - 2
+        for index in 0..<digits {
+            start[index] = hexDigits[(count >> (4 * (digits - 1 - index))) & 0xF]
+        }
+        start[digits] = HTTPSyntax.cr
+        start[digits + 1] = HTTPSyntax.lf
+    }
 
     private static func appendField(_ out: inout [UInt8], _ name: String, _ value: String) {
         out.append(contentsOf: name.utf8)

@@ -31,7 +31,7 @@ public struct SparkFrameDecoder: Sendable {
     public mutating func decode(_ text: [UInt8]) throws(SparkError) -> SparkResponseFrame {
         guard !isFinished else { throw .frameAfterEnd }
         guard text.count <= maxFrameBytes else { throw .malformedFrame("frame of \(text.count) bytes exceeds \(maxFrameBytes)") }
-        if usesFastPath, let (fields, isCompact) = SparkFrameFastPath.decode(text) {
+        if usesFastPath, let (fields, isCompact) = SparkFrameFastPath.decode(text, previousSID: sid) {
             // The common, well-formed shape, read in one pass; anything else takes the general path below.
             return accept(fields, isCompact: isCompact, text: text)
         }

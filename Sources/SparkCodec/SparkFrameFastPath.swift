@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The values `SparkFrameDecoder.decode` reads from one frame, filled by `SparkFrameFastPath`.
 /// `nil` means absent or `null` (the decoder applies its defaults).
 struct SparkFrameFields {
@@ -16,6 +20,9 @@ struct SparkFrameFields {
     var usage: SparkUsage?
     /// Byte range of a present, non-null `payload.plugins` (any kind of value).
     var pluginsRange: Range<Int>?
+    /// Input, not a field: the sid of the stream's earlier frames. Spark repeats it in every frame, so
+    /// an equal `header.sid` reuses this `String` instead of building a new one.
+    var previousSID: String?
 }
 
 /// A single-pass decoder for the common, well-formed frame shape that fills `SparkFrameFields`
@@ -32,9 +39,11 @@ enum SparkFrameFastPath {
     struct Bail: Error {}
 
     /// The fields of `bytes`, and whether it held no insignificant whitespace; `nil` to take the general path.
-    static func decode(_ bytes: [UInt8], maxDepth: Int = JSONScanner.defaultMaxDepth) -> (fields: SparkFrameFields, isCompact: Bool)? {
+    static func decode(_ bytes: [UInt8], maxDepth: Int = JSONScanner.defaultMaxDepth,
+                       previousSID: String? = nil) -> (fields: SparkFrameFields, isCompact: Bool)? {
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         var fields = SparkFrameFields()
+        fields.previousSID = previousSID
         do throws(Bail) {
             parser.skipWhitespace()
             try root(&parser, into: &fields)
@@ -77,7 +86,7 @@ enum SparkFrameFastPath {
                 f.message = try string(&p)
             } else if p.key(key, is: "sid") {
                 try once(&seen, 4)
-                f.sid = try string(&p)
+                f.sid = try string(&p, reusing: f.previousSID)
             } else if p.key(key, is: "status") {
                 try once(&seen, 8)
                 f.status = try int(&p)
@@ -310,7 +319,7 @@ enum SparkFrameFastPath {
     }
 
     /// A string or `null`; any other kind bails. Strings without escapes are made from the input directly.
-    private static func string(_ p: inout JSONParser) throws(Bail) -> String? {
+    private static func string(_ p: inout JSONParser, reusing known: String? = nil) throws(Bail) -> String? {
         let first = try peek(&p)
         if first == UInt8(ascii: "n") {
             _ = try isNull(&p)
@@ -328,6 +337,10 @@ enum SparkFrameFastPath {
                 p.index = index + 1
                 let text: String? = bytes.withUnsafeBufferPointer { buffer in
                     let slice = UnsafeBufferPointer(rebasing: buffer[start..<index])
+                    if var known, high < 0x80, known.utf8.count == slice.count,
+                       known.withUTF8({ slice.isEmpty || memcmp($0.baseAddress!, slice.baseAddress!, slice.count) == 0 }) {
+                        return known
+                    }
                     return high < 0x80 ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
                 }
                 guard let text else { throw Bail() }

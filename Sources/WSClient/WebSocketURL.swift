@@ -23,8 +23,9 @@ public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
         } else {
             return nil
         }
-        guard !rest.contains("#") else { return nil }
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        // Byte-wise searches: the query of a signed URL is long, and Character searches are slow.
+        guard !rest.utf8.contains(UInt8(ascii: "#")) else { return nil }
+        let authorityEnd = rest.utf8.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         var target = String(rest[authorityEnd...])
         if target.isEmpty { target = "/" } else if target.hasPrefix("?") { target = "/" + target }

@@ -1,3 +1,4 @@
+import HTTPCodec
 import RelayTestSupport
 import Testing
 @testable import Relay
@@ -34,6 +35,32 @@ import Testing
                 for line in lines { expected += Array("data: ".utf8) + line + [0x0A] }
                 expected.append(0x0A)
                 if encoded != expected { return "\(kind) differs" }
+            }
+            return nil
+        }
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
+    /// Asked for chunked framing, the output builds the chunk around the same event bytes in one
+    /// buffer: exactly `HTTPResponseEncoder.encodeChunk` of the unframed event, with `body` on it.
+    @Test(arguments: [0, 9, 4096])
+    func framedEventsAreTheChunkOfThePlainEvent(sequence: Int) {
+        let output = EventStreamOutput(retryMilliseconds: 1000)
+        let problems = DifferentialInputs.mismatches(seed: 0x6368_6B64 &+ UInt64(sequence), odd: 0x0D) { bytes, offset in
+            let streamID = "s" + String(repeating: "y", count: offset * 37)
+            for kind in [StreamEvent.Kind.data, .done, .error] {
+                let event = StreamEvent(sequence: sequence, kind: kind, json: bytes)
+                guard case .write(let plain) = output.encode(event, streamID: streamID) else { return "no plain bytes" }
+                switch output.encode(event, streamID: streamID, chunked: true) {
+                case .writeFramed(let chunk):
+                    if chunk.bytes != HTTPResponseEncoder.encodeChunk(plain) { return "\(kind): framing differs" }
+                    if Array(chunk.bytes[chunk.body]) != plain { return "\(kind): body range differs" }
+                case .write(let fallback):
+                    // Bytes with CR or LF take the general encoder, unframed.
+                    if fallback != plain || !(bytes.contains(0x0A) || bytes.contains(0x0D)) { return "\(kind): unexpected fallback" }
+                default:
+                    return "\(kind): no bytes"
+                }
             }
             return nil
         }

@@ -134,4 +134,15 @@ import Testing
         #expect(SparkFrameFastPath.decode(Array(SparkFrameFastPathTests.frames[4].utf8))?.isCompact == false)
         #expect(SparkFrameFastPath.decode(Array(#"{"header":{"code":0,"status":1,"status":2}}"#.utf8)) == nil)
     }
+
+    /// The fast path reuses the stream's earlier sid only when the frame's sid is byte-for-byte equal.
+    @Test func eachFrameCarriesItsOwnSIDWhenItChanges() throws {
+        var decoder = SparkFrameDecoder()
+        for sid in ["cht1", "cht1", "cht10", "cht1", "c", "cht1x", "ünï", "ünï", "cht1"] {
+            let text = #"{"header":{"code":0,"message":"Success","sid":""# + sid + #"","status":1},"payload":{"choices":{"status":1,"seq":1,"text":[{"content":"x"}]}}}"#
+            let frame = try decoder.decode(Array(text.utf8))
+            #expect(frame.sid == sid)
+        }
+        #expect(decoder.sid == "cht1")
+    }
 }

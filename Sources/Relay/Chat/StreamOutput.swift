@@ -14,6 +14,8 @@ public enum StreamOutputAction: Sendable {
     /// A complete response instead of a stream (only before anything was sent): a collected
     /// non-streaming answer, or an error status for a failure before the first byte.
     case respond(HTTPResponse)
+    /// Bytes for the streamed body already in HTTP/1.1 chunked framing (only when asked for).
+    case writeFramed(FramedChunk)
     /// Nothing to write for this event.
     case none
 }
@@ -31,8 +33,17 @@ public protocol StreamOutput: AnyObject, Sendable {
     func preamble() -> [UInt8]
     /// The action for one event, in order.
     func encode(_ event: StreamEvent, streamID: String) -> StreamOutputAction
+    /// `encode`, where the body is sent with chunked framing: an output may then answer
+    /// `.writeFramed` (the framing built into the same buffer) instead of `.write`.
+    func encode(_ event: StreamEvent, streamID: String, chunked: Bool) -> StreamOutputAction
     /// A keep-alive for silent periods, or `nil`.
     func heartbeat() -> [UInt8]?
+}
+
+extension StreamOutput {
+    public func encode(_ event: StreamEvent, streamID: String, chunked: Bool) -> StreamOutputAction {
+        encode(event, streamID: streamID)
+    }
 }
 
 /// `text/event-stream`: `id: {stream}:{n}` + `data:` payload, `event: done` / `event: stream-error`.
@@ -51,14 +62,18 @@ final class EventStreamOutput: StreamOutput {
     }
 
     func encode(_ event: StreamEvent, streamID: String) -> StreamOutputAction {
+        encode(event, streamID: streamID, chunked: false)
+    }
+
+    func encode(_ event: StreamEvent, streamID: String, chunked: Bool) -> StreamOutputAction {
         let name: StaticString?
         switch event.kind {
         case .data: name = nil
         case .done: name = "done"
         case .error: name = "stream-error"
         }
-        if let bytes = Self.encodeOneLine(event.json, streamID: streamID, sequence: event.sequence, event: name) {
-            return .write(bytes)
+        if let framed = Self.encodeOneLine(event.json, streamID: streamID, sequence: event.sequence, event: name, chunked: chunked) {
+            return chunked ? .writeFramed(framed) : .write(framed.bytes)
         }
         let id = "\(streamID):\(event.sequence)"
         return .write(SSEEncoder.encodeData(json: event.json, id: id, event: name.map { "\($0)" }))
@@ -68,14 +83,21 @@ final class EventStreamOutput: StreamOutput {
     /// without CR/LF, a stream id without CR/LF/NUL, a sequence ≥ 0 — built in one exactly sized buffer
     /// without an id `String`; `nil` otherwise (the caller then uses `SSEEncoder`).
     static func encodeOneLine(_ json: [UInt8], streamID: String, sequence: Int, event: StaticString?) -> [UInt8]? {
+        encodeOneLine(json, streamID: streamID, sequence: sequence, event: event, chunked: false)?.bytes
+    }
+
+    /// `encodeOneLine`, with `chunked` inside an HTTP/1.1 chunk (size line before, CRLF after) in the
+    /// same buffer; `body` is where the SSE event is.
+    static func encodeOneLine(_ json: [UInt8], streamID: String, sequence: Int, event: StaticString?,
+                              chunked: Bool) -> FramedChunk? {
         guard sequence >= 0 else { return nil }
         var streamID = streamID
-        return streamID.withUTF8 { id -> [UInt8]? in
+        return streamID.withUTF8 { id -> FramedChunk? in
             if let base = id.baseAddress, id.count > 0,
                memchr(base, 0x0A, id.count) != nil || memchr(base, 0x0D, id.count) != nil || memchr(base, 0, id.count) != nil {
                 return nil
             }
-            return json.withUnsafeBufferPointer { data -> [UInt8]? in
+            return json.withUnsafeBufferPointer { data -> FramedChunk? in
                 if let base = data.baseAddress, data.count > 0,
                    memchr(base, 0x0A, data.count) != nil || memchr(base, 0x0D, data.count) != nil {
                     return nil
@@ -85,9 +107,12 @@ final class EventStreamOutput: StreamOutput {
                 while rest > 0 { digits += 1; rest /= 10 }
                 // "event: " + e + "\n" + "id: " + i + ":" + n + "\n" + "data: " + json + "\n\n"
                 let eventCount = event.map { $0.utf8CodeUnitCount + 8 } ?? 0
-                let total = eventCount + 4 + id.count + 1 + digits + 1 + 6 + data.count + 2
-                return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-                    var at = 0
+                let body = eventCount + 4 + id.count + 1 + digits + 1 + 6 + data.count + 2
+                let header = chunked ? HTTPResponseEncoder.chunkHeaderCount(for: body) : 0
+                let total = header + body + (chunked ? 2 : 0)
+                let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+                    if chunked { HTTPResponseEncoder.writeChunkHeader(for: body, at: buffer.baseAddress!) }
+                    var at = header
                     func put(_ start: UnsafePointer<UInt8>?, _ count: Int) {
                         guard let start, count > 0 else { return }
                         (buffer.baseAddress! + at).initialize(from: start, count: count)
@@ -109,8 +134,10 @@ final class EventStreamOutput: StreamOutput {
                     put("\ndata: ")
                     put(data.baseAddress, data.count)
                     put("\n\n")
+                    if chunked { put("\r\n") }
                     initialized = at
                 }
+                return FramedChunk(bytes: bytes, body: header..<(header + body))
             }
         }
     }

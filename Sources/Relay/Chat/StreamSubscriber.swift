@@ -65,10 +65,12 @@ final class StreamSubscriber: @unchecked Sendable {
 
     /// Writes one event; `false` when the response ended with it.
     private func write(_ event: StreamEvent) -> Bool {
-        switch output.encode(event, streamID: streamID) {
+        switch output.encode(event, streamID: streamID, chunked: headSent && writer.isChunked) {
         case .write(let bytes):
             sendHead()
             if !bytes.isEmpty { writer.write(bytes) }
+        case .writeFramed(let chunk):
+            writer.write(chunk)
         case .respond(let response):
             if headSent {
                 // Too late for a status: the output must not ask for this, but never hang.

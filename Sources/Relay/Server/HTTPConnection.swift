@@ -365,6 +365,21 @@ extension HTTPConnection: ResponseSink {
         }
     }
 
+    func writer(_ writer: ResponseWriter, writeFramed chunk: FramedChunk) {
+        guard case .responding(let current) = state, current === writer, !writer.isHEAD else { return }
+        responseBodyBytes += chunk.body.count
+        switch streamFraming {
+        case .chunked: channel.write(chunk.bytes)
+        case .closeDelimited: channel.write(Array(chunk.bytes[chunk.body]))
+        default: break
+        }
+    }
+
+    var writerIsChunked: Bool {
+        guard case .responding(let current) = state, !current.isHEAD else { return false }
+        return streamFraming == .chunked
+    }
+
     func writerFinishStream(_ writer: ResponseWriter) {
         guard case .responding(let current) = state, current === writer else { return }
         if streamFraming == .chunked && !writer.isHEAD { channel.write(HTTPResponseEncoder.lastChunk) }

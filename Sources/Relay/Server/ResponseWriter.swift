@@ -6,6 +6,8 @@ protocol ResponseSink: AnyObject {
     func writer(_ writer: ResponseWriter, respond response: HTTPResponse)
     func writer(_ writer: ResponseWriter, startStreamWith status: HTTPStatus, headers: HTTPHeaders)
     func writer(_ writer: ResponseWriter, writeChunk bytes: [UInt8])
+    func writer(_ writer: ResponseWriter, writeFramed chunk: FramedChunk)
+    var writerIsChunked: Bool { get }
     func writerFinishStream(_ writer: ResponseWriter)
     var writerIsWritable: Bool { get }
 }
@@ -71,6 +73,17 @@ public final class ResponseWriter: @unchecked Sendable {
         guard state == .streaming, !bytes.isEmpty else { return }
         sink?.writer(self, writeChunk: bytes)
     }
+
+    /// Writes one body chunk built with its chunked framing (see `isChunked`).
+    public func write(_ chunk: FramedChunk) {
+        loop.preconditionInEventLoop()
+        guard state == .streaming, !chunk.body.isEmpty else { return }
+        sink?.writer(self, writeFramed: chunk)
+    }
+
+    /// `true` while streaming a body with HTTP/1.1 chunked framing: `write(_: FramedChunk)` then
+    /// saves a copy per chunk.
+    public var isChunked: Bool { state == .streaming && (sink?.writerIsChunked ?? false) }
 
     /// `false` while the client's output buffer is over its bound: stop producing until `onWritable`.
     public var isWritable: Bool { sink?.writerIsWritable ?? false }
