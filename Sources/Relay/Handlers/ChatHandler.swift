@@ -31,7 +31,7 @@ final class ChatHandler: Sendable {
 
     func register(in router: inout Router) {
         router.add(.post, "/chat/stream", gate.protect(streamDirect))
-        router.add(.post, "/chat", gate.protect(createTicket))
+        router.add(.post, "/chat", answers: .created, gate.protect(createTicket))
         router.add(.get, "/chat/stream/{id}", attach)
     }
 
