@@ -25,22 +25,15 @@ extension ChatHandler {
     }
 
     /// `GET /chat/stream/{id}` for an id this relay does not hold: claim the ticket (open the
-    /// upstream here), or follow the owner's event log, or `204` when nobody knows the id.
-    func attachShared(_ request: HTTPRequest, _ writer: ResponseWriter, id: String) {
-        let lastSequence: Int?
-        do throws(APIError) {
-            lastSequence = try Self.lastSequence(of: request, streamID: id)
-        } catch {
-            writer.respond(error)
-            return
-        }
+    /// upstream here), or follow the owner's event log (after `lastSequence`, from `Last-Event-ID`),
+    /// or `204` when nobody knows the id.
+    func attachShared(_ request: HTTPRequest, _ writer: ResponseWriter, id: String, after lastSequence: Int?) {
         // Stream ids are 32 hex characters: anything else is unknown without asking Redis.
         guard id.utf8.count == 32, id.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
             writer.respond(HTTPResponse(status: .noContent, headers: ["Cache-Control": "no-store"]))
             return
         }
         let headers: HTTPHeaders = ["X-Stream-Id": id]
-        let after = lastSequence
         engine.claim(id: id, on: writer.loop) { [self] result in
             let output = StreamFormat.negotiate(request.headers["Accept"]).makeOutput(retryMilliseconds: settings.retryMilliseconds)
             switch result {
@@ -69,7 +62,7 @@ extension ChatHandler {
                     let loop = stream.loop
                     stream.logWriter = engine.makeLogWriter(streamID: id, loop: loop)
                     stream.remoteReaderCheck = { done in engine.hasRemoteReader(streamID: id, on: loop, done) }
-                    stream.attach(writer: writer, output: output, after: after, headers: headers)
+                    stream.attach(writer: writer, output: output, after: lastSequence, headers: headers)
                 }
             }
         }

@@ -116,11 +116,8 @@ final class ChatHandler: Sendable {
     /// replay after `Last-Event-ID` and follow live.
     func attach(_ request: HTTPRequest, _ writer: ResponseWriter) {
         let id = request.pathParameters["id"] ?? ""
-        guard let stream = registry.stream(id: id), stream.origin != .unlisted else {
-            if engine.sharesStreams {
-                attachShared(request, writer, id: id)
-                return
-            }
+        let local = registry.stream(id: id).flatMap { $0.origin != .unlisted ? $0 : nil }
+        guard local != nil || engine.sharesStreams else {
             writer.respond(HTTPResponse(status: .noContent, headers: ["Cache-Control": "no-store"]))
             return
         }
@@ -131,13 +128,16 @@ final class ChatHandler: Sendable {
             writer.respond(error)
             return
         }
+        guard let stream = local else {
+            attachShared(request, writer, id: id, after: lastSequence)
+            return
+        }
         let output = StreamFormat.negotiate(request.headers["Accept"]).makeOutput(retryMilliseconds: settings.retryMilliseconds)
-        let after = lastSequence
         let headers: HTTPHeaders = ["X-Stream-Id": stream.id]
         if stream.loop === writer.loop {
-            stream.attach(writer: writer, output: output, after: after, headers: headers)
+            stream.attach(writer: writer, output: output, after: lastSequence, headers: headers)
         } else {
-            stream.loop.execute { stream.attach(writer: writer, output: output, after: after, headers: headers) }
+            stream.loop.execute { stream.attach(writer: writer, output: output, after: lastSequence, headers: headers) }
         }
     }
 
