@@ -29,6 +29,19 @@ struct RedisEngineTests {
         client.send(text + "\r\n")
     }
 
+    /// A browser reading `url` on the relay at `from` loses its connection after `count` events and
+    /// reconnects, with `Last-Event-ID`, to the relay at `to`: the events before, and the new
+    /// reader with its request sent.
+    private func moveReader(_ url: String, from: Int, to: Int, after count: Int) throws -> (before: StreamedResponse, reader: TestHTTPClient) {
+        var first: TestHTTPClient? = try TestHTTPClient(port: from)
+        get(first!, url)
+        let before = try first!.readStream(stopAfter: count)
+        first = nil  // the connection drops; the reconnect lands on the other relay
+        let reader = try TestHTTPClient(port: to)
+        get(reader, url, lastEventID: try #require(before.events.last?.lastEventID))
+        return (before, reader)
+    }
+
     @Test func memoryEngineIsTheDefaultAndSaysSo() throws {
         let (application, port, _) = try TestServer.application { $0.upstream.mode = .simulator }
         defer { application.shutdown() }
@@ -75,13 +88,7 @@ struct RedisEngineTests {
         let (a, portA, _) = try fleet.relay("a") { $0.stream.reconnectGrace = 0.2 }
         let (b, portB, _) = try fleet.relay("b")
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "move [[chunks:60]] [[delay:20]]")
-        var first: TestHTTPClient? = try TestHTTPClient(port: portA)
-        get(first!, stream.url)
-        let before = try first!.readStream(stopAfter: 5)
-        first = nil  // the browser's connection drops; its reconnect lands on the other relay
-        let lastID = try #require(before.events.last?.lastEventID)
-        let second = try TestHTTPClient(port: portB)
-        get(second, stream.url, lastEventID: lastID)
+        let (before, second) = try moveReader(stream.url, from: portA, to: portB, after: 5)
         let after = try second.readStream()
         #expect(after.status == 200)
         let all = before.events + after.events
@@ -287,12 +294,7 @@ struct RedisEngineTests {
         let (_, portA, _) = try fleet.relay("a", small)
         let (_, portB, _) = try fleet.relay("b", small)
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "long [[chunks:80]] [[delay:10]]")
-        var first: TestHTTPClient? = try TestHTTPClient(port: portA)
-        get(first!, stream.url)
-        let before = try first!.readStream(stopAfter: 3)
-        first = nil
-        let second = try TestHTTPClient(port: portB)
-        get(second, stream.url, lastEventID: try #require(before.events.last?.lastEventID))
+        let (before, second) = try moveReader(stream.url, from: portA, to: portB, after: 3)
         let after = try second.readStream()
         #expect(after.terminal?.type == "done")
         #expect((before.sequenceNumbers + after.sequenceNumbers) == Array(1...81))
@@ -360,12 +362,7 @@ struct RedisEngineTests {
         let (a, portA, _) = try fleet.relay("a") { $0.stream.reconnectGrace = 0.2 }
         let (_, portB, _) = try fleet.relay("b")
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "drain [[chunks:60]] [[delay:20]]")
-        var first: TestHTTPClient? = try TestHTTPClient(port: portA)
-        get(first!, stream.url)
-        let before = try first!.readStream(stopAfter: 3)
-        first = nil
-        let second = try TestHTTPClient(port: portB)
-        get(second, stream.url, lastEventID: try #require(before.events.last?.lastEventID))
+        let (_, second) = try moveReader(stream.url, from: portA, to: portB, after: 3)
         _ = try second.readStream(stopAfter: 2)
         // SIGTERM on the owner: no connection of its own is open, but a reader elsewhere follows
         // its stream, so it must finish that stream before leaving Redis.
