@@ -93,7 +93,9 @@ public final class RelayApplication: @unchecked Sendable {
         }
         let files = StaticFileHandler(directory: configuration.server.publicDirectory)
         router.add(.get, "/*", files.handle)
-        metrics.prepare(routes: router.patterns + ["unmatched"], models: upstream.models.models.map(\.name), keys: gate.keyNames)
+        metrics.prepare(routes: router.patterns + ["unmatched"],
+                        requests: router.successes.map { ($0.route, $0.method.rawValue, $0.status.code) },
+                        models: upstream.models.models.map(\.name), keys: gate.keyNames)
         self.server = RelayServer(configuration: configuration, router: router, logger: logger, group: group, metrics: metrics)
         serverBox.server = server
         let registry = self.registry

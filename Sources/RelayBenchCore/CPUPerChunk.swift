@@ -33,11 +33,10 @@ public struct CPUPerChunkRow: Sendable, Codable, Equatable {
         self.chunks = check.chunks
         self.relayCPUSeconds = relayCPUSeconds
         self.nginxCPUSeconds = nginxCPUSeconds
-        let chunks = Double(max(1, check.chunks))
-        self.relayMicrosPerChunk = relayCPUSeconds / chunks * 1e6
-        self.nginxMicrosPerChunk = nginxCPUSeconds.map { $0 / chunks * 1e6 }
+        self.relayMicrosPerChunk = PerChunk.micros(relayCPUSeconds, chunks: check.chunks)
+        self.nginxMicrosPerChunk = nginxCPUSeconds.map { PerChunk.micros($0, chunks: check.chunks) }
         self.ratio = nginxCPUSeconds.flatMap { $0 > 0 ? relayCPUSeconds / $0 : nil }
-        self.relayContextSwitchesPerChunk = relayContextSwitches.map { Double($0) / chunks }
+        self.relayContextSwitchesPerChunk = relayContextSwitches.map { Double($0) / Double(max(1, check.chunks)) }
         self.check = check
     }
 }

@@ -20,7 +20,7 @@ public struct RedisCost: Sendable, Codable, Equatable {
     public init(cpuSeconds: Double, chunks: Int, usedMemoryBefore: Int, usedMemoryAfter: Int, keysAfter: Int, finishedStreams: Int,
                 replayBufferBytes: Int) {
         self.cpuSeconds = cpuSeconds
-        self.microsPerChunk = cpuSeconds / Double(max(1, chunks)) * 1e6
+        self.microsPerChunk = PerChunk.micros(cpuSeconds, chunks: chunks)
         self.usedMemoryBefore = usedMemoryBefore
         self.usedMemoryAfter = usedMemoryAfter
         self.keysAfter = keysAfter
@@ -62,7 +62,7 @@ public struct EngineCostRow: Sendable, Codable, Equatable {
         self.chunks = check.chunks
         self.seconds = seconds
         self.relayCPUSeconds = relayCPUSeconds
-        self.relayMicrosPerChunk = relayCPUSeconds / Double(max(1, check.chunks)) * 1e6
+        self.relayMicrosPerChunk = PerChunk.micros(relayCPUSeconds, chunks: check.chunks)
         self.redis = redis
         self.check = check
     }

@@ -37,6 +37,18 @@ public struct StreamAccount: Sendable {
         if content != expected[seq] { note(.wrongText(seq: seq)) }
     }
 
+    /// One SSE chunk's `data` arrived: records its `seq` and text, or, when it is not a readable
+    /// chunk, that (with its first 80 bytes). Returns the chunk's fields when readable.
+    @discardableResult
+    public mutating func record(chunk data: [UInt8]) -> ChunkFields? {
+        guard let fields = ChunkFields.parse(payload: data) else {
+            recordUnreadable(String(decoding: data.prefix(80), as: UTF8.self))
+            return nil
+        }
+        record(seq: fields.seq, content: fields.content)
+        return fields
+    }
+
     /// Something arrived that is not a readable chunk.
     public mutating func recordUnreadable(_ reason: String) {
         received += 1

@@ -64,7 +64,7 @@ struct EngineScenario {
         let memoryBefore = try redisProbe?.usedMemory()
         let redisCPU0 = try redisCPU?.cpuSeconds()
         let relayCPU0 = try relayProbe.cpuSeconds()
-        let ramp = max(rate, Int(Double(shape.streams) * 1000 / Double(max(1, shape.delayMs))))
+        let ramp = LoadRun.rampRate(rate, streams: shape.streams, delayMs: shape.delayMs)
         let limit = Double(shape.streams) / Double(ramp) + Double(shape.chunks * shape.delayMs) / 500 + Double(shape.streams * shape.chunks) / 5_000 + 30
         let outcome = LoadRun(group: environment.group).run(specs: specs(shape.streams, shape.chunks, indexOffset), target: .ticket(port: port),
                                                             ratePerSecond: ramp, timeout: limit)

@@ -52,6 +52,12 @@ final class LoadRun: @unchecked Sendable {
         if finished.add(1, ordering: .acquiringAndReleasing).newValue == total { allDone.signal() }
     }
 
+    /// New streams per second for `streams` streams with chunks `delayMs` apart: at least `minimum`,
+    /// and fast enough that they all start within one chunk interval, so their chunks spread in time.
+    static func rampRate(_ minimum: Int, streams: Int, delayMs: Int) -> Int {
+        max(minimum, Int(Double(streams) * 1000 / Double(max(1, delayMs))))
+    }
+
     func run(specs: [StreamSpec], target: StreamTarget, ratePerSecond: Int, timeout: Double,
              onTick: () -> Void = {}) -> Outcome {
         total = specs.count

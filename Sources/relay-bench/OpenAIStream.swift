@@ -10,7 +10,7 @@ import SparkCodec
 /// chunk's arrival time is recorded relative to the request start (taken before connecting); apart
 /// from that, the first chunk's (the per-request cost) and each later chunk's lateness after the first
 /// (piece k is sent k × delay after piece 0: the per-chunk cost). The receive time is taken once per socket read, before parsing. Confined to its loop.
-final class OpenAIStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
+final class OpenAIStream: BenchStream, @unchecked Sendable {
     private let spec: StreamSpec
     private let port: Int
     private let path: String
@@ -20,13 +20,10 @@ final class OpenAIStream: BenchStream, StreamChannelDelegate, @unchecked Sendabl
     private let run: LoadRun
     private let collector: LoopCollector
     private var account: OpenAIStreamAccount
-    private var parser = HTTPResponseParser(limits: HTTPParserLimits(maxBodyBytes: Int.max))
-    private var scanner = SSEScanner()
-    private var connector: Connector?
-    private var channel: StreamChannel?
+    private let response: LoadResponse
+    private var exchange: BenchExchange?
     private var startedNs: Int64 = 0
     private var firstNs: Int64?
-    private var opened = false
     private var over = false
 
     init(spec: StreamSpec, port: Int, path: String, model: String, apiKey: String, loop: EventLoop, run: LoadRun,
@@ -39,34 +36,22 @@ final class OpenAIStream: BenchStream, StreamChannelDelegate, @unchecked Sendabl
         self.loop = loop
         self.run = run
         self.collector = collector
+        self.response = LoadResponse(run: run, collector: collector)
         self.account = OpenAIStreamAccount(pieces: spec.expectedChunks)
     }
 
     func start() {
         startedNs = WallClock.realtimeNanoseconds()
-        connector = Connector.connect(host: "127.0.0.1", port: port, tls: nil, on: loop, connectTimeout: 30, tlsTimeout: 30) {
-            [self] result in
-            connector = nil
-            switch result {
-            case .failure(let error):
-                finish(reason: "connect: \(error)")
-            case .success(let transport):
-                guard !over else {
-                    transport.socket.close()
-                    return
-                }
-                let channel = StreamChannel(transport: transport, loop: loop)
-                channel.delegate = self
-                self.channel = channel
-                channel.start()
-                channel.write(request())
-            }
+        let exchange = BenchExchange(port: port, loop: loop, maxBodyBytes: Int.max, request: request()) { [self] part, now in
+            received(part, now: now)
+        } onFailure: { [self] failure in
+            finish(reason: failure.description)
         }
+        self.exchange = exchange
+        exchange.start()
     }
 
     func abort(reason: String) {
-        connector?.cancel()
-        connector = nil
         finish(reason: reason)
     }
 
@@ -89,32 +74,17 @@ final class OpenAIStream: BenchStream, StreamChannelDelegate, @unchecked Sendabl
         return Array(head.utf8) + bytes
     }
 
-    func channel(_ channel: StreamChannel, didRead bytes: UnsafeRawBufferPointer) {
-        let now = WallClock.realtimeNanoseconds()
-        parser.append(bytes)
-        drain(now: now)
-    }
-
-    private func drain(now: Int64) {
-        do throws(HTTPParserError) {
-            while !over, let part = try parser.next() {
-                switch part {
-                case .head(let head):
-                    guard head.status == 200 else {
-                        finish(reason: "HTTP \(head.status)")
-                        return
-                    }
-                    opened = true
-                    _ = run.openStreams.add(1, ordering: .relaxed)
-                case .body(let bytes):
-                    collector.bytes += bytes.count
-                    scanner.feed(bytes) { event in handle(event, now: now) }
-                case .end:
-                    finish(reason: "response ended")
-                }
+    private func received(_ part: HTTPResponsePart, now: Int64) {
+        switch part {
+        case .head(let head):
+            guard response.opens(status: head.status) else {
+                finish(reason: "HTTP \(head.status)")
+                return
             }
-        } catch {
-            finish(reason: "HTTP: \(error)")
+        case .body(let bytes):
+            response.body(bytes) { event in handle(event, now: now) }
+        case .end:
+            finish(reason: "response ended")
         }
     }
 
@@ -133,31 +103,14 @@ final class OpenAIStream: BenchStream, StreamChannelDelegate, @unchecked Sendabl
         }
     }
 
-    func channelDidReadEndOfStream(_ channel: StreamChannel) {
-        do throws(HTTPParserError) {
-            try parser.endOfInput()
-        } catch {
-            finish(reason: "closed mid-response")
-            return
-        }
-        drain(now: WallClock.realtimeNanoseconds())
-        finish(reason: "connection closed before the end")
-    }
-
-    func channelBecameWritable(_ channel: StreamChannel) {}
-
-    func channel(_ channel: StreamChannel, didCloseWith error: TransportError?) {
-        finish(reason: "connection closed: \(error.map { "\($0)" } ?? "by bench")")
-    }
-
     private func finish(reason: String) {
         guard !over else { return }
         over = true
-        if opened { _ = run.openStreams.add(-1, ordering: .relaxed) }
+        response.close()
         let problems = account.finish(reason: reason)
         collector.check.add(stream: spec.index, account: account.account, problems: problems)
-        channel?.close()
-        channel = nil
+        exchange?.close()
+        exchange = nil
         run.streamFinished(index: spec.index, collector: collector)
     }
 }

@@ -70,7 +70,7 @@ struct PeerScenarios {
         defer { instance.process.stop() }
         let listenPort = instance.port
         let rows = levels.map { streams -> BenchReport.PeerRow in
-            let ramp = max(rate, Int(Double(streams) * 1000 / Double(max(1, delayMs))))
+            let ramp = LoadRun.rampRate(rate, streams: streams, delayMs: delayMs)
             let limit = Double(streams) / Double(ramp) + Double(chunks * delayMs) / 500 + 30
             let specs = (0..<streams).map { StreamSpec(index: $0, chunks: chunks, delayMs: delayMs, stamp: true) }
             let viaRelay = LoadRun(group: environment.group).run(
@@ -119,7 +119,7 @@ struct PeerScenarios {
                 environment.applyPinning()
                 let specs = (0..<shape.streams).map { StreamSpec(index: offset + $0, chunks: shape.chunks, delayMs: shape.delayMs, stamp: false) }
                 offset += shape.streams
-                let ramp = max(rate, Int(Double(shape.streams) * 1000 / Double(max(1, shape.delayMs))))
+                let ramp = LoadRun.rampRate(rate, streams: shape.streams, delayMs: shape.delayMs)
                 let limit = Double(shape.streams) / Double(ramp) + Double(shape.chunks * shape.delayMs) / 500 + Double(shape.streams * shape.chunks) / 5_000 + 30
                 let relay0 = (try? relayProbe.cpuSeconds()) ?? 0
                 let switches0 = relayProbe.contextSwitches()
@@ -229,7 +229,7 @@ struct PeerScenarios {
         }
         var rows: [BenchReport.PeerRow] = []
         for streams in plan.levels {
-            let ramp = max(rate, Int(Double(streams) * 1000 / Double(max(1, plan.delayMs))))
+            let ramp = LoadRun.rampRate(rate, streams: streams, delayMs: plan.delayMs)
             let limit = Double(streams) / Double(ramp) + Double(plan.chunks * plan.delayMs) / 500 + 60
             let specs = (0..<streams).map { StreamSpec(index: $0, chunks: plan.chunks, delayMs: plan.delayMs, stamp: false) }
             let relayCPU0 = (try? environment.relayProbe?.cpuSeconds()) ?? 0

@@ -16,24 +16,12 @@ final class RedisProbe {
 
     /// Connects to 127.0.0.1:`port`.
     init(port: Int, timeoutMs: Int = 5000) throws(RedisProbeError) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RedisProbeError(description: "socket: \(String(cString: strerror(errno)))") }
-        var timeout = timeval(tv_sec: timeoutMs / 1000, tv_usec: Int((timeoutMs % 1000) * 1000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        do throws(LoopbackSocket.Failure) {
+            fd = try LoopbackSocket.connect(port: port, timeoutMs: timeoutMs)
+        } catch {
+            let what = error.call == "connect" ? "connect to Redis on 127.0.0.1:\(port)" : error.call
+            throw RedisProbeError(description: "\(what): \(error.reason)")
         }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw RedisProbeError(description: "connect to Redis on 127.0.0.1:\(port): \(reason)")
-        }
-        self.fd = fd
     }
 
     deinit { close(fd) }

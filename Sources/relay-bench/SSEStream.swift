@@ -8,7 +8,7 @@ import SparkCodec
 /// record receive − send for stamped ones. The receive time is taken once per socket read, before
 /// parsing. As a ticket stream, it first asks `POST /chat` for a ticket (201), then reads
 /// `GET /chat/stream/{id}` on a new connection. Confined to its loop.
-final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
+final class SSEStream: BenchStream, @unchecked Sendable {
     private let spec: StreamSpec
     private let port: Int
     private let path: String
@@ -16,13 +16,10 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
     private let run: LoadRun
     private let collector: LoopCollector
     private var account: StreamAccount
-    private var parser = HTTPResponseParser(limits: HTTPParserLimits(maxBodyBytes: Int.max))
-    private var scanner = SSEScanner()
-    private var connector: Connector?
-    private var channel: StreamChannel?
+    private let response: LoadResponse
+    private var exchange: BenchExchange?
     private var sawDone = false
     private var streamError: String?
-    private var opened = false
     private var over = false
     /// Ticket streams: `true` until the ticket id is read from `POST path`'s 201 body.
     private var awaitingTicket: Bool
@@ -37,35 +34,29 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
         self.loop = loop
         self.run = run
         self.collector = collector
+        self.response = LoadResponse(run: run, collector: collector)
         self.account = StreamAccount(expected: spec.expectedChunks)
     }
 
     func start() {
-        parser = HTTPResponseParser(limits: HTTPParserLimits(maxBodyBytes: Int.max))
-        scanner = SSEScanner()
-        connector = Connector.connect(host: "127.0.0.1", port: port, tls: nil, on: loop, connectTimeout: 30, tlsTimeout: 30) {
-            [self] result in
-            connector = nil
-            switch result {
-            case .failure(let error):
-                finish(completed: false, reason: "connect: \(error)")
-            case .success(let transport):
-                guard !over else {
-                    transport.socket.close()
-                    return
-                }
-                let channel = StreamChannel(transport: transport, loop: loop)
-                channel.delegate = self
-                self.channel = channel
-                channel.start()
-                channel.write(request())
+        let exchange = BenchExchange(port: port, loop: loop, maxBodyBytes: Int.max, request: request()) { [self] part, now in
+            if awaitingTicket {
+                ticketPart(part)
+            } else {
+                streamPart(part, now: now)
+            }
+        } onFailure: { [self] failure in
+            if case .closedBeforeEnd = failure, let streamError {
+                finish(completed: false, reason: streamError)
+            } else {
+                finish(completed: false, reason: failure.description)
             }
         }
+        self.exchange = exchange
+        exchange.start()
     }
 
     func abort(reason: String) {
-        connector?.cancel()
-        connector = nil
         finish(completed: false, reason: reason)
     }
 
@@ -84,38 +75,17 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
         return Array(head.utf8) + bytes
     }
 
-    func channel(_ channel: StreamChannel, didRead bytes: UnsafeRawBufferPointer) {
-        guard channel === self.channel else { return }
-        let now = WallClock.realtimeNanoseconds()
-        parser.append(bytes)
-        drain(now: now)
-    }
-
-    private func drain(now: Int64) {
-        let current = channel
-        do throws(HTTPParserError) {
-            while !over, channel === current, let part = try parser.next() {
-                if awaitingTicket {
-                    ticketPart(part)
-                    continue
-                }
-                switch part {
-                case .head(let head):
-                    guard head.status == 200 else {
-                        finish(completed: false, reason: "HTTP \(head.status)")
-                        return
-                    }
-                    opened = true
-                    _ = run.openStreams.add(1, ordering: .relaxed)
-                case .body(let bytes):
-                    collector.bytes += bytes.count
-                    scanner.feed(bytes) { event in handle(event, now: now) }
-                case .end:
-                    finish(completed: sawDone, reason: streamError ?? "response ended without a done event")
-                }
+    private func streamPart(_ part: HTTPResponsePart, now: Int64) {
+        switch part {
+        case .head(let head):
+            guard response.opens(status: head.status) else {
+                finish(completed: false, reason: "HTTP \(head.status)")
+                return
             }
-        } catch {
-            finish(completed: false, reason: "HTTP: \(error)")
+        case .body(let bytes):
+            response.body(bytes) { event in handle(event, now: now) }
+        case .end:
+            finish(completed: sawDone, reason: streamError ?? "response ended without a done event")
         }
     }
 
@@ -134,10 +104,9 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
             }
             awaitingTicket = false
             ticketID = id
-            let done = channel
-            channel = nil
-            done?.close()
-            // Not from inside the parser's loop: starting again resets the parser.
+            exchange?.close()
+            exchange = nil
+            // Not from inside the parser's loop.
             loop.execute { [self] in if !over { start() } }
         }
     }
@@ -145,11 +114,7 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
     private func handle(_ event: SSEScanner.Event, now: Int64) {
         switch event.type {
         case nil:
-            guard let fields = ChunkFields.parse(payload: event.data) else {
-                account.recordUnreadable(String(decoding: event.data.prefix(80), as: UTF8.self))
-                return
-            }
-            account.record(seq: fields.seq, content: fields.content)
+            guard let fields = account.record(chunk: event.data) else { return }
             collector.sawChunk(at: now)
             if let sent = fields.sentNanoseconds { collector.latency.record(nanoseconds: now - sent) }
         case "done"?:
@@ -161,33 +126,14 @@ final class SSEStream: BenchStream, StreamChannelDelegate, @unchecked Sendable {
         }
     }
 
-    func channelDidReadEndOfStream(_ channel: StreamChannel) {
-        guard channel === self.channel else { return }
-        do throws(HTTPParserError) {
-            try parser.endOfInput()
-        } catch {
-            finish(completed: false, reason: "closed mid-response")
-            return
-        }
-        drain(now: WallClock.realtimeNanoseconds())
-        finish(completed: false, reason: streamError ?? "connection closed before the end")
-    }
-
-    func channelBecameWritable(_ channel: StreamChannel) {}
-
-    func channel(_ channel: StreamChannel, didCloseWith error: TransportError?) {
-        guard channel === self.channel else { return }
-        finish(completed: false, reason: "connection closed: \(error.map { "\($0)" } ?? "by bench")")
-    }
-
     private func finish(completed: Bool, reason: String) {
         guard !over else { return }
         over = true
-        if opened { _ = run.openStreams.add(-1, ordering: .relaxed) }
+        response.close()
         let problems = account.finish(completed: completed, reason: reason)
         collector.check.add(stream: spec.index, account: account, problems: problems)
-        channel?.close()
-        channel = nil
+        exchange?.close()
+        exchange = nil
         run.streamFinished(index: spec.index, collector: collector)
     }
 }

@@ -23,7 +23,7 @@ struct Scenarios {
             // direct path stays unsaturated (the row records the delay used).
             let delayMs = maxChunksPerSecond.map { max(baseDelayMs, streams * 1000 / max(1, $0)) } ?? baseDelayMs
             // Starts are spread over one chunk interval, so the streams' chunks are spread in time too.
-            let ramp = max(rate, Int(Double(streams) * 1000 / Double(max(1, delayMs))))
+            let ramp = LoadRun.rampRate(rate, streams: streams, delayMs: delayMs)
             let limit = timeout(streams: streams, chunks: chunks, delayMs: delayMs)
             let direct = LoadRun(group: environment.group).run(
                 specs: specs(count: streams, chunks: chunks, delayMs: delayMs, stamp: true),

@@ -52,7 +52,7 @@ final class SoakCollector: @unchecked Sendable {
 
 /// One soak client on one loop: one or two HTTP exchanges (three for a resume), each on its own
 /// connection, every chunk checked against the simulator's script.
-final class SoakStream: StreamChannelDelegate, @unchecked Sendable {
+final class SoakStream: @unchecked Sendable {
     let index: Int
     let behaviour: SoakBehaviour
     private let port: Int
@@ -62,10 +62,8 @@ final class SoakStream: StreamChannelDelegate, @unchecked Sendable {
     private let collector: SoakCollector
     private let onFinish: @Sendable () -> Void
     private var account: StreamAccount
-    private var parser = HTTPResponseParser(limits: HTTPParserLimits(maxBodyBytes: 1 << 20))
     private var scanner = SSEScanner()
-    private var connector: Connector?
-    private var channel: StreamChannel?
+    private var exchange: BenchExchange?
     private var phase = Phase.first
     private var chunksSeen = 0
     private var lastEventID: String?
@@ -126,57 +124,32 @@ final class SoakStream: StreamChannelDelegate, @unchecked Sendable {
     }
 
     private func connect() {
-        parser = HTTPResponseParser(limits: HTTPParserLimits(maxBodyBytes: 1 << 20))
         scanner = SSEScanner()
-        connector = Connector.connect(host: "127.0.0.1", port: port, tls: nil, on: loop, connectTimeout: 30, tlsTimeout: 30) {
-            [self] result in
-            connector = nil
-            switch result {
-            case .failure(let error):
-                finish(completed: false, reason: "connect: \(error)")
-            case .success(let transport):
-                guard !over else {
-                    transport.socket.close()
-                    return
-                }
-                let channel = StreamChannel(transport: transport, loop: loop)
-                channel.delegate = self
-                self.channel = channel
-                channel.start()
-                channel.write(request())
-            }
+        let exchange = BenchExchange(port: port, loop: loop, maxBodyBytes: 1 << 20, request: request()) { [self] part, _ in
+            received(part)
+        } onFailure: { [self] failure in
+            finish(completed: false, reason: failure.description)
         }
+        self.exchange = exchange
+        exchange.start()
     }
 
-    func channel(_ channel: StreamChannel, didRead bytes: UnsafeRawBufferPointer) {
-        guard channel === self.channel else { return }
-        parser.append(bytes)
-        drain()
-    }
-
-    private func drain() {
-        let current = channel
-        do throws(HTTPParserError) {
-            while !over, channel === current, let part = try parser.next() {
-                switch part {
-                case .head(let head):
-                    let wanted = phase == .ticket ? 201 : 200
-                    guard head.status == wanted else {
-                        finish(completed: false, reason: "HTTP \(head.status) in phase \(phase)")
-                        return
-                    }
-                case .body(let bytes):
-                    if phase == .ticket {
-                        ticketBody += bytes
-                    } else {
-                        scanner.feed(bytes) { event in handle(event) }
-                    }
-                case .end:
-                    responseEnded()
-                }
+    private func received(_ part: HTTPResponsePart) {
+        switch part {
+        case .head(let head):
+            let wanted = phase == .ticket ? 201 : 200
+            guard head.status == wanted else {
+                finish(completed: false, reason: "HTTP \(head.status) in phase \(phase)")
+                return
             }
-        } catch {
-            finish(completed: false, reason: "HTTP: \(error)")
+        case .body(let bytes):
+            if phase == .ticket {
+                ticketBody += bytes
+            } else {
+                scanner.feed(bytes) { event in handle(event) }
+            }
+        case .end:
+            responseEnded()
         }
     }
 
@@ -184,11 +157,7 @@ final class SoakStream: StreamChannelDelegate, @unchecked Sendable {
         guard !over else { return }
         switch event.type {
         case nil:
-            guard let fields = ChunkFields.parse(payload: event.data) else {
-                account.recordUnreadable(String(decoding: event.data.prefix(80), as: UTF8.self))
-                return
-            }
-            account.record(seq: fields.seq, content: fields.content)
+            guard account.record(chunk: event.data) != nil else { return }
             chunksSeen += 1
             if let id = event.id { lastEventID = id }
             switch behaviour {
@@ -198,9 +167,8 @@ final class SoakStream: StreamChannelDelegate, @unchecked Sendable {
                 // Nothing more may come: wait a little for a stray chunk, then leave.
                 stallTimer = loop.schedule(after: 0.2) { [self] in finish(completed: true, reason: "") }
             case .resume where phase == .first && chunksSeen == SoakBehaviour.leaveAfter:
-                let leaving = channel
-                channel = nil
-                leaving?.close()
+                exchange?.close()
+                exchange = nil
                 phase = .resumed
                 // Not from inside the scanner's callback: reconnecting resets the scanner.
                 loop.execute { [self] in if !over { connect() } }
@@ -231,9 +199,8 @@ final class SoakStream: StreamChannelDelegate, @unchecked Sendable {
                 return
             }
             ticketID = id
-            let done = channel
-            channel = nil
-            done?.close()
+            exchange?.close()
+            exchange = nil
             phase = .first
             loop.execute { [self] in if !over { connect() } }
         case .first, .resumed:
@@ -254,37 +221,15 @@ final class SoakStream: StreamChannelDelegate, @unchecked Sendable {
         return String(rest[..<end])
     }
 
-    func channelDidReadEndOfStream(_ channel: StreamChannel) {
-        guard channel === self.channel else { return }
-        do throws(HTTPParserError) {
-            try parser.endOfInput()
-        } catch {
-            finish(completed: false, reason: "closed mid-response")
-            return
-        }
-        drain()
-        finish(completed: false, reason: "connection closed before the end")
-    }
-
-    func channelBecameWritable(_ channel: StreamChannel) {}
-
-    func channel(_ channel: StreamChannel, didCloseWith error: TransportError?) {
-        guard channel === self.channel else { return }
-        finish(completed: false, reason: "connection closed: \(error.map { "\($0)" } ?? "by bench")")
-    }
-
     private func finish(completed: Bool, reason: String) {
         guard !over else { return }
         over = true
         stallTimer?.cancel()
         stallTimer = nil
-        connector?.cancel()
-        connector = nil
         let problems = account.finish(completed: completed, reason: reason)
         collector.check.add(stream: index, account: account, problems: problems)
-        let channel = self.channel
-        self.channel = nil
-        channel?.close()
+        exchange?.close()
+        exchange = nil
         collector.active.removeValue(forKey: index)
         onFinish()
     }

@@ -19,7 +19,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Optional
@@ -30,6 +29,7 @@ import pytest
 from nginx_harness import NGINX_DIR, NginxProcess, free_port
 from relay_harness import RelayProcess, relay_binary, write_config
 from spark_peers import CREDS, SimProcess
+from tcp_proxy import TCPProxy
 
 REDIS_BIN = os.environ.get("REDIS_SERVER_BIN", "/usr/bin/redis-server")
 START_TIMEOUT = 15.0
@@ -81,7 +81,7 @@ class RedisProcess:
             self.proc.wait(5)
 
 
-class Gate:
+class Gate(TCPProxy):
     """TCP forwarder 127.0.0.1:<port> -> relay. `cut()` closes every open connection and makes new
     ones fail (accepted and closed at once) until `reopen()`. Records the stream GETs it carried."""
 
@@ -89,85 +89,13 @@ class Gate:
 
     def __init__(self, target_port: int):
         self.target_port = target_port
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(512)
-        self.port = self.listener.getsockname()[1]
-        self.lock = threading.Lock()
-        self.sockets: list = []
-        self.refusing = False
-        self.closed = False
         self.stream_paths: list = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(("127.0.0.1", target_port), backlog=512, half_close=False)
 
-    def cut(self) -> None:
-        with self.lock:
-            self.refusing = True
-            sockets, self.sockets = self.sockets, []
-        for sock in sockets:
-            self._close(sock)
-
-    def reopen(self) -> None:
-        with self.lock:
-            self.refusing = False
-
-    def close(self) -> None:
-        self.closed = True
-        self.cut()
-        self.listener.close()
-
-    @staticmethod
-    def _close(sock: socket.socket) -> None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        sock.close()
-
-    def _accept(self) -> None:
-        while not self.closed:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
+    def inspect_request(self, data: bytes, connection: dict) -> None:
+        for match in self.STREAM_REQUEST.finditer(data):
             with self.lock:
-                refusing = self.refusing
-            if refusing:
-                self._close(client)
-                continue
-            try:
-                server = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
-            except OSError:
-                self._close(client)
-                continue
-            server.settimeout(None)
-            for sock in (client, server):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self.lock:
-                self.sockets += [client, server]
-            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket, requests: bool) -> None:
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                if requests:
-                    for match in self.STREAM_REQUEST.finditer(data):
-                        with self.lock:
-                            self.stream_paths.append(match.group(1).decode())
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                self.stream_paths.append(match.group(1).decode())
 
 
 class Cluster:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import socket
 import threading
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ import pytest
 
 from nginx_harness import free_port, require_executable, start_nginx
 from relay_harness import RelayProcess, write_config
+from tcp_proxy import TCPProxy
 
 try:
     from selenium import webdriver
@@ -56,117 +56,56 @@ def expected_answer(prompt_without_directives: str) -> str:
 # CutProxy
 
 
-class CutProxy:
+class CutProxy(TCPProxy):
     """Forwards TCP connections from 127.0.0.1:<port> to `target`. `arm(n)` makes the next
     connection that carries `GET /chat/stream/` close (both sides) right after the (n+1)-th
-    `data: ` of the response has started, i.e. mid-event, once. Records every stream request's
-    Last-Event-ID header."""
+    `data: ` of the response has started, i.e. mid-event, once; `stream_cut` is set then. Records
+    every stream request's Last-Event-ID header."""
 
     STREAM_REQUEST = re.compile(rb"^GET (/chat/stream/[^ ]+) HTTP/1\.[01]\r\n", re.M)
     LAST_EVENT_ID = re.compile(rb"^Last-Event-ID:[ \t]*([^\r\n]*)\r\n", re.M | re.I)
 
     def __init__(self, target: tuple):
-        self.target = target
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.address = self.listener.getsockname()
-        self.lock = threading.Lock()
         self.armed: Optional[int] = None
-        self.cut = threading.Event()
+        self.stream_cut = threading.Event()
         self.stream_requests: list = []   # [(path, Last-Event-ID or None)]
-        self.sockets: list = []
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(target)
 
     def arm(self, complete_events: int) -> None:
         with self.lock:
             self.armed = complete_events
-            self.cut.clear()
+            self.stream_cut.clear()
 
-    def close(self) -> None:
-        self.closed = True
-        self.listener.close()
-        with self.lock:
-            for sock in self.sockets:
-                self._close(sock)
-
-    @staticmethod
-    def _close(sock: socket.socket) -> None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        sock.close()
-
-    def _accept(self) -> None:
-        while not self.closed:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            server.settimeout(None)
-            for sock in (client, server):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def inspect_request(self, data: bytes, connection: dict) -> None:
+        match = self.STREAM_REQUEST.search(data)
+        if match:
+            last = self.LAST_EVENT_ID.search(data)
             with self.lock:
-                self.sockets += [client, server]
-            state = {"cut_after": None, "seen": b""}
-            threading.Thread(target=self._requests, args=(client, server, state), daemon=True).start()
-            threading.Thread(target=self._responses, args=(server, client, state), daemon=True).start()
+                self.stream_requests.append(
+                    (match.group(1).decode(), last.group(1).decode() if last else None))
+                if self.armed is not None:
+                    connection["cut_after"], connection["seen"] = self.armed, b""
+                    self.armed = None
 
-    def _requests(self, client: socket.socket, server: socket.socket, state: dict) -> None:
-        try:
-            while True:
-                data = client.recv(65536)
-                if not data:
-                    server.shutdown(socket.SHUT_WR)
-                    return
-                match = self.STREAM_REQUEST.search(data)
-                if match:
-                    last = self.LAST_EVENT_ID.search(data)
-                    with self.lock:
-                        self.stream_requests.append(
-                            (match.group(1).decode(), last.group(1).decode() if last else None))
-                        if self.armed is not None:
-                            state["cut_after"], state["seen"] = self.armed, b""
-                            self.armed = None
-                server.sendall(data)
-        except OSError:
-            return
+    def inspect_response(self, data: bytes, connection: dict) -> Optional[int]:
+        cut_after = connection.get("cut_after")
+        if cut_after is None:
+            return None
+        before = len(connection["seen"])
+        connection["seen"] += data
+        position, count = -1, 0
+        while count <= cut_after:
+            position = connection["seen"].find(b"data: ", position + 1)
+            if position < 0:
+                break
+            count += 1
+        if position < 0:
+            return None
+        # Forward up to a few bytes into the (cut_after+1)-th event's data, then drop.
+        return position + len(b"data: ") + 4 - before
 
-    def _responses(self, server: socket.socket, client: socket.socket, state: dict) -> None:
-        try:
-            while True:
-                data = server.recv(65536)
-                if not data:
-                    client.shutdown(socket.SHUT_WR)
-                    return
-                cut_after = state["cut_after"]
-                if cut_after is not None:
-                    before = len(state["seen"])
-                    state["seen"] += data
-                    position, count = -1, 0
-                    while count <= cut_after:
-                        position = state["seen"].find(b"data: ", position + 1)
-                        if position < 0:
-                            break
-                        count += 1
-                    if position >= 0:
-                        # Forward up to a few bytes into the (cut_after+1)-th event's data, then drop.
-                        client.sendall(data[:max(0, position + len(b"data: ") + 4 - before)])
-                        self._close(client)
-                        self._close(server)
-                        self.cut.set()
-                        return
-                client.sendall(data)
-        except OSError:
-            return
+    def connection_cut(self, connection: dict) -> None:
+        self.stream_cut.set()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,7 +387,7 @@ def test_reconnect_after_a_dropped_connection_loses_and_duplicates_nothing(page,
     proxy.arm(2)  # the stream connection dies in the middle of its 3rd event
     send_prompt(driver, "Survive a dropped connection [[chunks:20]]")
     final, lengths, states = watch_answer(driver, 30)
-    assert proxy.cut.is_set(), "the proxy never cut the stream connection"
+    assert proxy.stream_cut.is_set(), "the proxy never cut the stream connection"
     assert final["state"] == "done", final
     assert final["text"] == expected_answer("Survive a dropped connection"), final["text"]
     assert lengths == sorted(lengths), lengths

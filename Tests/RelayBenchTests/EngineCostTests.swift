@@ -3,14 +3,6 @@ import Testing
 
 @Suite("Engine cost: INFO parsing, per-chunk and per-stream arithmetic, the two issue-13 verdicts")
 struct EngineCostTests {
-    private func check(streams: Int, clean: Int, chunks: Int) -> StreamCheck {
-        var check = StreamCheck()
-        check.streams = streams
-        check.cleanStreams = clean
-        check.chunks = chunks
-        return check
-    }
-
     private let info = "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\nused_memory_rss:9437184\r\n"
         + "used_memory_peak:2000000\r\nmaxmemory_policy:noeviction\r\n\r\n"
 
@@ -47,13 +39,13 @@ struct EngineCostTests {
 
     @Test func theRatioIsRedisOverMemoryAndTheGoalIsTwice() {
         let memory = EngineCostRow(engine: "memory", streams: 1000, chunksPerStream: 20, delayMs: 200, seconds: 4, relayCPUSeconds: 0.4,
-                                   redis: nil, check: check(streams: 1000, clean: 1000, chunks: 20_000))
+                                   redis: nil, check: StreamCheck.counted(streams: 1000, clean: 1000, chunks: 20_000))
         #expect(abs(memory.relayMicrosPerChunk - 20) < 1e-9)
         let cost = RedisCost(cpuSeconds: 0.3, chunks: 20_000, usedMemoryBefore: 0, usedMemoryAfter: 300_000_000, keysAfter: 0,
                              finishedStreams: 1000, replayBufferBytes: 262_144)
         func redis(_ cpu: Double) -> EngineCostRow {
             EngineCostRow(engine: "redis", streams: 1000, chunksPerStream: 20, delayMs: 200, seconds: 4, relayCPUSeconds: cpu, redis: cost,
-                          check: check(streams: 1000, clean: 1000, chunks: 20_000))
+                          check: StreamCheck.counted(streams: 1000, clean: 1000, chunks: 20_000))
         }
         let met = EngineComparison(rows: [memory, redis(0.8)])
         #expect(abs((met.cpuRatio ?? 0) - 2) < 1e-12)
@@ -71,9 +63,9 @@ struct EngineCostTests {
                              replayBufferBytes: 262_144)
         report.engine = EngineComparison(rows: [
             EngineCostRow(engine: "memory", streams: 10, chunksPerStream: 10, delayMs: 50, seconds: 1, relayCPUSeconds: 0.01, redis: nil,
-                          check: check(streams: 10, clean: 10, chunks: 100)),
+                          check: StreamCheck.counted(streams: 10, clean: 10, chunks: 100)),
             EngineCostRow(engine: "redis", streams: 10, chunksPerStream: 10, delayMs: 50, seconds: 1, relayCPUSeconds: 0.03, redis: cost,
-                          check: check(streams: 10, clean: 9, chunks: 95)),
+                          check: StreamCheck.counted(streams: 10, clean: 9, chunks: 95)),
         ])
         let verdicts = Dictionary(uniqueKeysWithValues: ReportTable.targets(report).map { ($0.name, $0.verdict) })
         #expect(verdicts["relay CPU per chunk with Redis ≤ 2× the memory engine's (issue 13)"] == "MISSED")

@@ -12,6 +12,15 @@ struct StreamAccountTests {
         #expect(account.isClean && account.received == 4)
     }
 
+    @Test func aChunksPayloadIsRecordedAndAnUnreadableOneIsAProblem() {
+        var account = StreamAccount(expected: ["a", "b"])
+        let fields = account.record(chunk: Array(#"{"choices":{"status":1,"seq":0,"text":[{"content":"a","role":"assistant","index":0}]}}"#.utf8))
+        #expect(fields?.seq == 0 && fields?.content == "a")
+        #expect(account.record(chunk: Array(#"{"sid":"x"}"#.utf8)) == nil)
+        #expect(account.received == 2)
+        #expect(account.finish(completed: true) == [.unreadable(#"{"sid":"x"}"#), .missing(count: 1, first: 1)])
+    }
+
     @Test func missingChunksAreCountedWithTheFirstGap() {
         var account = StreamAccount(expected: expected)
         account.record(seq: 0, content: "a")

@@ -7,7 +7,7 @@ import Testing
         var router = Router()
         let noop: RouteHandler = { _, _ in }
         router.add(.get, "/healthz", noop)
-        router.add(.post, "/chat", noop)
+        router.add(.post, "/chat", answers: .created, noop)
         router.add(.get, "/chat/stream/{id}", noop)
         router.add(.post, "/chat/stream", noop)
         router.add(.get, "/*", noop)
@@ -25,6 +25,13 @@ import Testing
             Issue.record("no match for POST /chat/stream")
             return
         }
+    }
+
+    @Test func successesListEachRouteOnceWithItsSuccessStatus() {
+        var table = router()
+        table.add(.get, "/healthz") { _, _ in }  // a second handler for the same route adds no series
+        let successes = table.successes.map { "\($0.method) \($0.route) \($0.status.code)" }
+        #expect(successes == ["GET /healthz 200", "POST /chat 201", "GET /chat/stream/{id} 200", "POST /chat/stream 200", "GET /* 200"])
     }
 
     @Test func headIsServedByGet() {

@@ -25,24 +25,15 @@ extension ChatHandler {
     }
 
     /// `GET /chat/stream/{id}` for an id this relay does not hold: claim the ticket (open the
-    /// upstream here), or follow the owner's event log, or `204` when nobody knows the id.
-    func attachShared(_ request: HTTPRequest, _ writer: ResponseWriter, id: String) {
-        var lastSequence: Int?
-        if let header = request.headers["Last-Event-ID"], !header.isEmpty {
-            guard let sequence = Self.sequence(fromLastEventID: header, streamID: id) else {
-                writer.respond(APIError(status: .badRequest, type: "invalid_request_error", code: "invalid_last_event_id",
-                                        message: "Last-Event-ID must be '{stream id}:{n}' for this stream"))
-                return
-            }
-            lastSequence = sequence
-        }
+    /// upstream here), or follow the owner's event log (after `lastSequence`, from `Last-Event-ID`),
+    /// or `204` when nobody knows the id.
+    func attachShared(_ request: HTTPRequest, _ writer: ResponseWriter, id: String, after lastSequence: Int?) {
         // Stream ids are 32 hex characters: anything else is unknown without asking Redis.
         guard id.utf8.count == 32, id.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
             writer.respond(HTTPResponse(status: .noContent, headers: ["Cache-Control": "no-store"]))
             return
         }
         let headers: HTTPHeaders = ["X-Stream-Id": id]
-        let after = lastSequence
         engine.claim(id: id, on: writer.loop) { [self] result in
             let output = StreamFormat.negotiate(request.headers["Accept"]).makeOutput(retryMilliseconds: settings.retryMilliseconds)
             switch result {
@@ -66,26 +57,12 @@ extension ChatHandler {
                 var owner = request
                 owner.clientID = ticket.client
                 owner.keyName = ticket.keyName
-                let loop = writer.loop
-                gate.acquireStream(for: owner, on: loop) { [self] result in
-                    let slot: StreamSlot
-                    switch result {
-                    case .success(let acquired): slot = acquired
-                    case .failure(let error):
-                        writer.respond(error)
-                        return
-                    }
-                    let registry = self.registry
-                    let engine = self.engine
-                    let stream = ChatStream(id: id, loop: loop, origin: .ticket, input: input, upstream: upstream, settings: settings,
-                                            budget: registry.budget, logger: logger, onRemove: { registry.remove($0) })
-                    stream.slot = slot
-                    stream.metrics = metrics
-                    stream.keyName = ticket.keyName
+                let engine = self.engine
+                makeStream(input, id: id, origin: .ticket, owner: owner, writer: writer) { stream in
+                    let loop = stream.loop
                     stream.logWriter = engine.makeLogWriter(streamID: id, loop: loop)
                     stream.remoteReaderCheck = { done in engine.hasRemoteReader(streamID: id, on: loop, done) }
-                    registry.add(stream)
-                    stream.attach(writer: writer, output: output, after: after, headers: headers)
+                    stream.attach(writer: writer, output: output, after: lastSequence, headers: headers)
                 }
             }
         }

@@ -31,7 +31,7 @@ final class ChatHandler: Sendable {
 
     func register(in router: inout Router) {
         router.add(.post, "/chat/stream", gate.protect(streamDirect))
-        router.add(.post, "/chat", gate.protect(createTicket))
+        router.add(.post, "/chat", answers: .created, gate.protect(createTicket))
         router.add(.get, "/chat/stream/{id}", attach)
     }
 
@@ -50,11 +50,12 @@ final class ChatHandler: Sendable {
         return input
     }
 
-    /// Takes the client's stream slot (fleet-wide with the Redis engine), then makes and registers
-    /// the stream and passes it to `body` on the writer's loop; answers the error itself.
-    private func makeStream(_ input: ChatInput, origin: ChatStream.Origin, request: HTTPRequest, writer: ResponseWriter,
-                            _ body: @escaping @Sendable (ChatStream) -> Void) {
-        gate.acquireStream(for: request, on: writer.loop) { [self] result in
+    /// Takes `owner`'s stream slot (fleet-wide with the Redis engine), then makes and registers
+    /// the stream `id` and passes it to `body` on the writer's loop; answers the error itself.
+    /// `owner` is the request the stream counts against: this one, or a claimed ticket's maker.
+    func makeStream(_ input: ChatInput, id: String = StreamRegistry.makeID(), origin: ChatStream.Origin, owner: HTTPRequest,
+                    writer: ResponseWriter, _ body: @escaping @Sendable (ChatStream) -> Void) {
+        gate.acquireStream(for: owner, on: writer.loop) { [self] result in
             let slot: StreamSlot
             switch result {
             case .success(let acquired): slot = acquired
@@ -62,14 +63,13 @@ final class ChatHandler: Sendable {
                 writer.respond(error)
                 return
             }
-            let loop = writer.loop
             let registry = self.registry
-            let stream = ChatStream(id: StreamRegistry.makeID(), loop: loop, origin: origin, input: input, upstream: upstream,
+            let stream = ChatStream(id: id, loop: writer.loop, origin: origin, input: input, upstream: upstream,
                                     settings: settings, budget: registry.budget, logger: logger,
                                     onRemove: { registry.remove($0) })
             stream.slot = slot
             stream.metrics = metrics
-            stream.keyName = request.keyName
+            stream.keyName = owner.keyName
             registry.add(stream)
             body(stream)
         }
@@ -79,7 +79,7 @@ final class ChatHandler: Sendable {
     func streamDirect(_ request: HTTPRequest, _ writer: ResponseWriter) {
         guard let input = parse(request, writer) else { return }
         let output = StreamFormat.negotiate(request.headers["Accept"]).makeOutput(retryMilliseconds: settings.retryMilliseconds)
-        makeStream(input, origin: .direct, request: request, writer: writer) { stream in
+        makeStream(input, origin: .direct, owner: request, writer: writer) { stream in
             stream.attach(writer: writer, output: output, after: nil, headers: ["X-Stream-Id": stream.id])
         }
     }
@@ -91,7 +91,7 @@ final class ChatHandler: Sendable {
             return
         }
         guard let input = parse(request, writer) else { return }
-        makeStream(input, origin: .ticket, request: request, writer: writer) { [self] stream in
+        makeStream(input, origin: .ticket, owner: request, writer: writer) { [self] stream in
             stream.armTicketExpiry()
             writer.respond(ticketResponse(id: stream.id))
         }
@@ -116,31 +116,40 @@ final class ChatHandler: Sendable {
     /// replay after `Last-Event-ID` and follow live.
     func attach(_ request: HTTPRequest, _ writer: ResponseWriter) {
         let id = request.pathParameters["id"] ?? ""
-        guard let stream = registry.stream(id: id), stream.origin != .unlisted else {
-            if engine.sharesStreams {
-                attachShared(request, writer, id: id)
-                return
-            }
+        let local = registry.stream(id: id).flatMap { $0.origin != .unlisted ? $0 : nil }
+        guard local != nil || engine.sharesStreams else {
             writer.respond(HTTPResponse(status: .noContent, headers: ["Cache-Control": "no-store"]))
             return
         }
-        var lastSequence: Int?
-        if let header = request.headers["Last-Event-ID"], !header.isEmpty {
-            guard let sequence = Self.sequence(fromLastEventID: header, streamID: id) else {
-                writer.respond(APIError(status: .badRequest, type: "invalid_request_error", code: "invalid_last_event_id",
-                                        message: "Last-Event-ID must be '{stream id}:{n}' for this stream"))
-                return
-            }
-            lastSequence = sequence
+        let lastSequence: Int?
+        do throws(APIError) {
+            lastSequence = try Self.lastSequence(of: request, streamID: id)
+        } catch {
+            writer.respond(error)
+            return
+        }
+        guard let stream = local else {
+            attachShared(request, writer, id: id, after: lastSequence)
+            return
         }
         let output = StreamFormat.negotiate(request.headers["Accept"]).makeOutput(retryMilliseconds: settings.retryMilliseconds)
-        let after = lastSequence
         let headers: HTTPHeaders = ["X-Stream-Id": stream.id]
         if stream.loop === writer.loop {
-            stream.attach(writer: writer, output: output, after: after, headers: headers)
+            stream.attach(writer: writer, output: output, after: lastSequence, headers: headers)
         } else {
-            stream.loop.execute { stream.attach(writer: writer, output: output, after: after, headers: headers) }
+            stream.loop.execute { stream.attach(writer: writer, output: output, after: lastSequence, headers: headers) }
         }
+    }
+
+    /// The sequence in the request's `Last-Event-ID` (`nil` when it has none); throws
+    /// `invalid_last_event_id` when the header is not `{streamID}:{n}` for this stream.
+    static func lastSequence(of request: HTTPRequest, streamID: String) throws(APIError) -> Int? {
+        guard let header = request.headers["Last-Event-ID"], !header.isEmpty else { return nil }
+        guard let sequence = sequence(fromLastEventID: header, streamID: streamID) else {
+            throw APIError(status: .badRequest, type: "invalid_request_error", code: "invalid_last_event_id",
+                           message: "Last-Event-ID must be '{stream id}:{n}' for this stream")
+        }
+        return sequence
     }
 
     /// `n` from `{streamID}:{n}`, or `nil` when the id is another stream's or `n` is not a number.

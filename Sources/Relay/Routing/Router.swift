@@ -19,6 +19,7 @@ public struct Router: Sendable {
         var method: HTTPMethod
         var segments: [Segment]
         var prefix: Bool
+        var answers: HTTPStatus
         var handler: RouteHandler
     }
 
@@ -37,9 +38,18 @@ public struct Router: Sendable {
         return routes.map(\.pattern).filter { seen.insert($0).inserted }
     }
 
+    /// Each route's pattern, method and the status it answers when it succeeds, once each, in the
+    /// order added: the request-counter series that exist from the start.
+    public var successes: [(route: String, method: HTTPMethod, status: HTTPStatus)] {
+        var seen = Set<String>()
+        return routes.filter { seen.insert($0.method.rawValue + " " + $0.pattern).inserted }
+            .map { ($0.pattern, $0.method, $0.answers) }
+    }
+
     /// Adds a route. `pattern` is a path like `/chat/stream/{id}`; a trailing `/*` matches any rest
-    /// (the rest is the parameter `*`).
-    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping RouteHandler) {
+    /// (the rest is the parameter `*`). `answers` is the status the handler sends when it succeeds.
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, answers: HTTPStatus = .ok,
+                             _ handler: @escaping RouteHandler) {
         var parts = pattern.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         var prefix = false
         if parts.last == "*" {
@@ -50,7 +60,7 @@ public struct Router: Sendable {
             if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
             return .literal(part)
         }
-        routes.append(Route(pattern: pattern, method: method, segments: segments, prefix: prefix, handler: handler))
+        routes.append(Route(pattern: pattern, method: method, segments: segments, prefix: prefix, answers: answers, handler: handler))
     }
 
     /// Finds the handler for `method` and `path` (the path without query, still percent-encoded).

@@ -73,9 +73,14 @@ public final class RelayMetrics: Sendable {
     /// One answered request, by route pattern (never the raw path: bounded cardinality), status
     /// and, with named keys, the key's name.
     func request(route: String, method: String, status: Int, key: String?) {
+        Self.counter(in: requestCounters, "relay_http_requests_total", requestDimensions(route: route, method: method, status: status, key: key),
+                     factory).increment()
+    }
+
+    private func requestDimensions(route: String, method: String, status: Int, key: String?) -> [(String, String)] {
         var dimensions = [("route", route), ("method", method), ("status", String(status))]
         if labelsByKey { dimensions.append(("key", key ?? Self.noKey)) }
-        Self.counter(in: requestCounters, "relay_http_requests_total", dimensions, factory).increment()
+        return dimensions
     }
 
     /// Time from a request's arrival to its response head, by route pattern.
@@ -117,8 +122,11 @@ public final class RelayMetrics: Sendable {
                                 "upstream_timeout_idle", "upstream_protocol_error", "upstream_malformed_frame", "upstream_closed"]
 
     /// Creates the series whose label sets are known at start, so that they read 0 before anything
-    /// happened: request durations per route, stream outcomes, tokens per model and kind (and key).
-    func prepare(routes: [String], models: [String], keys: [String]) {
+    /// happened: request durations per route; requests per route and method with the status the
+    /// route answers on success (and per key); the relay's own stream outcomes and upstream error
+    /// codes; tokens per model and kind (and key). Other statuses and Spark's numeric codes appear
+    /// when they first happen (the unlabelled counters exist from `init`).
+    func prepare(routes: [String], requests: [(route: String, method: String, status: Int)], models: [String], keys: [String]) {
         for route in routes {
             durationTimers.withLock { table in
                 if table[route] == nil {
@@ -130,7 +138,16 @@ public final class RelayMetrics: Sendable {
         for outcome in Self.relayOutcomes {
             _ = Self.counter(in: outcomeCounters, "relay_streams_finished_total", [("outcome", outcome)], factory)
         }
+        for code in Self.relayOutcomes where code.hasPrefix("upstream_") {
+            _ = Self.counter(in: errorCounters, "relay_upstream_errors_total", [("code", code)], factory)
+        }
         let keyValues: [String?] = labelsByKey ? keys + [nil] : [nil]
+        for request in requests {
+            for key in keyValues {
+                _ = Self.counter(in: requestCounters, "relay_http_requests_total",
+                                 requestDimensions(route: request.route, method: request.method, status: request.status, key: key), factory)
+            }
+        }
         for model in models {
             for kind in ["prompt", "completion"] {
                 for key in keyValues {
@@ -154,13 +171,7 @@ public final class RelayMetrics: Sendable {
 
     /// An upstream failure by Spark code (or the relay's code for handshake/transport failures).
     func upstreamError(code: String) {
-        let counter = errorCounters.withLock { table in
-            if let existing = table[code] { return existing }
-            let made = Counter(label: "relay_upstream_errors_total", dimensions: [("code", code)], factory: factory)
-            table[code] = made
-            return made
-        }
-        counter.increment()
+        Self.counter(in: errorCounters, "relay_upstream_errors_total", [("code", code)], factory).increment()
     }
 
     /// Registers a gauge source read at scrape time.

@@ -58,6 +58,42 @@ import Testing
         #expect(value(text, #"relay_http_request_duration_seconds_bucket{route="/healthz",le="+Inf"}"#) == 1)
     }
 
+    @Test func aFreshRelayListsItsKnownCountersAtZero() throws {
+        let (application, port) = try ChatStreamTests.relay()
+        defer { application.shutdown() }
+        // The scrape itself is counted only once its response is done, so it reads 0 here too.
+        let text = try TestHTTPClient(port: port).request("GET", "/metrics").text
+        for (route, method, status) in [("/chat/stream", "POST", 200), ("/chat", "POST", 201), ("/chat/stream/{id}", "GET", 200),
+                                        ("/v1/chat/completions", "POST", 200), ("/v1/models", "GET", 200),
+                                        ("/v1/models/{id}", "GET", 200), ("/healthz", "GET", 200), ("/metrics", "GET", 200),
+                                        ("/*", "GET", 200)] {
+            let series = #"relay_http_requests_total{route="\#(route)",method="\#(method)",status="\#(status)"}"#
+            #expect(value(text, series) == 0, "\(series)")
+        }
+        for counter in ["relay_chunks_relayed_total", "relay_bytes_relayed_total", "relay_streams_started_total",
+                        "relay_cancels_on_disconnect_total", "relay_resumes_total", "relay_replayed_events_total",
+                        "relay_accept_errors_total"] {
+            #expect(value(text, counter) == 0, "\(counter)")
+        }
+        for code in ["upstream_busy", "upstream_unreachable", "upstream_timeout_idle", "upstream_closed"] {
+            #expect(value(text, #"relay_upstream_errors_total{code="\#(code)"}"#) == 0, "\(code)")
+        }
+        // Only the success status of each route is known in advance; nothing is made up.
+        let requestLines = text.split(separator: "\n").filter { $0.hasPrefix("relay_http_requests_total{") }
+        #expect(requestLines.count == 9)
+        #expect(!requestLines.contains { $0.contains("unmatched") || $0.contains(#"status="4"#) || $0.contains(#"status="5"#) })
+    }
+
+    @Test func aFreshRelayWithNamedKeysListsRequestsPerKeyAtZero() throws {
+        let (application, _, _) = try NamedKeyTests.relay()
+        defer { application.shutdown() }
+        let text = String(decoding: application.metrics.render(), as: UTF8.self)
+        for key in ["alpha", "beta", "-"] {
+            #expect(value(text, #"relay_http_requests_total{route="/chat/stream",method="POST",status="200",key="\#(key)"}"#) == 0)
+        }
+        #expect(value(text, #"relay_http_requests_total{route="/chat",method="POST",status="201",key="alpha"}"#) == 0)
+    }
+
     @Test func metricsEndpointServesPrometheusText() throws {
         let (application, port) = try ChatStreamTests.relay()
         defer { application.shutdown() }
