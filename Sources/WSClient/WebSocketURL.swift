@@ -12,50 +12,64 @@ public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
     /// Parses `ws://host[:port]/path?query` or `wss://…`; `nil` for anything else (userinfo and
     /// fragments are refused: RFC 6455 §3 forbids fragments).
     public init?(_ string: String) {
-        let lower = string.prefix(6).lowercased()
-        let rest: Substring
-        if lower.hasPrefix("wss://") {
+        // On UTF-8 bytes: a signed URL's query is hundreds of bytes, and this runs per upstream connection.
+        let bytes = Array(string.utf8)
+        func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+        func hasPrefix(_ prefix: StaticString) -> Bool {
+            let count = prefix.utf8CodeUnitCount
+            guard bytes.count >= count else { return false }
+            let start = prefix.utf8Start
+            for index in 0..<count where lower(bytes[index]) != start[index] { return false }
+            return true
+        }
+        let schemeEnd: Int
+        if hasPrefix("wss://") {
             isSecure = true
-            rest = string.dropFirst(6)
-        } else if lower.hasPrefix("ws://") {
+            schemeEnd = 6
+        } else if hasPrefix("ws://") {
             isSecure = false
-            rest = string.dropFirst(5)
+            schemeEnd = 5
         } else {
             return nil
         }
-        // Byte-wise searches: the query of a signed URL is long, and Character searches are slow.
-        guard !rest.utf8.contains(UInt8(ascii: "#")) else { return nil }
-        let authorityEnd = rest.utf8.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        var target = String(rest[authorityEnd...])
-        if target.isEmpty { target = "/" } else if target.hasPrefix("?") { target = "/" + target }
-        guard !authority.isEmpty, !authority.contains("@") else { return nil }
-        var hostPart = Substring(authority)
-        var portPart: Substring?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            hostPart = authority[authority.index(after: authority.startIndex)..<close]
-            let after = authority[authority.index(after: close)...]
+        let rest = bytes[schemeEnd...]
+        guard !rest.contains(UInt8(ascii: "#")) else { return nil }
+        let authorityEnd = rest.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) ?? rest.endIndex
+        let authority = bytes[schemeEnd..<authorityEnd]
+        let target = bytes[authorityEnd...]
+        // Visible ASCII only (RFC 9112 §3.2 request-target).
+        guard target.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        guard !authority.isEmpty, !authority.contains(UInt8(ascii: "@")) else { return nil }
+        var hostPart = authority
+        var portPart: ArraySlice<UInt8>?
+        if authority.first == UInt8(ascii: "[") {
+            guard let close = authority.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            hostPart = authority[(authority.startIndex + 1)..<close]
+            let after = authority[(close + 1)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":") else { return nil }
+                guard after.first == UInt8(ascii: ":") else { return nil }
                 portPart = after.dropFirst()
             }
-        } else if let colon = authority.lastIndex(of: ":") {
+        } else if let colon = authority.lastIndex(of: UInt8(ascii: ":")) {
             hostPart = authority[..<colon]
-            portPart = authority[authority.index(after: colon)...]
+            portPart = authority[(colon + 1)...]
         }
         guard !hostPart.isEmpty else { return nil }
-        host = String(hostPart)
+        host = String(decoding: hostPart, as: UTF8.self)
         if let portPart {
-            guard let value = Int(portPart), (1...65535).contains(value) else { return nil }
+            guard !portPart.isEmpty, portPart.count <= 5, portPart.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  let value = Int(String(decoding: portPart, as: UTF8.self)), (1...65535).contains(value) else { return nil }
             port = value
         } else {
             port = isSecure ? 443 : 80
         }
-        // Visible ASCII only (RFC 9112 §3.2 request-target): checked on bytes, since a signed URL's
-        // query is hundreds of characters and grapheme-by-grapheme checks cost ~400k instructions.
-        guard target.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
-        requestTarget = target
+        if target.isEmpty {
+            requestTarget = "/"
+        } else if target.first == UInt8(ascii: "?") {
+            requestTarget = "/" + String(decoding: target, as: UTF8.self)
+        } else {
+            requestTarget = String(decoding: target, as: UTF8.self)
+        }
     }
 
     /// The path without the query.

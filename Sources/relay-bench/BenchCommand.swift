@@ -43,6 +43,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "CPU per chunk, paced: streams, chunks per stream, ms between chunks (one frame per upstream read).")
     var pacedShape = "50,100,20"
 
+    @Option(help: "CPU per chunk: batches of the paced and unpaced shapes run back to back inside one CPU reading (/proc counts 10 ms ticks; more rounds, finer figures).")
+    var cpuRounds = 4
+
     @Option(help: "CPU per chunk, unpaced: streams, chunks per stream (delay 0).")
     var unpacedShape = "20,1000"
 
@@ -156,8 +159,9 @@ struct BenchCommand: ParsableCommand {
         if selected.contains("cpu") {
             let paced = try Self.ints(pacedShape, count: 3, name: "--paced-shape")
             let unpaced = try Self.ints(unpacedShape, count: 2, name: "--unpaced-shape")
-            let shapes = [PeerScenarios.CPUShape(name: "paced", streams: q ? 10 : paced[0], chunks: q ? 20 : paced[1], delayMs: paced[2]),
-                          PeerScenarios.CPUShape(name: "unpaced", streams: q ? 5 : unpaced[0], chunks: q ? 200 : unpaced[1], delayMs: 0)]
+            let rounds = q ? 1 : max(1, cpuRounds)
+            let shapes = [PeerScenarios.CPUShape(name: "paced", streams: q ? 10 : paced[0], chunks: q ? 20 : paced[1], delayMs: paced[2], rounds: rounds),
+                          PeerScenarios.CPUShape(name: "unpaced", streams: q ? 5 : unpaced[0], chunks: q ? 200 : unpaced[1], delayMs: 0, rounds: rounds)]
             report.cpuPerChunk = peerScenarios.cpuPerChunk(shapes: shapes, withNginx: peers && !q && peerNames.contains("nginx"))
         }
         if selected.contains("latency") {

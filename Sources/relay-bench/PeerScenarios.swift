@@ -93,6 +93,9 @@ struct PeerScenarios {
         let streams: Int
         let chunks: Int
         let delayMs: Int
+        /// Batches of `streams` run one after another inside one CPU reading: `/proc` counts CPU in
+        /// 10 ms ticks, so a short batch reads with a coarse, ±1-tick error on each side.
+        var rounds = 1
     }
 
     /// The relay's CPU per chunk for each shape, straight (bench → relay), then — when nginx runs — through
@@ -117,21 +120,24 @@ struct PeerScenarios {
             if let nginx { targets.append(("nginx → relay", nginx.port, nginx)) }
             for (path, port, peer) in targets {
                 environment.applyPinning()
-                let specs = (0..<shape.streams).map { StreamSpec(index: offset + $0, chunks: shape.chunks, delayMs: shape.delayMs, stamp: false) }
-                offset += shape.streams
                 let ramp = LoadRun.rampRate(rate, streams: shape.streams, delayMs: shape.delayMs)
                 let limit = Double(shape.streams) / Double(ramp) + Double(shape.chunks * shape.delayMs) / 500 + Double(shape.streams * shape.chunks) / 5_000 + 30
                 let relay0 = (try? relayProbe.cpuSeconds()) ?? 0
                 let switches0 = relayProbe.contextSwitches()
                 let peer0 = peer?.cpuSeconds()
-                let outcome = LoadRun(group: environment.group).run(
-                    specs: specs, target: .sse(port: port, path: "/chat/stream"), ratePerSecond: ramp, timeout: limit)
+                var check = StreamCheck()
+                for _ in 0..<max(1, shape.rounds) {
+                    let specs = (0..<shape.streams).map { StreamSpec(index: offset + $0, chunks: shape.chunks, delayMs: shape.delayMs, stamp: false) }
+                    offset += shape.streams
+                    check.merge(LoadRun(group: environment.group).run(
+                        specs: specs, target: .sse(port: port, path: "/chat/stream"), ratePerSecond: ramp, timeout: limit).check)
+                }
                 let relayCPU = ((try? relayProbe.cpuSeconds()) ?? 0) - relay0
                 let switches = relayProbe.contextSwitches() - switches0
                 let peerCPU = peer0.flatMap { start in peer.map { $0.cpuSeconds() - start } }
-                let row = CPUPerChunkRow(shape: shape.name, path: path, streams: shape.streams, chunksPerStream: shape.chunks,
+                let row = CPUPerChunkRow(shape: shape.name, path: path, streams: shape.streams * max(1, shape.rounds), chunksPerStream: shape.chunks,
                                          delayMs: shape.delayMs, relayCPUSeconds: relayCPU, nginxCPUSeconds: peerCPU,
-                                         relayContextSwitches: switches, check: outcome.check)
+                                         relayContextSwitches: switches, check: check)
                 rows.append(row)
                 log(String(format: "cpu %@ via %@: relay %.1f µs/chunk, %.2f context switches/chunk", shape.name, path,
                            row.relayMicrosPerChunk, row.relayContextSwitchesPerChunk ?? 0)

@@ -20,7 +20,7 @@ import WSClient
 
     @Test(arguments: ["http://x/", "ws://", "ws://user@host/", "ws://host/#frag", "ws://host:0/", "ws://host:65536/",
                       "ws://host:abc/", "ws://[::1/", "ws:///path", "ws://host/a b", "ws://host/a\tb", "ws://host/a\u{7F}",
-                      "ws://host/\u{1}", "ws://host/caf\u{E9}", "ws://host/\u{0}"])
+                      "ws://host/\u{1}", "ws://host/caf\u{E9}", "ws://host/\u{0}", "ws://host:+80/", "ws://host:/", "ws://[::1]x/"])
     func refusesWhatRFC6455AndRFC9112Refuse(text: String) {
         #expect(WebSocketURL(text) == nil)
     }
