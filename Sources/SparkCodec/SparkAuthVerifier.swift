@@ -1,4 +1,3 @@
-import Glibc
 import RelayCrypto
 
 /// The simulator's side of the handshake: checks a signed upgrade request the way Spark's gateway

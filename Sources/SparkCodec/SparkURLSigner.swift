@@ -1,4 +1,3 @@
-import Glibc
 import RelayCrypto
 
 /// Builds Spark's signed WebSocket URL (spark-protocol.md §3, vectors in `spark/auth-vectors.json`).

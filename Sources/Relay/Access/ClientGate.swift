@@ -1,5 +1,4 @@
 import Dispatch
-import Glibc
 import HTTPCodec
 import RelayCrypto
 import Synchronization

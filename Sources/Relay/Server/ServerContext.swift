@@ -1,4 +1,3 @@
-import Glibc
 import HTTPCodec
 import Logging
 import RelayIO
