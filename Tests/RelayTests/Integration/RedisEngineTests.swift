@@ -14,6 +14,20 @@ import Testing
 /// between relays, a lost owner, Redis going down and coming back.
 @Suite(.serialized, .enabled(if: RedisServer.isAvailable, Comment(rawValue: RedisServer.skipReason)))
 struct RedisEngineTests {
+    static func relay(redisPort: Int, instance: String, _ configure: (inout RelayConfiguration) -> Void = { _ in })
+        throws -> (RelayApplication, Int, LogCapture) {
+        try TestServer.application { configuration in
+            configuration.upstream.mode = .simulator
+            configuration.upstream.simulatorChunkDelay = 0.001
+            configuration.cluster.engine = .redis
+            configuration.cluster.redisURL = "redis://127.0.0.1:\(redisPort)/0"
+            configuration.cluster.instanceID = instance
+            configuration.cluster.heartbeatInterval = 0.2
+            configuration.cluster.followPollInterval = 0.01
+            configure(&configuration)
+        }
+    }
+
     private func ticket(_ client: TestHTTPClient, prompt: String) throws -> (id: String, url: String) {
         client.postJSON("/chat", #"{"prompt":"\#(prompt)"}"#)
         let response = try client.readResponse()
@@ -29,17 +43,18 @@ struct RedisEngineTests {
         client.send(text + "\r\n")
     }
 
-    /// A browser reading `url` on the relay at `from` loses its connection after `count` events and
-    /// reconnects, with `Last-Event-ID`, to the relay at `to`: the events before, and the new
-    /// reader with its request sent.
-    private func moveReader(_ url: String, from: Int, to: Int, after count: Int) throws -> (before: StreamedResponse, reader: TestHTTPClient) {
-        var first: TestHTTPClient? = try TestHTTPClient(port: from)
-        get(first!, url)
-        let before = try first!.readStream(stopAfter: count)
-        first = nil  // the connection drops; the reconnect lands on the other relay
-        let reader = try TestHTTPClient(port: to)
-        get(reader, url, lastEventID: try #require(before.events.last?.lastEventID))
-        return (before, reader)
+    /// Waits (bounded) until `/healthz` reports `engine_status`.
+    private func awaitEngineStatus(_ port: Int, _ status: String, timeout: Double = 10) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last: [String: Any] = [:]
+        while Date() < deadline {
+            let client = try TestHTTPClient(port: port)
+            last = try client.request("GET", "/healthz").json ?? [:]
+            if last["engine_status"] as? String == status { return last }
+            usleep(20_000)
+        }
+        Issue.record("engine_status stayed \(last["engine_status"] ?? "absent"), expected \(status)")
+        return last
     }
 
     @Test func memoryEngineIsTheDefaultAndSaysSo() throws {
@@ -52,10 +67,11 @@ struct RedisEngineTests {
     }
 
     @Test func ticketMadeOnOneRelayIsClaimedOnceOnAnother() async throws {
-        let fleet = try await RedisFleet()
-        defer { fleet.stop() }
-        let (a, portA, _) = try fleet.relay("a")
-        let (b, portB, _) = try fleet.relay("b")
+        let redis = try await RedisServer()
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a")
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "shared")
         let reader = try TestHTTPClient(port: portB)
         get(reader, stream.url)
@@ -82,13 +98,20 @@ struct RedisEngineTests {
     }
 
     @Test func readerMovesToAnotherRelayMidStreamAndLosesNothing() async throws {
-        let fleet = try await RedisFleet()
-        defer { fleet.stop() }
+        let redis = try await RedisServer()
         // A short grace: the owner must keep the upstream because the other relay holds the reader.
-        let (a, portA, _) = try fleet.relay("a") { $0.stream.reconnectGrace = 0.2 }
-        let (b, portB, _) = try fleet.relay("b")
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a") { $0.stream.reconnectGrace = 0.2 }
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "move [[chunks:60]] [[delay:20]]")
-        let (before, second) = try moveReader(stream.url, from: portA, to: portB, after: 5)
+        var first: TestHTTPClient? = try TestHTTPClient(port: portA)
+        get(first!, stream.url)
+        let before = try first!.readStream(stopAfter: 5)
+        first = nil  // the browser's connection drops; its reconnect lands on the other relay
+        let lastID = try #require(before.events.last?.lastEventID)
+        let second = try TestHTTPClient(port: portB)
+        get(second, stream.url, lastEventID: lastID)
         let after = try second.readStream()
         #expect(after.status == 200)
         let all = before.events + after.events
@@ -134,12 +157,13 @@ struct RedisEngineTests {
     }
 
     @Test func lostOwnerGivesTheReplayedEventsThenRelayInstanceLost() async throws {
-        let fleet = try await RedisFleet()
-        defer { fleet.stop() }
-        let (b, portB, _) = try fleet.relay("b")
+        let redis = try await RedisServer()
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
+        defer { b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portB, "ok")
         // The owner's heartbeat runs out 600 ms from now, as if it was SIGKILLed then.
         let id = "00112233445566778899aabbccddeeff"
-        try await plantOrphan(redisPort: fleet.redis.port, id: id, owner: "ghost", events: [dataEvent(1, "Hel"), dataEvent(2, "lo")],
+        try await plantOrphan(redisPort: redis.port, id: id, owner: "ghost", events: [dataEvent(1, "Hel"), dataEvent(2, "lo")],
                               ownerAliveFor: 600)
         let reader = try TestHTTPClient(port: portB, timeout: 10)
         get(reader, "/chat/stream/\(id)", lastEventID: "\(id):0")
@@ -162,13 +186,13 @@ struct RedisEngineTests {
     }
 
     @Test func redisDownKeepsDirectStreamsAndRefusesTicketsThenRecovers() async throws {
-        let fleet = try await RedisFleet()
-        defer { fleet.stop() }
-        let (_, port, logs) = try fleet.relay("a")
-        let healthy = try RedisFleet.awaitEngineStatus(port, "ok")
+        let redis = try await RedisServer()
+        let (a, port, logs) = try Self.relay(redisPort: redis.port, instance: "a")
+        defer { a.shutdown(); redis.stop() }
+        let healthy = try awaitEngineStatus(port, "ok")
         #expect(healthy["engine"] as? String == "redis")
-        fleet.redis.kill()
-        let degraded = try RedisFleet.awaitEngineStatus(port, "degraded")
+        redis.kill()
+        let degraded = try awaitEngineStatus(port, "degraded")
         #expect(degraded["engine"] as? String == "redis")
         #expect(degraded["status"] as? String == "ok")
         let client = try TestHTTPClient(port: port)
@@ -185,8 +209,8 @@ struct RedisEngineTests {
         let metrics = String(decoding: try TestHTTPClient(port: port).request("GET", "/metrics").body, as: UTF8.self)
         #expect(metrics.contains("relay_engine_up 0"))
         #expect(metrics.contains("relay_engine_errors_total"))
-        try await fleet.redis.start()
-        _ = try RedisFleet.awaitEngineStatus(port, "ok")
+        try await redis.start()
+        _ = try awaitEngineStatus(port, "ok")
         let stream = try ticket(try TestHTTPClient(port: port), prompt: "back")
         let reader = try TestHTTPClient(port: port)
         get(reader, stream.url)
@@ -196,15 +220,37 @@ struct RedisEngineTests {
         #expect(recovered.contains("relay_redis_command_duration_seconds_bucket"))
     }
 
+    /// A second relay on the same Spark app as `host` (same credentials, same simulator), with its
+    /// own credential pool, so that only Redis can make their limits shared.
+    static func sibling(of host: RelayApplication, redisPort: Int, instance: String,
+                        _ configure: (inout RelayConfiguration) -> Void) throws -> (RelayApplication, Int) {
+        var configuration = RelayConfiguration()
+        configuration.server.host = "127.0.0.1"
+        configuration.server.port = 0
+        configuration.server.eventLoops = 2
+        configuration.cluster.engine = .redis
+        configuration.cluster.redisURL = "redis://127.0.0.1:\(redisPort)/0"
+        configuration.cluster.instanceID = instance
+        configuration.cluster.heartbeatInterval = 0.2
+        configure(&configuration)
+        let settings = try UpstreamSettings.make(from: configuration.upstream, mode: .spark, credentials: host.upstream.credentials,
+                                                 base: host.upstream.base)
+        let logger = Logger(label: "test") { label in RelayLogHandler(label: label, level: .critical, sink: { _ in }) }
+        let relay = try RelayApplication(configuration: configuration, logger: logger, upstream: settings)
+        return (relay, try relay.start().port)
+    }
+
     @Test func appConcurrencyHoldsAcrossRelays() async throws {
-        let fleet = try await RedisFleet()
-        defer { fleet.stop() }
+        let redis = try await RedisServer()
         let limits: (inout RelayConfiguration) -> Void = { configuration in
             configuration.upstream.appMaxConcurrency = 1
             configuration.upstream.queueTimeout = 0.3
         }
-        let (a, portA, _) = try fleet.relay("a", limits)
-        let (_, portB) = try fleet.sibling(of: a, "b", limits)
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a", limits)
+        let (b, portB) = try Self.sibling(of: a, redisPort: redis.port, instance: "b", limits)
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
+        _ = try awaitEngineStatus(portB, "ok")
         let simulator = try #require(a.simulator)
         // One long conversation on relay A holds the app's only fleet-wide slot…
         let long = try TestHTTPClient(port: portA)
@@ -227,16 +273,17 @@ struct RedisEngineTests {
     }
 
     @Test func deadRelaysAppLeasesExpire() async throws {
-        let fleet = try await RedisFleet()
-        defer { fleet.stop() }
-        let (a, port, _) = try fleet.relay("a") { configuration in
+        let redis = try await RedisServer()
+        let (a, port, _) = try Self.relay(redisPort: redis.port, instance: "a") { configuration in
             configuration.upstream.appMaxConcurrency = 1
             configuration.upstream.queueTimeout = 3
             configuration.cluster.leaseTTL = 1
         }
+        defer { a.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(port, "ok")
         // A relay that died holding the app's only lease: nobody renews it.
         let app = a.upstream.credentials.appID
-        try await plantLease(redisPort: fleet.redis.port, app: app, member: "ghost:1", expiresInMilliseconds: 1000)
+        try await plantLease(redisPort: redis.port, app: app, member: "ghost:1", expiresInMilliseconds: 1000)
         let started = Date()
         let client = try TestHTTPClient(port: port)
         client.postJSON("/chat/stream", #"{"prompt":"after the ghost"}"#)
@@ -262,14 +309,16 @@ struct RedisEngineTests {
     }
 
     @Test func clientRequestRateHoldsAcrossRelays() async throws {
-        let fleet = try await RedisFleet()
-        defer { fleet.stop() }
+        let redis = try await RedisServer()
         let limits: (inout RelayConfiguration) -> Void = { configuration in
             configuration.limits.requestsPerMinute = 1
             configuration.limits.burst = 3
         }
-        let (_, portA, _) = try fleet.relay("a", limits)
-        let (_, portB, _) = try fleet.relay("b", limits)
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a", limits)
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b", limits)
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
+        _ = try awaitEngineStatus(portB, "ok")
         // Three requests fit the burst, spread over both relays; each relay alone would allow three.
         var statuses: [Int] = []
         for port in [portA, portB, portA, portB] {
@@ -286,34 +335,41 @@ struct RedisEngineTests {
     }
 
     @Test func aReaderOnAnotherRelayKeepsALongStreamAliveAcrossEviction() async throws {
-        let fleet = try await RedisFleet()
-        defer { fleet.stop() }
+        let redis = try await RedisServer()
         // A replay bound of a dozen events, an answer of 80: the owner has no local reader while it
         // evicts, but the stream is followed from another relay, so it must not end replay_buffer_full.
         let small: (inout RelayConfiguration) -> Void = { $0.stream.replayBufferBytes = 4096; $0.stream.reconnectGrace = 0.2 }
-        let (_, portA, _) = try fleet.relay("a", small)
-        let (_, portB, _) = try fleet.relay("b", small)
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a", small)
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b", small)
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "long [[chunks:80]] [[delay:10]]")
-        let (before, second) = try moveReader(stream.url, from: portA, to: portB, after: 3)
+        var first: TestHTTPClient? = try TestHTTPClient(port: portA)
+        get(first!, stream.url)
+        let before = try first!.readStream(stopAfter: 3)
+        first = nil
+        let second = try TestHTTPClient(port: portB)
+        get(second, stream.url, lastEventID: try #require(before.events.last?.lastEventID))
         let after = try second.readStream()
         #expect(after.terminal?.type == "done")
         #expect((before.sequenceNumbers + after.sequenceNumbers) == Array(1...81))
     }
 
     @Test func eventsAppendedWhileRedisIsDownAreWrittenWhenItIsBack() async throws {
-        let fleet = try await RedisFleet()
-        defer { fleet.stop() }
-        let (_, portA, _) = try fleet.relay("a")
-        let (_, portB, _) = try fleet.relay("b")
+        let redis = try await RedisServer()
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a")
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "outage [[chunks:60]] [[delay:20]]")
         let owner = try TestHTTPClient(port: portA)
         get(owner, stream.url)
         _ = try owner.readStream(stopAfter: 5)
         // Redis goes away mid-stream (losing everything: no persistence) and comes back.
-        fleet.redis.kill()
-        _ = try RedisFleet.awaitEngineStatus(portA, "degraded")
-        try await fleet.redis.start()
-        _ = try RedisFleet.awaitEngineStatus(portA, "ok")
+        redis.kill()
+        _ = try awaitEngineStatus(portA, "degraded")
+        try await redis.start()
+        _ = try awaitEngineStatus(portA, "ok")
         // The local reader never noticed.
         let rest = try owner.drainChunkedRemainder()
         #expect(rest.contains("event: done"))
@@ -332,11 +388,13 @@ struct RedisEngineTests {
     }
 
     @Test func clientStreamLimitHoldsAcrossRelays() async throws {
-        let fleet = try await RedisFleet()
-        defer { fleet.stop() }
+        let redis = try await RedisServer()
         let limits: (inout RelayConfiguration) -> Void = { $0.limits.maxStreamsPerClient = 1 }
-        let (_, portA, _) = try fleet.relay("a", limits)
-        let (_, portB, _) = try fleet.relay("b", limits)
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a", limits)
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b", limits)
+        defer { a.shutdown(); b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
+        _ = try awaitEngineStatus(portB, "ok")
         let long = try TestHTTPClient(port: portA)
         long.postJSON("/chat/stream", #"{"prompt":"hold [[chunks:60]] [[delay:20]]"}"#)
         _ = try long.readStream(stopAfter: 2)
@@ -357,16 +415,22 @@ struct RedisEngineTests {
     }
 
     @Test func shutdownWaitsForStreamsFollowedFromAnotherRelay() async throws {
-        let fleet = try await RedisFleet()
-        defer { fleet.stop() }
-        let (a, portA, _) = try fleet.relay("a") { $0.stream.reconnectGrace = 0.2 }
-        let (_, portB, _) = try fleet.relay("b")
+        let redis = try await RedisServer()
+        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a") { $0.stream.reconnectGrace = 0.2 }
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
+        defer { b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portA, "ok")
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "drain [[chunks:60]] [[delay:20]]")
-        let (_, second) = try moveReader(stream.url, from: portA, to: portB, after: 3)
+        var first: TestHTTPClient? = try TestHTTPClient(port: portA)
+        get(first!, stream.url)
+        let before = try first!.readStream(stopAfter: 3)
+        first = nil
+        let second = try TestHTTPClient(port: portB)
+        get(second, stream.url, lastEventID: try #require(before.events.last?.lastEventID))
         _ = try second.readStream(stopAfter: 2)
         // SIGTERM on the owner: no connection of its own is open, but a reader elsewhere follows
         // its stream, so it must finish that stream before leaving Redis.
-        fleet.shutdown(a)
+        a.shutdown()
         let rest = try second.drainChunkedRemainder()
         #expect(rest.contains("event: done"))
         #expect(!rest.contains("relay_instance_lost"))
