@@ -44,38 +44,60 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Runs `work` on the loop after `delay` seconds unless the returned timer is cancelled first.
+    /// The deadline is kept by the loop's poller (no Dispatch source, no thread hand-off).
     @discardableResult
     public func schedule(after delay: Double, _ work: @escaping @Sendable () -> Void) -> LoopTimer {
-        LoopTimer(queue: queue, delay: delay, work: work)
+        LoopTimer(loop: self, delay: delay, work: work)
     }
 }
 
 /// A one-shot timer on an event loop; `cancel()` is idempotent and must be called on the loop.
-/// A pending timer keeps itself alive (its handler holds it) until it fires or is cancelled, so
-/// dropping the handle does not cancel it.
+/// A pending timer keeps itself alive (the poller holds its work) until it fires or is cancelled,
+/// so dropping the handle does not cancel it. Made off the loop, it is armed on the loop shortly
+/// after (a `cancel()` on the loop before that still wins).
 public final class LoopTimer: @unchecked Sendable {
-    private var source: (any DispatchSourceTimer)?
+    private let loop: EventLoop
+    private var work: (@Sendable () -> Void)?
+    private var id: UInt64?
 
-    init(queue: DispatchQueue, delay: Double, work: @escaping @Sendable () -> Void) {
-        let source = DispatchSource.makeTimerSource(queue: queue)
-        let nanoseconds = Int(max(0, delay) * 1_000_000_000)
-        source.schedule(deadline: .now() + .nanoseconds(nanoseconds), leeway: .milliseconds(5))
-        self.source = source
-        source.setEventHandler {
-            guard self.source != nil else { return }
-            self.source?.cancel()
-            self.source = nil
-            work()
+    init(loop: EventLoop, delay: Double, work: @escaping @Sendable () -> Void) {
+        self.loop = loop
+        self.work = work
+        let deadline = LoopDeadlineTimer.now() &+ UInt64(max(0, delay) * 1_000_000_000)
+        if loop.inEventLoop {
+            arm(at: deadline)
+        } else {
+            loop.execute { self.arm(at: deadline) }
         }
-        source.resume()
+    }
+
+    private func arm(at deadline: UInt64) {
+        guard work != nil else { return }
+        do throws(IOError) {
+            id = try loop.poller.scheduleTimer(at: deadline) { [self] in fire() }
+        } catch {
+            // No poller (the loop could not create its epoll thread): fall back to Dispatch.
+            let seconds = Double(deadline &- min(deadline, LoopDeadlineTimer.now())) / 1_000_000_000
+            loop.queue.asyncAfter(deadline: .now() + seconds) { [self] in fire() }
+        }
+    }
+
+    private func fire() {
+        id = nil
+        guard let work else { return }
+        self.work = nil
+        work()
     }
 
     /// Stops the timer; its work will not run.
     public func cancel() {
-        source?.cancel()
-        source = nil
+        work = nil
+        if let id {
+            loop.poller.cancelTimer(id)
+            self.id = nil
+        }
     }
 
     /// `true` until the timer fired or was cancelled.
-    public var isActive: Bool { source != nil }
+    public var isActive: Bool { work != nil }
 }

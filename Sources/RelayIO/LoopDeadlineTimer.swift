@@ -1,10 +1,10 @@
 import Dispatch
 
 /// A re-armable deadline on an event loop, for idle timeouts and heartbeats that are pushed back on
-/// every chunk. One `DispatchSourceTimer` is kept for the timer's whole life: `arm(after:)` only
-/// records the new deadline (a clock read and a store) when it moves later, which is the per-chunk
-/// case; when the source fires before the recorded deadline it re-arms itself for the time left
-/// (lazy re-arm). No timer is created or cancelled per chunk.
+/// every chunk. `arm(after:)` only records the new deadline (a clock read and a store) when it moves
+/// later, which is the per-chunk case; when the poller's timer fires before the recorded deadline
+/// it re-arms itself for the time left (lazy re-arm). No timer is created or cancelled per chunk,
+/// and none involves a Dispatch source or another thread (the loop's poller keeps the deadlines).
 ///
 /// Loop-confined: create, arm, disarm and cancel on `loop`; the work runs on `loop`, at most once per
 /// `arm`. The work closure should not hold its owner strongly (or the owner must `cancel()`): the
@@ -12,23 +12,25 @@ import Dispatch
 public final class LoopDeadlineTimer: @unchecked Sendable {
     /// The loop the timer runs on.
     public let loop: EventLoop
-    private let leewayNanoseconds: Int
     private var work: (() -> Void)?
-    private var source: (any DispatchSourceTimer)?
+    /// The poller timer that will call `fired()`, if one is scheduled.
+    private var pollerTimer: UInt64?
     /// When the work should run (monotonic ns); `nil` while disarmed.
     private var deadline: UInt64?
     /// When the source will fire next (monotonic ns); `nil` while the source is idle.
     private var scheduledFor: UInt64?
 
     /// A disarmed timer that runs `work` on `loop` when an armed deadline passes.
-    public init(loop: EventLoop, leeway: Double = 0.005, _ work: @escaping () -> Void) {
+    public init(loop: EventLoop, _ work: @escaping () -> Void) {
         self.loop = loop
-        self.leewayNanoseconds = Int(max(0, leeway) * 1_000_000_000)
         self.work = work
     }
 
     deinit {
-        source?.cancel()
+        if let pollerTimer {
+            let poller = loop.poller
+            if loop.inEventLoop { poller.cancelTimer(pollerTimer) } else { loop.execute { poller.cancelTimer(pollerTimer) } }
+        }
     }
 
     /// `true` while a deadline is set and its work has not run.
@@ -55,28 +57,26 @@ public final class LoopDeadlineTimer: @unchecked Sendable {
         deadline = nil
         scheduledFor = nil
         work = nil
-        source?.cancel()
-        source = nil
+        if let pollerTimer { loop.poller.cancelTimer(pollerTimer) }
+        pollerTimer = nil
     }
 
     private func schedule(at target: UInt64) {
-        let source: any DispatchSourceTimer
-        if let existing = self.source {
-            source = existing
-        } else {
-            source = DispatchSource.makeTimerSource(queue: loop.queue)
-            source.setEventHandler { [weak self] in self?.fired() }
-            self.source = source
-            source.schedule(deadline: DispatchTime(uptimeNanoseconds: target), repeating: .never, leeway: .nanoseconds(leewayNanoseconds))
+        if let pollerTimer { loop.poller.cancelTimer(pollerTimer) }
+        do throws(IOError) {
+            // Weak: the owner holds the timer, and dropping the timer must stop it.
+            pollerTimer = try loop.poller.scheduleTimer(at: target) { [weak self] in self?.fired() }
             scheduledFor = target
-            source.resume()
-            return
+        } catch {
+            pollerTimer = nil
+            scheduledFor = target
+            let seconds = Double(target &- min(target, Self.now())) / 1_000_000_000
+            loop.queue.asyncAfter(deadline: .now() + seconds) { [weak self] in self?.fired() }
         }
-        source.schedule(deadline: DispatchTime(uptimeNanoseconds: target), repeating: .never, leeway: .nanoseconds(leewayNanoseconds))
-        scheduledFor = target
     }
 
     private func fired() {
+        pollerTimer = nil
         scheduledFor = nil
         guard let deadline, work != nil else { return }
         if Self.now() < deadline {

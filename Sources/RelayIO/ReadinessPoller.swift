@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import CLinuxShim
 import Glibc
@@ -19,7 +20,13 @@ import Glibc
 /// socket whose reading is paused is not reported again and again). Events carry a token, never the
 /// descriptor, so an event fetched before a close is dropped even if the descriptor number is reused.
 /// Registration and handler lookups happen only on the loop's queue; the thread starts with the
-/// first registration and ends when the loop is released.
+/// first registration or timer and ends when the loop is released.
+///
+/// The loop's timers live here too: a min-heap of deadlines whose earliest one is `epoll_wait`'s
+/// timeout, so arming, firing and cancelling a timer costs no thread hand-off (a Dispatch timer
+/// source wakes libdispatch's manager thread and then a worker each time: measured, it made most of
+/// a stream's ~40 context switches). Scheduling a deadline earlier than the one the thread sleeps
+/// towards wakes it through the eventfd.
 final class ReadinessPoller: @unchecked Sendable {
     /// What a registered socket wants to hear about.
     struct Interest: OptionSet, Sendable {
@@ -53,6 +60,18 @@ final class ReadinessPoller: @unchecked Sendable {
     private var registrations: [UInt64: Registration] = [:]
     private var nextToken: UInt64 = 1
     private var threadStarted = false
+    /// Pending timers by deadline (monotonic ns), ties in scheduling order; cancelled ones are
+    /// dropped when they reach the top.
+    private var timerHeap: [(deadline: UInt64, id: UInt64)] = []
+    private var timerWork: [UInt64: () -> Void] = [:]
+    private var nextTimerID: UInt64 = 1
+    /// The deadline the poll thread sleeps towards (`UInt64.max`: none); set on the loop's queue.
+    private let sleepingUntil = Atomic<UInt64>(.max)
+    /// `true` while the poll thread runs a batch on the queue (it recomputes its timeout afterwards,
+    /// so a new earliest deadline needs no wake-up then).
+    fileprivate var inBatch = false
+    /// Set by `stop()`: the thread ends at its next wake-up.
+    private let stopping = Atomic<Bool>(false)
 
     /// Creates the epoll and wake descriptors now (so a process's descriptor count does not change when
     /// the first connection arrives); the thread starts with the first registration.
@@ -103,6 +122,88 @@ final class ReadinessPoller: @unchecked Sendable {
         registrations.removeValue(forKey: registration.token)
     }
 
+    /// Runs `work` on the loop's queue once the monotonic clock reaches `deadline` (nanoseconds, the
+    /// clock of `DispatchTime.uptimeNanoseconds`), unless cancelled first; call on the loop's queue.
+    /// Returns the timer's id for `cancelTimer`.
+    func scheduleTimer(at deadline: UInt64, _ work: @escaping () -> Void) throws(IOError) -> UInt64 {
+        try startIfNeeded()
+        let id = nextTimerID
+        nextTimerID += 1
+        timerWork[id] = work
+        pushTimer((deadline, id))
+        if !inBatch, deadline < sleepingUntil.load(ordering: .acquiring) {
+            sleepingUntil.store(deadline, ordering: .releasing)
+            wake()
+        }
+        return id
+    }
+
+    /// Forgets a timer that has not fired; call on the loop's queue.
+    func cancelTimer(_ id: UInt64) {
+        timerWork.removeValue(forKey: id)
+    }
+
+    /// Pending (not cancelled, not fired) timers; for tests.
+    var pendingTimerCount: Int { timerWork.count }
+
+    /// Runs every timer whose deadline has passed, in deadline order; returns the next deadline to
+    /// sleep towards. On the loop's queue (the poll thread calls it inside `queue.sync`).
+    fileprivate func runExpiredTimers() -> UInt64 {
+        var now = DispatchTime.now().uptimeNanoseconds
+        while let top = timerHeap.first {
+            guard timerWork[top.id] != nil else {
+                popTimer()
+                continue
+            }
+            guard top.deadline <= now else { break }
+            popTimer()
+            let work = timerWork.removeValue(forKey: top.id)
+            work?()
+            now = DispatchTime.now().uptimeNanoseconds
+        }
+        let next = timerHeap.first?.deadline ?? .max
+        sleepingUntil.store(next, ordering: .releasing)
+        return next
+    }
+
+    private func pushTimer(_ entry: (deadline: UInt64, id: UInt64)) {
+        timerHeap.append(entry)
+        var child = timerHeap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.earlier(timerHeap[child], timerHeap[parent]) else { break }
+            timerHeap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private func popTimer() {
+        let last = timerHeap.removeLast()
+        guard !timerHeap.isEmpty else { return }
+        timerHeap[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var first = parent
+            if left < timerHeap.count, Self.earlier(timerHeap[left], timerHeap[first]) { first = left }
+            if right < timerHeap.count, Self.earlier(timerHeap[right], timerHeap[first]) { first = right }
+            if first == parent { return }
+            timerHeap.swapAt(parent, first)
+            parent = first
+        }
+    }
+
+    private static func earlier(_ a: (deadline: UInt64, id: UInt64), _ b: (deadline: UInt64, id: UInt64)) -> Bool {
+        a.deadline < b.deadline || (a.deadline == b.deadline && a.id < b.id)
+    }
+
+    private func wake() {
+        guard wakeDescriptor >= 0 else { return }
+        var one: UInt64 = 1
+        _ = withUnsafeBytes(of: &one) { Glibc.write(wakeDescriptor, $0.baseAddress, 8) }
+    }
+
     /// Ends the poll thread (the loop is going away); without a thread, closes the descriptors.
     func stop() {
         guard threadStarted else {
@@ -112,8 +213,8 @@ final class ReadinessPoller: @unchecked Sendable {
             wakeDescriptor = -1
             return
         }
-        var one: UInt64 = 1
-        _ = withUnsafeBytes(of: &one) { Glibc.write(wakeDescriptor, $0.baseAddress, 8) }
+        stopping.store(true, ordering: .releasing)
+        wake()
     }
 
     /// The epoll instance and the eventfd that ends the thread; a failure is retried at registration.
@@ -164,20 +265,21 @@ final class ReadinessPoller: @unchecked Sendable {
         threadStarted = true
     }
 
-    /// Runs one batch on the loop's queue: each event's handler, unless its registration is gone.
+    /// Runs one batch on the loop's queue: each event's handler, unless its registration is gone;
+    /// `false` once the poller is stopping.
     fileprivate func deliver(_ events: UnsafeMutablePointer<epoll_event>, count: Int) -> Bool {
-        var keepRunning = true
         for index in 0..<count {
             let event = events[index]
             let token = event.data.u64
             if token == 0 {
-                keepRunning = false
+                var value: UInt64 = 0
+                _ = withUnsafeMutableBytes(of: &value) { Glibc.read(wakeDescriptor, $0.baseAddress, 8) }
                 continue
             }
             guard let registration = registrations[token], let handler = registration.handler else { continue }
             handler(event.events)
         }
-        return keepRunning
+        return !stopping.load(ordering: .acquiring)
     }
 }
 
@@ -188,6 +290,16 @@ private final class PollThreadContext: @unchecked Sendable {
     let epoll: Int32
     let wake: Int32
     let queue: DispatchQueue
+
+    /// `epoll_wait`'s timeout in milliseconds for a monotonic deadline: -1 for none, rounded up so
+    /// a timer never fires early.
+    static func timeout(until deadline: UInt64) -> Int32 {
+        guard deadline != .max else { return -1 }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard deadline > now else { return 0 }
+        let milliseconds = (deadline - now + 999_999) / 1_000_000
+        return Int32(min(milliseconds, UInt64(Int32.max)))
+    }
 
     init(poller: ReadinessPoller, epoll: Int32, wake: Int32, queue: DispatchQueue) {
         self.poller = poller
@@ -204,17 +316,22 @@ private final class PollThreadContext: @unchecked Sendable {
             Glibc.close(epoll)
             Glibc.close(wake)
         }
+        var nextDeadline = UInt64.max
         while true {
-            let count = epoll_wait(epoll, events, ReadinessPoller.maxEventsPerWait, -1)
+            let count = epoll_wait(epoll, events, ReadinessPoller.maxEventsPerWait, Self.timeout(until: nextDeadline))
             if count < 0 {
                 if errno == EINTR { continue }
                 return
             }
-            if count == 0 { continue }
             // The non-generic `sync` goes straight to dispatch_sync; the generic one (with a result)
             // goes through the overlay's helper and a metadata lookup on every batch.
             var keepRunning = true
-            queue.sync { keepRunning = poller.deliver(events, count: Int(count)) }
+            queue.sync {
+                poller.inBatch = true
+                if count > 0 { keepRunning = poller.deliver(events, count: Int(count)) }
+                nextDeadline = poller.runExpiredTimers()
+                poller.inBatch = false
+            }
             if !keepRunning { return }
         }
     }
