@@ -17,7 +17,7 @@ public final class LoopDeadlineTimer: @unchecked Sendable {
     private var pollerTimer: UInt64?
     /// When the work should run (monotonic ns); `nil` while disarmed.
     private var deadline: UInt64?
-    /// When the source will fire next (monotonic ns); `nil` while the source is idle.
+    /// When the poller's timer will fire next (monotonic ns); `nil` while none is scheduled.
     private var scheduledFor: UInt64?
 
     /// A disarmed timer that runs `work` on `loop` when an armed deadline passes.
@@ -47,7 +47,7 @@ public final class LoopDeadlineTimer: @unchecked Sendable {
         schedule(at: target)
     }
 
-    /// Clears the deadline; the timer can be armed again. The source may still fire once, as a no-op.
+    /// Clears the deadline; the timer can be armed again. A scheduled poller timer may still fire once, as a no-op.
     public func disarm() {
         deadline = nil
     }
@@ -80,7 +80,7 @@ public final class LoopDeadlineTimer: @unchecked Sendable {
         scheduledFor = nil
         guard let deadline, work != nil else { return }
         if Self.now() < deadline {
-            // Activity moved the deadline since the source was scheduled: wait for the rest.
+            // Activity moved the deadline since the timer was scheduled: wait for the rest.
             schedule(at: deadline)
             return
         }

@@ -143,9 +143,6 @@ final class ReadinessPoller: @unchecked Sendable {
         timerWork.removeValue(forKey: id)
     }
 
-    /// Pending (not cancelled, not fired) timers; for tests.
-    var pendingTimerCount: Int { timerWork.count }
-
     /// Runs every timer whose deadline has passed, in deadline order; returns the next deadline to
     /// sleep towards. On the loop's queue (the poll thread calls it inside `queue.sync`).
     fileprivate func runExpiredTimers() -> UInt64 {

@@ -17,7 +17,7 @@ public struct StaticFileHandler: Sendable {
 
     /// `directory` is resolved once (symlinks included); a missing directory serves 404s.
     public init(directory: String, maxFileBytes: Int = defaultMaxFileBytes) {
-        self.root = Self.realPath(directory)
+        self.root = FileSystem.realPath(directory)
         self.maxFileBytes = maxFileBytes
     }
 
@@ -59,17 +59,13 @@ public struct StaticFileHandler: Sendable {
         return segments.joined(separator: "/")
     }
 
-    static func realPath(_ path: String) -> String? {
-        FileSystem.realPath(path)
-    }
-
     private static func load(root: String, relative: String, maxFileBytes: Int,
                              ifNoneMatch: String?, ifModifiedSince: String?) -> HTTPResponse? {
-        guard var resolved = realPath(root + "/" + relative), resolved.hasPrefix(root + "/") else { return nil }
+        guard var resolved = FileSystem.realPath(root + "/" + relative), resolved.hasPrefix(root + "/") else { return nil }
         var info = stat()
         guard stat(resolved, &info) == 0 else { return nil }
         if (info.st_mode & S_IFMT) == S_IFDIR {
-            guard let index = realPath(resolved + "/index.html"), index.hasPrefix(root + "/"),
+            guard let index = FileSystem.realPath(resolved + "/index.html"), index.hasPrefix(root + "/"),
                   stat(index, &info) == 0 else { return nil }
             resolved = index
         }
