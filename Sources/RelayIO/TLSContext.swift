@@ -10,7 +10,7 @@ public final class TLSContext: @unchecked Sendable {
 
     /// A client context that verifies the server against the system CAs and `caFile` (PEM), if given.
     public init(clientWithCAFile caFile: String?) throws(TransportError) {
-        OpenSSLRuntime.initialize()
+        OpenSSLRuntime.initializeTLS()
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw .tls(Self.lastError("SSL_CTX_new")) }
         self.context = context
         self.isClient = true
@@ -28,7 +28,7 @@ public final class TLSContext: @unchecked Sendable {
 
     /// A server context presenting `certificateFile` (PEM chain) with `keyFile` (PEM).
     public init(serverCertificateFile certificateFile: String, keyFile: String) throws(TransportError) {
-        OpenSSLRuntime.initialize()
+        OpenSSLRuntime.initializeTLS()
         guard let context = SSL_CTX_new(TLS_server_method()) else { throw .tls(Self.lastError("SSL_CTX_new")) }
         self.context = context
         self.isClient = false
@@ -58,6 +58,7 @@ public final class TLSContext: @unchecked Sendable {
 
     /// OpenSSL's error queue as one line (and cleared), prefixed with what was being done.
     static func lastError(_ doing: String) -> String {
+        OpenSSLRuntime.loadErrorStrings()
         var reasons: [String] = []
         while true {
             let code = ERR_get_error()
