@@ -36,6 +36,15 @@ static inline uint64_t spark_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMP
 static inline uint64_t spark_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
 static inline uint64_t spark_SSL_OP_IGNORE_UNEXPECTED_EOF(void) { return SSL_OP_IGNORE_UNEXPECTED_EOF; }
 
+static inline long spark_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_session_cache_mode(ctx, mode);
+}
+static inline long spark_SSL_SESS_CACHE_CLIENT(void) { return SSL_SESS_CACHE_CLIENT; }
+static inline long spark_SSL_SESS_CACHE_NO_INTERNAL(void) { return SSL_SESS_CACHE_NO_INTERNAL; }
+
+static inline int spark_SSL_set_app_data(SSL *ssl, void *data) { return SSL_set_app_data(ssl, data); }
+static inline void *spark_SSL_get_app_data(const SSL *ssl) { return SSL_get_app_data(ssl); }
+
 static inline void spark_OPENSSL_free(void *ptr) { OPENSSL_free(ptr); }
 
 #endif

@@ -144,7 +144,7 @@ public final class Connector: @unchecked Sendable {
         timer = nil
         let handshake: TLSHandshake
         do throws(TransportError) {
-            handshake = try TLSHandshake(socket: socket, context: tls, serverName: serverName, loop: loop)
+            handshake = try TLSHandshake(socket: socket, context: tls, serverName: serverName, port: port, loop: loop)
         } catch {
             finish(.failure(ConnectError(kind: .tls, message: "TLS with \(host):\(port): \(error)")))
             return

@@ -7,14 +7,23 @@ public final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     /// `true` for a client context.
     public let isClient: Bool
+    /// Sessions to resume (client contexts; see `TLSSessionCache`).
+    public let sessionCache: TLSSessionCache
 
     /// A client context that verifies the server against the system CAs and `caFile` (PEM), if given.
-    public init(clientWithCAFile caFile: String?) throws(TransportError) {
+    public init(clientWithCAFile caFile: String?, sessionCache: TLSSessionCache = TLSSessionCache()) throws(TransportError) {
         OpenSSLRuntime.initializeTLS()
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw .tls(Self.lastError("SSL_CTX_new")) }
         self.context = context
         self.isClient = true
+        self.sessionCache = sessionCache
         try configureCommon()
+        // Sessions go to `sessionCache` (OpenSSL's own client store is never searched): see TLSTransport.
+        _ = spark_SSL_CTX_set_session_cache_mode(context, spark_SSL_SESS_CACHE_CLIENT() | spark_SSL_SESS_CACHE_NO_INTERNAL())
+        SSL_CTX_sess_set_new_cb(context) { ssl, session in
+            guard let ssl, let session else { return 0 }
+            return TLSTransport.sessionIssued(ssl: ssl, session: session) ? 1 : 0
+        }
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         if SSL_CTX_set_default_verify_paths(context) != 1 {
             throw .tls(Self.lastError("loading the system CA store"))
@@ -32,6 +41,7 @@ public final class TLSContext: @unchecked Sendable {
         guard let context = SSL_CTX_new(TLS_server_method()) else { throw .tls(Self.lastError("SSL_CTX_new")) }
         self.context = context
         self.isClient = false
+        self.sessionCache = TLSSessionCache(sessionsPerServer: 1, servers: 1)
         try configureCommon()
         guard SSL_CTX_use_certificate_chain_file(context, certificateFile) == 1 else {
             throw .tls(Self.lastError("loading the certificate '\(certificateFile)'"))

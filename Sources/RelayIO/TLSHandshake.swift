@@ -23,10 +23,11 @@ public final class TLSHandshake: @unchecked Sendable {
     private var completion: ((Result<TLSTransport, Failure>) -> Void)?
 
     /// `serverName` is the host to verify (and send as SNI) for client contexts; `nil` for servers.
-    public init(socket: Socket, context: TLSContext, serverName: String?, loop: EventLoop) throws(TransportError) {
+    /// With the server's `port`, the client resumes and keeps sessions (`TLSSessionCache`).
+    public init(socket: Socket, context: TLSContext, serverName: String?, port: Int? = nil, loop: EventLoop) throws(TransportError) {
         self.loop = loop
         self.socket = socket
-        self.transport = try TLSTransport(socket: socket, context: context, serverName: serverName)
+        self.transport = try TLSTransport(socket: socket, context: context, serverName: serverName, port: port)
     }
 
     /// Starts; `completion` runs once, on the loop.

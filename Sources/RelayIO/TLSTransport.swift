@@ -9,7 +9,9 @@ import Glibc
 /// are reported through `hasBufferedReadData` (the poller cannot see them).
 public final class TLSTransport: Transport {
     public let socket: Socket
-    private let context: TLSContext
+    let context: TLSContext
+    /// The server this client connection verifies (`host:port`), under which its sessions are kept.
+    let sessionKey: String?
     private var ssl: OpaquePointer?
     /// Readiness the last handshake step is waiting for.
     public private(set) var handshakeWantsWritable = false
@@ -18,9 +20,16 @@ public final class TLSTransport: Transport {
     public private(set) var writeWantsReadable = false
 
     /// A client side for `serverName` (SNI and certificate name check: DNS name or IP literal).
-    public init(socket: Socket, context: TLSContext, serverName: String?) throws(TransportError) {
+    /// With a `port`, sessions from earlier connections to `serverName:port` are resumed and this
+    /// connection's are kept (`TLSContext.sessionCache`).
+    public init(socket: Socket, context: TLSContext, serverName: String?, port: Int? = nil) throws(TransportError) {
         self.socket = socket
         self.context = context
+        if context.isClient, let serverName, !serverName.isEmpty, let port {
+            sessionKey = "\(serverName):\(port)"
+        } else {
+            sessionKey = nil
+        }
         guard let ssl = SSL_new(context.context) else { throw .tls(TLSContext.lastError("SSL_new")) }
         self.ssl = ssl
         guard SSL_set_fd(ssl, socket.descriptor) == 1 else { throw .tls(TLSContext.lastError("SSL_set_fd")) }
@@ -40,9 +49,32 @@ public final class TLSTransport: Transport {
                     }
                 }
             }
+            if let sessionKey {
+                _ = spark_SSL_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
+                if let session = context.sessionCache.take(for: sessionKey, now: Int64(time(nil))) {
+                    _ = SSL_set_session(ssl, session)
+                    SSL_SESSION_free(session)
+                }
+            }
         } else {
             SSL_set_accept_state(ssl)
         }
+    }
+
+    /// `true` once the handshake resumed an earlier session (no certificate was exchanged).
+    public var sessionReused: Bool {
+        guard let ssl else { return false }
+        return SSL_session_reused(ssl) == 1
+    }
+
+    /// OpenSSL's new-session callback (on the thread driving `ssl`): keeps `session` for resumption
+    /// if the connection was verified. `true` when the cache took the reference.
+    static func sessionIssued(ssl: OpaquePointer, session: OpaquePointer) -> Bool {
+        guard let data = spark_SSL_get_app_data(ssl) else { return false }
+        let transport = Unmanaged<TLSTransport>.fromOpaque(data).takeUnretainedValue()
+        guard let key = transport.sessionKey, SSL_get_verify_result(ssl) == X509_V_OK else { return false }
+        transport.context.sessionCache.store(session, for: key)
+        return true
     }
 
     deinit {

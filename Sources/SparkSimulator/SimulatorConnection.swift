@@ -69,6 +69,7 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
                 switch result {
                 case .success(let transport):
                     guard phase == .tlsHandshake else { return }
+                    record.tlsResumed = transport.sessionReused
                     phase = .upgrading
                     startChannel(transport)
                 case .failure(let error):

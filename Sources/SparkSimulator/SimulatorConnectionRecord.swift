@@ -58,6 +58,8 @@ public struct SimulatorConnectionRecord: Sendable, Equatable {
     public var framesSent: Int
     /// Pongs received (answers to `[[ping]]`).
     public var pongsReceived: Int
+    /// Over TLS: the client resumed an earlier session (no certificate was sent).
+    public var tlsResumed: Bool = false
     /// When the socket was accepted (monotonic).
     public var startedAt: ContinuousClock.Instant
     /// When the end was detected (monotonic): for `clientClosed`, the moment the client's Close frame or

@@ -73,7 +73,7 @@ struct UpstreamHarness {
     /// Runs one conversation and waits for its end.
     func converse(prompt: String, model name: String = "generalv3.5", credentials: SparkCredentials = credentials,
                   path: String? = nil, trustCA: Bool = true, configure: (inout SparkUpstreamConfiguration) -> Void = { _ in },
-                  port overridePort: Int? = nil) throws -> (ConversationRecorder, SparkConnection) {
+                  port overridePort: Int? = nil, tls sharedTLS: TLSContext? = nil) throws -> (ConversationRecorder, SparkConnection) {
         let model = try #require(SparkModelTable.default.model(named: name))
         let scheme = certificates == nil ? "ws" : "wss"
         let endpoint = SparkEndpoint(scheme: scheme, host: "127.0.0.1", port: overridePort ?? port, path: path ?? model.path)
@@ -81,7 +81,7 @@ struct UpstreamHarness {
         configuration.connectTimeout = 5
         configuration.handshakeTimeout = 5
         configure(&configuration)
-        let tls = try certificates.map { try TLSContext(clientWithCAFile: trustCA ? $0.caCertificate : nil) }
+        let tls = try sharedTLS ?? certificates.map { try TLSContext(clientWithCAFile: trustCA ? $0.caCertificate : nil) }
         let request = SparkChatRequest(appID: credentials.appID, uid: "test", domain: model.domain,
                                        messages: [SparkChatMessage(role: .user, content: prompt)])
         let connection = SparkConnection(credentials: credentials, model: model, endpoint: endpoint, request: request,
