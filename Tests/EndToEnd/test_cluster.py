@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from browser_harness import headless_chromium
-from cluster_harness import Cluster, follow, health, make_ticket, read_events, sequence, wait_until
+from cluster_harness import Cluster, follow, health, iter_events, make_ticket, read_events, sequence, wait_until
 
 CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
@@ -173,7 +173,7 @@ def test_rolling_restart_under_50_open_streams_loses_no_event(cluster):
                                 with lock:
                                     failures.append(f"{worker}: GET answered {response.status_code}")
                                 return
-                            for event in read_events_live(response):
+                            for event in iter_events(response):
                                 events.append(event)
                                 last = event["id"]
                     except httpx.HTTPError:
@@ -214,23 +214,6 @@ def test_rolling_restart_under_50_open_streams_loses_no_event(cluster):
         for worker in workers:
             worker.join(60)
     assert failures == [], failures[:10]
-
-
-def read_events_live(response: httpx.Response):
-    """Like read_events, but yields each event as it arrives (so a cut keeps what came before)."""
-    block: dict = {}
-    for line in response.iter_lines():
-        if line == "":
-            if "data" in block:
-                yield {"id": block.get("id", ""), "event": block.get("event", "message"), "data": block["data"]}
-            block = {}
-            continue
-        if line.startswith(":"):
-            continue
-        field, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if field in ("data", "id", "event"):
-            block[field] = value
 
 
 # ---------------------------------------------------------------------------------------------
