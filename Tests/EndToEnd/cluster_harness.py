@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import httpx
 import pytest
@@ -176,15 +176,14 @@ class Cluster:
 # ---------------------------------------------------------------------------------------------
 # SSE over httpx, the way EventSource reads it.
 
-def read_events(response: httpx.Response, stop_after: Optional[int] = None) -> list:
-    """Parses an SSE body into [{"id","event","data"}]; stops early after `stop_after` events."""
-    events, block = [], {}
+def iter_events(response: httpx.Response) -> Iterator[dict]:
+    """Yields each event of an SSE body as {"id","event","data"} as soon as its block ends (so a
+    connection cut mid-stream keeps what came before). Multi-line data is joined with "\n"."""
+    block: dict = {}
     for line in response.iter_lines():
         if line == "":
             if "data" in block:
-                events.append({"id": block.get("id", ""), "event": block.get("event", "message"), "data": block["data"]})
-                if stop_after is not None and len(events) >= stop_after:
-                    return events
+                yield {"id": block.get("id", ""), "event": block.get("event", "message"), "data": block["data"]}
             block = {}
             continue
         if line.startswith(":"):
@@ -195,6 +194,15 @@ def read_events(response: httpx.Response, stop_after: Optional[int] = None) -> l
             block["data"] = block["data"] + "\n" + value if "data" in block else value
         elif field in ("id", "event"):
             block[field] = value
+
+
+def read_events(response: httpx.Response, stop_after: Optional[int] = None) -> list:
+    """Parses an SSE body into [{"id","event","data"}]; stops early after `stop_after` events."""
+    events = []
+    for event in iter_events(response):
+        events.append(event)
+        if stop_after is not None and len(events) >= stop_after:
+            break
     return events
 
 

@@ -15,7 +15,6 @@ condition with a timeout.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 import time
@@ -24,22 +23,18 @@ from typing import Callable, Optional
 
 import pytest
 
-from nginx_harness import free_port, require_executable, start_nginx
+from browser_harness import headless_chromium
+from nginx_harness import free_port, start_nginx
 from relay_harness import RelayProcess, write_config
 from tcp_proxy import TCPProxy
 
 try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
-    SELENIUM_IMPORT_ERROR: Optional[str] = None
-except ImportError as exc:  # handled in the fixture: skip when not root, fail when root
-    SELENIUM_IMPORT_ERROR = str(exc)
+except ImportError:  # the browser fixture skips (not root) or fails (root), see browser_harness
+    pass
 
-CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
 SCREENSHOT = Path("/tmp/spark-relay-demo.png")
 CHUNK_DELAY = 0.2
 
@@ -137,35 +132,10 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if SELENIUM_IMPORT_ERROR is not None:
-        message = f"selenium is not importable ({SELENIUM_IMPORT_ERROR}); run.sh installs it with pip"
-        if os.geteuid() == 0:
-            pytest.fail(message)
-        pytest.skip(message)
-    require_executable(CHROMIUM, "chromium")
-    require_executable(CHROMEDRIVER, "chromium-driver")
-    # The driver path is given explicitly: selenium-manager must never look anything up online.
-    os.environ["SE_OFFLINE"] = "true"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-            "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1100,900",
-            f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-            # Only 127.0.0.1: no proxy, no DNS, no background traffic.
-            "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-default-apps", "--disable-extensions", "--disable-domain-reliability",
-            "--disable-client-side-phishing-detection", "--no-first-run", "--no-default-browser-check",
-            "--metrics-recording-only", "--disable-features=Translate,OptimizationHints,MediaRouter",
-            "--lang=en-US"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(20)
-    driver.set_script_timeout(10)
-    try:
+    """One Chromium for the module (its profile lives as long), at a desktop size, in English."""
+    with headless_chromium(tmp_path_factory.mktemp("chromium-profile"),
+                           ("--window-size=1100,900", "--lang=en-US")) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import threading
@@ -24,7 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cluster_harness import Cluster, follow, health, make_ticket, read_events, sequence, wait_until
+from browser_harness import headless_chromium
+from cluster_harness import Cluster, follow, health, iter_events, make_ticket, read_events, sequence, wait_until
 
 CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
@@ -173,7 +173,7 @@ def test_rolling_restart_under_50_open_streams_loses_no_event(cluster):
                                 with lock:
                                     failures.append(f"{worker}: GET answered {response.status_code}")
                                 return
-                            for event in read_events_live(response):
+                            for event in iter_events(response):
                                 events.append(event)
                                 last = event["id"]
                     except httpx.HTTPError:
@@ -216,28 +216,8 @@ def test_rolling_restart_under_50_open_streams_loses_no_event(cluster):
     assert failures == [], failures[:10]
 
 
-def read_events_live(response: httpx.Response):
-    """Like read_events, but yields each event as it arrives (so a cut keeps what came before)."""
-    block: dict = {}
-    for line in response.iter_lines():
-        if line == "":
-            if "data" in block:
-                yield {"id": block.get("id", ""), "event": block.get("event", "message"), "data": block["data"]}
-            block = {}
-            continue
-        if line.startswith(":"):
-            continue
-        field, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if field in ("data", "id", "event"):
-            block[field] = value
-
-
 # ---------------------------------------------------------------------------------------------
 # Headless Chromium: a real EventSource through nginx.
-
-CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
 
 OPEN_STREAM_JS = """
 window.__events = []; window.__opens = 0;
@@ -257,31 +237,9 @@ fetch('/chat', {method: 'POST', headers: {'Content-Type': 'application/json'},
 
 @pytest.fixture
 def chromium(tmp_path):
-    from nginx_harness import require_executable
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError as error:
-        if os.geteuid() == 0:
-            pytest.fail(f"selenium is not importable ({error}); run.sh installs it with pip")
-        pytest.skip(f"selenium is not importable ({error})")
-    require_executable(CHROMIUM, "chromium")
-    require_executable(CHROMEDRIVER, "chromium-driver")
-    os.environ["SE_OFFLINE"] = "true"  # selenium-manager must never look anything up online
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-                     "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-default-apps", "--disable-extensions", "--no-first-run", "--no-default-browser-check"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(20)
-    driver.set_script_timeout(10)
-    try:
+    """A Chromium per test, its profile in the test's own directory."""
+    with headless_chromium(tmp_path / "profile") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_browser_eventsource_cut_mid_stream_resumes_on_another_relay(tmp_path, chromium):

@@ -28,6 +28,48 @@ struct RedisEngineTests {
         }
     }
 
+    /// Relays "a" and "b" on the same Redis, both with their engine reported `ok`: the set-up most
+    /// tests here share. A plain struct made by a synchronous factory (no async fixture): swiftc 6.3
+    /// crashed splitting the coroutines of these tests around an async fixture class (RedisFleet).
+    struct RelayPair {
+        let a: RelayApplication
+        let portA: Int
+        let b: RelayApplication
+        let portB: Int
+
+        /// Shuts both relays down.
+        func shutdown() {
+            a.shutdown()
+            b.shutdown()
+        }
+    }
+
+    /// Starts the pair: `configure` applies to both relays, `onlyA` to relay "a" after it.
+    private func relayPair(redisPort: Int, _ configure: (inout RelayConfiguration) -> Void = { _ in },
+                           onlyA: (inout RelayConfiguration) -> Void = { _ in }) throws -> RelayPair {
+        let (a, portA, _) = try Self.relay(redisPort: redisPort, instance: "a") { configuration in
+            configure(&configuration)
+            onlyA(&configuration)
+        }
+        let b: RelayApplication
+        let portB: Int
+        do {
+            (b, portB, _) = try Self.relay(redisPort: redisPort, instance: "b", configure)
+        } catch {
+            a.shutdown()
+            throw error
+        }
+        let pair = RelayPair(a: a, portA: portA, b: b, portB: portB)
+        do {
+            _ = try awaitEngineStatus(portA, "ok")
+            _ = try awaitEngineStatus(portB, "ok")
+        } catch {
+            pair.shutdown()
+            throw error
+        }
+        return pair
+    }
+
     private func ticket(_ client: TestHTTPClient, prompt: String) throws -> (id: String, url: String) {
         client.postJSON("/chat", #"{"prompt":"\#(prompt)"}"#)
         let response = try client.readResponse()
@@ -68,10 +110,9 @@ struct RedisEngineTests {
 
     @Test func ticketMadeOnOneRelayIsClaimedOnceOnAnother() async throws {
         let redis = try await RedisServer()
-        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a")
-        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
-        defer { a.shutdown(); b.shutdown(); redis.stop() }
-        _ = try awaitEngineStatus(portA, "ok")
+        let relays = try relayPair(redisPort: redis.port)
+        defer { relays.shutdown(); redis.stop() }
+        let (a, portA, b, portB) = (relays.a, relays.portA, relays.b, relays.portB)
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "shared")
         let reader = try TestHTTPClient(port: portB)
         get(reader, stream.url)
@@ -100,10 +141,9 @@ struct RedisEngineTests {
     @Test func readerMovesToAnotherRelayMidStreamAndLosesNothing() async throws {
         let redis = try await RedisServer()
         // A short grace: the owner must keep the upstream because the other relay holds the reader.
-        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a") { $0.stream.reconnectGrace = 0.2 }
-        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
-        defer { a.shutdown(); b.shutdown(); redis.stop() }
-        _ = try awaitEngineStatus(portA, "ok")
+        let relays = try relayPair(redisPort: redis.port, onlyA: { $0.stream.reconnectGrace = 0.2 })
+        defer { relays.shutdown(); redis.stop() }
+        let (a, portA, b, portB) = (relays.a, relays.portA, relays.b, relays.portB)
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "move [[chunks:60]] [[delay:20]]")
         var first: TestHTTPClient? = try TestHTTPClient(port: portA)
         get(first!, stream.url)
@@ -314,11 +354,9 @@ struct RedisEngineTests {
             configuration.limits.requestsPerMinute = 1
             configuration.limits.burst = 3
         }
-        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a", limits)
-        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b", limits)
-        defer { a.shutdown(); b.shutdown(); redis.stop() }
-        _ = try awaitEngineStatus(portA, "ok")
-        _ = try awaitEngineStatus(portB, "ok")
+        let relays = try relayPair(redisPort: redis.port, limits)
+        defer { relays.shutdown(); redis.stop() }
+        let (portA, portB) = (relays.portA, relays.portB)
         // Three requests fit the burst, spread over both relays; each relay alone would allow three.
         var statuses: [Int] = []
         for port in [portA, portB, portA, portB] {
@@ -339,10 +377,9 @@ struct RedisEngineTests {
         // A replay bound of a dozen events, an answer of 80: the owner has no local reader while it
         // evicts, but the stream is followed from another relay, so it must not end replay_buffer_full.
         let small: (inout RelayConfiguration) -> Void = { $0.stream.replayBufferBytes = 4096; $0.stream.reconnectGrace = 0.2 }
-        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a", small)
-        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b", small)
-        defer { a.shutdown(); b.shutdown(); redis.stop() }
-        _ = try awaitEngineStatus(portA, "ok")
+        let relays = try relayPair(redisPort: redis.port, small)
+        defer { relays.shutdown(); redis.stop() }
+        let (portA, portB) = (relays.portA, relays.portB)
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "long [[chunks:80]] [[delay:10]]")
         var first: TestHTTPClient? = try TestHTTPClient(port: portA)
         get(first!, stream.url)
@@ -357,10 +394,9 @@ struct RedisEngineTests {
 
     @Test func eventsAppendedWhileRedisIsDownAreWrittenWhenItIsBack() async throws {
         let redis = try await RedisServer()
-        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a")
-        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
-        defer { a.shutdown(); b.shutdown(); redis.stop() }
-        _ = try awaitEngineStatus(portA, "ok")
+        let relays = try relayPair(redisPort: redis.port)
+        defer { relays.shutdown(); redis.stop() }
+        let (portA, portB) = (relays.portA, relays.portB)
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "outage [[chunks:60]] [[delay:20]]")
         let owner = try TestHTTPClient(port: portA)
         get(owner, stream.url)
@@ -390,11 +426,9 @@ struct RedisEngineTests {
     @Test func clientStreamLimitHoldsAcrossRelays() async throws {
         let redis = try await RedisServer()
         let limits: (inout RelayConfiguration) -> Void = { $0.limits.maxStreamsPerClient = 1 }
-        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a", limits)
-        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b", limits)
-        defer { a.shutdown(); b.shutdown(); redis.stop() }
-        _ = try awaitEngineStatus(portA, "ok")
-        _ = try awaitEngineStatus(portB, "ok")
+        let relays = try relayPair(redisPort: redis.port, limits)
+        defer { relays.shutdown(); redis.stop() }
+        let (portA, portB) = (relays.portA, relays.portB)
         let long = try TestHTTPClient(port: portA)
         long.postJSON("/chat/stream", #"{"prompt":"hold [[chunks:60]] [[delay:20]]"}"#)
         _ = try long.readStream(stopAfter: 2)
@@ -416,10 +450,10 @@ struct RedisEngineTests {
 
     @Test func shutdownWaitsForStreamsFollowedFromAnotherRelay() async throws {
         let redis = try await RedisServer()
-        let (a, portA, _) = try Self.relay(redisPort: redis.port, instance: "a") { $0.stream.reconnectGrace = 0.2 }
-        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
-        defer { b.shutdown(); redis.stop() }
-        _ = try awaitEngineStatus(portA, "ok")
+        let relays = try relayPair(redisPort: redis.port, onlyA: { $0.stream.reconnectGrace = 0.2 })
+        // Relay "a" is shut down by the test itself, mid-stream.
+        defer { relays.b.shutdown(); redis.stop() }
+        let (a, portA, portB) = (relays.a, relays.portA, relays.portB)
         let stream = try ticket(try TestHTTPClient(port: portA), prompt: "drain [[chunks:60]] [[delay:20]]")
         var first: TestHTTPClient? = try TestHTTPClient(port: portA)
         get(first!, stream.url)
