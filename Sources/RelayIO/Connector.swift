@@ -38,8 +38,8 @@ public final class Connector: @unchecked Sendable {
     private var addresses: [SocketAddress] = []
     private var socket: Socket?
     private var tlsHandshake: TLSHandshake?
-    private var writeSource: (any DispatchSourceWrite)?
-    private var writeSuspended = true
+    /// The connecting socket's registration with the loop's poller (waiting for it to be writable).
+    private var registration: ReadinessPoller.Registration?
     private var timer: LoopTimer?
     private var lastError = ""
     private var cancelled = false
@@ -112,20 +112,23 @@ public final class Connector: @unchecked Sendable {
             case .processed:
                 connected()
             case .wouldBlock:
-                let source = DispatchSource.makeWriteSource(fileDescriptor: socket.descriptor, queue: loop.queue)
-                source.setEventHandler { [self] in
-                    do throws(IOError) {
-                        try socket.connectResult()
-                        tearDown(closeSocket: false) { self.connected() }
-                    } catch {
-                        lastError = error.description
-                        tryNextAddress()
-                    }
-                }
-                writeSource = source
-                writeSuspended = false
-                source.resume()
+                let registration = try loop.poller.register(descriptor: socket.descriptor) { [self] _ in connectFinished(socket) }
+                self.registration = registration
+                try loop.poller.update(registration, interest: .writable)
             }
+        } catch {
+            lastError = error.description
+            tryNextAddress()
+        }
+    }
+
+    /// The non-blocking connect on `socket` ended (writable, or an error or hang-up reported).
+    private func connectFinished(_ socket: Socket) {
+        guard completion != nil, socket == self.socket else { return }
+        do throws(IOError) {
+            try socket.connectResult()
+            tearDown(closeSocket: false)
+            connected()
         } catch {
             lastError = error.description
             tryNextAddress()
@@ -174,48 +177,20 @@ public final class Connector: @unchecked Sendable {
         self.completion = nil
         timer?.cancel()
         timer = nil
-        if case .success = result {
-            // The caller watches the descriptor with sources of its own; they may only be created
-            // once ours are unregistered, or the late unregistration can remove theirs from epoll.
-            tearDown(closeSocket: false) { completion(result) }
-        } else {
-            tearDown(closeSocket: true)
-            completion(result)
-        }
+        // On success the caller registers the descriptor again, after ours is gone.
+        if case .success = result { tearDown(closeSocket: false) } else { tearDown(closeSocket: true) }
+        completion(result)
     }
 
-    /// Cancels the sources, closes the socket if asked, and runs `then` once every source is
-    /// unregistered (their cancel handlers ran).
-    private func tearDown(closeSocket: Bool, then: (() -> Void)? = nil) {
-        let sources: [any DispatchSourceProtocol] = [writeSource].compactMap { $0 }
-        if let writeSource, writeSuspended { writeSource.resume() }
-        writeSource = nil
-        writeSuspended = true
-        let socketToClose = closeSocket ? socket : nil
-        if closeSocket { socket = nil }
-        // The descriptor is closed only after every source on it is cancelled, so a reused
-        // descriptor number can never be watched by a stale source.
-        guard !sources.isEmpty else {
-            socketToClose?.close()
-            then?()
-            return
+    /// Removes the socket's registration from the poller and closes the socket if asked.
+    private func tearDown(closeSocket: Bool) {
+        if let registration {
+            loop.poller.unregister(registration)
+            self.registration = nil
         }
-        let remaining = CancelCounter(sources.count)
-        for source in sources {
-            source.setCancelHandler {
-                remaining.count -= 1
-                if remaining.count == 0 {
-                    socketToClose?.close()
-                    then?()
-                }
-            }
-            source.cancel()
+        if closeSocket {
+            socket?.close()
+            socket = nil
         }
     }
-}
-
-/// Counts outstanding source cancellations; only touched on one loop.
-private final class CancelCounter: @unchecked Sendable {
-    var count: Int
-    init(_ count: Int) { self.count = count }
 }

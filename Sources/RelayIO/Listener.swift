@@ -1,29 +1,30 @@
-import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A listening socket with an accept source; hands every accepted socket to the next loop of a group
-/// and enforces a bound on open connections (over it, `onOverload` gets the socket instead). When
-/// `accept` fails for want of descriptors or memory it stops accepting for a growing pause
-/// (`AcceptBackoff`) instead of spinning, and tries again early when one of its connections closes.
+/// A listening socket watched by the first loop's poller; hands every accepted socket to the next
+/// loop of a group (round-robin; the accepting loop's own share without a hand-off) and enforces a
+/// bound on open connections (over it, `onOverload` gets the socket instead). When `accept` fails for
+/// want of descriptors or memory it stops accepting for a growing pause (`AcceptBackoff`) instead of
+/// spinning, and tries again early when one of its connections closes.
 public final class Listener: @unchecked Sendable {
     /// The bound address (the real port when bound to port 0).
     public let address: SocketAddress
     private let socket: Socket
-    private let queue: DispatchQueue
-    private var source: (any DispatchSourceRead)?
     private let group: EventLoopGroup
+    /// The loop whose poller watches the listening socket; all accept state below is confined to it.
+    private let acceptLoop: EventLoop
+    private var registration: ReadinessPoller.Registration?
     private let maxConnections: Int
     private let openConnections: Atomic<Int>
     private let onAccept: @Sendable (Socket, SocketAddress?, EventLoop) -> Void
     private let onOverload: @Sendable (Socket, EventLoop) -> Void
     private let onError: @Sendable (IOError) -> Void
-    /// Accept state, only touched on `queue`.
     private var backoff = AcceptBackoff()
     private var suspended = false
-    private var resumeTimer: (any DispatchSourceTimer)?
+    private var stopped = false
+    private var resumeTimer: LoopTimer?
     /// Set while accepting is paused, so that closing connections (on any loop) can end the pause.
     private let paused = Atomic<Bool>(false)
 
@@ -45,38 +46,45 @@ public final class Listener: @unchecked Sendable {
             throw error
         }
         self.group = group
+        self.acceptLoop = group.loops[0]
         self.maxConnections = maxConnections
         self.openConnections = Atomic(0)
         self.onAccept = onAccept
         self.onOverload = onOverload
         self.onError = onError
-        self.queue = DispatchQueue(label: "spark-relay.accept.\(self.address)")
     }
 
     /// Connections accepted and not yet released with `connectionClosed()`.
     public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
 
-    /// Starts the accept source.
+    /// Starts watching the listening socket; accepting has begun when this returns.
     public func start() {
-        queue.sync {
-            let source = DispatchSource.makeReadSource(fileDescriptor: socket.descriptor, queue: queue)
-            source.setEventHandler { self.acceptAll() }
-            source.setCancelHandler { self.socket.close() }
-            self.source = source
-            source.resume()
+        onAcceptLoop {
+            guard !stopped, registration == nil else { return }
+            do throws(IOError) {
+                let registration = try acceptLoop.poller.register(descriptor: socket.descriptor) { [self] _ in acceptAll() }
+                self.registration = registration
+                try acceptLoop.poller.update(registration, interest: .readable)
+            } catch {
+                onError(error)
+            }
         }
     }
 
-    /// Stops accepting and closes the listening socket (new connections are refused by the kernel).
+    /// Stops accepting and closes the listening socket (new connections are refused by the kernel);
+    /// done when this returns.
     public func stop() {
-        queue.sync {
+        onAcceptLoop {
+            guard !stopped else { return }
+            stopped = true
             resumeTimer?.cancel()
             resumeTimer = nil
             paused.store(false, ordering: .relaxed)
-            source?.cancel()
-            // A suspended source never runs its cancel handler (which closes the socket).
-            if suspended { suspended = false; source?.resume() }
-            source = nil
+            if let registration {
+                acceptLoop.poller.unregister(registration)
+                self.registration = nil
+            }
+            socket.close()
         }
     }
 
@@ -85,40 +93,50 @@ public final class Listener: @unchecked Sendable {
         openConnections.subtract(1, ordering: .relaxed)
         // A descriptor was freed: if accepting is paused for want of one, try again now.
         if paused.load(ordering: .relaxed) {
-            queue.async { self.resumeAccepting() }
+            acceptLoop.execute { self.resumeAccepting() }
         }
     }
 
     /// `true` while accepting is paused after a failed `accept`.
     public var isPaused: Bool { paused.load(ordering: .relaxed) }
 
-    /// Stops the accept source for `delay` seconds. Call on `queue`.
-    private func pauseAccepting(for delay: Double) {
-        guard let source, !suspended else { return }
-        suspended = true
-        source.suspend()
-        paused.store(true, ordering: .relaxed)
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + .nanoseconds(Int(delay * 1_000_000_000)), leeway: .milliseconds(1))
-        timer.setEventHandler { [weak self] in self?.resumeAccepting() }
-        resumeTimer?.cancel()
-        resumeTimer = timer
-        timer.resume()
+    /// Runs `body` on the accepting loop and waits for it (inline when already there).
+    private func onAcceptLoop(_ body: () -> Void) {
+        if acceptLoop.inEventLoop {
+            body()
+        } else {
+            acceptLoop.queue.sync(execute: body)
+        }
     }
 
-    /// Ends a pause (its timer fired, or a connection closed). Call on `queue`.
+    /// Stops watching the listening socket for `delay` seconds. On the accepting loop.
+    private func pauseAccepting(for delay: Double) {
+        guard let registration, !suspended else { return }
+        suspended = true
+        try? acceptLoop.poller.update(registration, interest: [])
+        paused.store(true, ordering: .relaxed)
+        resumeTimer?.cancel()
+        resumeTimer = acceptLoop.schedule(after: delay) { [weak self] in self?.resumeAccepting() }
+    }
+
+    /// Ends a pause (its timer fired, or a connection closed). On the accepting loop.
     private func resumeAccepting() {
         resumeTimer?.cancel()
         resumeTimer = nil
         paused.store(false, ordering: .relaxed)
-        guard suspended, let source else { return }
+        guard suspended, !stopped, let registration else { return }
         suspended = false
-        source.resume()
+        do throws(IOError) {
+            try acceptLoop.poller.update(registration, interest: .readable)
+        } catch {
+            onError(error)
+        }
     }
 
     private func acceptAll() {
-        // Bounded batch per wake-up so one busy listener cannot starve the queue.
+        // Bounded batch per wake-up so one busy listener cannot starve the loop.
         for _ in 0..<128 {
+            guard !stopped, !suspended else { return }
             let accepted: IOResult<(Socket, SocketAddress?)>
             do {
                 accepted = try socket.accept()
@@ -138,12 +156,17 @@ public final class Listener: @unchecked Sendable {
             backoff.succeeded()
             let loop = group.next()
             if openConnections.load(ordering: .relaxed) >= maxConnections {
-                loop.execute { self.onOverload(client, loop) }
+                handOff(to: loop) { self.onOverload(client, loop) }
                 continue
             }
             openConnections.add(1, ordering: .relaxed)
             client.setNoDelay()
-            loop.execute { self.onAccept(client, peer, loop) }
+            handOff(to: loop) { self.onAccept(client, peer, loop) }
         }
+    }
+
+    /// Runs `work` on `loop`: right away for the accepting loop's own share, else queued to it.
+    private func handOff(to loop: EventLoop, _ work: @escaping @Sendable () -> Void) {
+        if loop === acceptLoop { work() } else { loop.execute(work) }
     }
 }

@@ -13,8 +13,9 @@ import Glibc
 /// own epoll), a hop to a worker thread woken for the target queue, and a re-arm. With this poller a
 /// batch costs one `epoll_wait` return; `queue.sync` on an idle serial queue runs the batch on the
 /// poll thread itself (and waits its turn behind work already on the queue otherwise), so every
-/// handler still runs on the loop's queue and loop confinement holds. Timers, `execute` and the
-/// listener stay on Dispatch.
+/// handler still runs on the loop's queue and loop confinement holds. Every descriptor of the relay
+/// is watched this way: connections, the listening socket (first loop), connects in progress and TLS
+/// handshakes; only `execute` (a hop onto another loop's queue) is left to Dispatch.
 ///
 /// Level-triggered; a registration with no interest is removed from the epoll set (so a hung-up
 /// socket whose reading is paused is not reported again and again). Events carry a token, never the

@@ -1,9 +1,7 @@
-import Dispatch
-
-/// Drives one TLS handshake (client or server side) on an event loop from socket readiness, under a
-/// timeout. The result is reported only after the handshake's dispatch sources are unregistered, so
-/// the next owner of the descriptor can watch it with sources of its own; on failure the socket is
-/// closed (after the sources are gone). Confined to its loop.
+/// Drives one TLS handshake (client or server side) on an event loop from socket readiness (the
+/// loop's poller), under a timeout. The socket's registration is removed before the result is
+/// reported, so the next owner of the descriptor can register it again; on failure the socket is
+/// closed. Confined to its loop.
 public final class TLSHandshake: @unchecked Sendable {
     /// Why the handshake did not complete.
     public enum Failure: Error, Sendable, Equatable {
@@ -15,10 +13,7 @@ public final class TLSHandshake: @unchecked Sendable {
     private let loop: EventLoop
     private let socket: Socket
     private let transport: TLSTransport
-    private var readSource: (any DispatchSourceRead)?
-    private var writeSource: (any DispatchSourceWrite)?
-    private var readSuspended = true
-    private var writeSuspended = true
+    private var registration: ReadinessPoller.Registration?
     private var timer: LoopTimer?
     private var completion: ((Result<TLSTransport, Failure>) -> Void)?
 
@@ -35,12 +30,12 @@ public final class TLSHandshake: @unchecked Sendable {
         loop.preconditionInEventLoop()
         self.completion = completion
         timer = loop.schedule(after: timeout) { [self] in finish(.failure(.timedOut(seconds: timeout))) }
-        let read = DispatchSource.makeReadSource(fileDescriptor: socket.descriptor, queue: loop.queue)
-        read.setEventHandler { [self] in step() }
-        readSource = read
-        let write = DispatchSource.makeWriteSource(fileDescriptor: socket.descriptor, queue: loop.queue)
-        write.setEventHandler { [self] in step() }
-        writeSource = write
+        do throws(IOError) {
+            registration = try loop.poller.register(descriptor: socket.descriptor) { [self] _ in step() }
+        } catch {
+            finish(.failure(.failed(.io(error))))
+            return
+        }
         step()
     }
 
@@ -57,20 +52,15 @@ public final class TLSHandshake: @unchecked Sendable {
             case .processed:
                 finish(.success(transport))
             case .wouldBlock:
-                setInterest(writable: transport.handshakeWantsWritable)
+                guard let registration else { return }
+                do throws(IOError) {
+                    try loop.poller.update(registration, interest: transport.handshakeWantsWritable ? .writable : .readable)
+                } catch {
+                    finish(.failure(.failed(.io(error))))
+                }
             }
         } catch {
             finish(.failure(.failed(error)))
-        }
-    }
-
-    private func setInterest(writable: Bool) {
-        if writable {
-            if let readSource, !readSuspended { readSource.suspend(); readSuspended = true }
-            if let writeSource, writeSuspended { writeSource.resume(); writeSuspended = false }
-        } else {
-            if let writeSource, !writeSuspended { writeSource.suspend(); writeSuspended = true }
-            if let readSource, readSuspended { readSource.resume(); readSuspended = false }
         }
     }
 
@@ -79,31 +69,14 @@ public final class TLSHandshake: @unchecked Sendable {
         self.completion = nil
         timer?.cancel()
         timer = nil
-        let failed: Bool
-        if case .failure = result { failed = true; transport.release() } else { failed = false }
-        let sources: [any DispatchSourceProtocol] = [readSource, writeSource].compactMap { $0 }
-        // A suspended source must be resumed before it is cancelled and released.
-        if let readSource, readSuspended { readSource.resume() }
-        if let writeSource, writeSuspended { writeSource.resume() }
-        readSource = nil
-        writeSource = nil
-        let socket = self.socket
-        var remaining = sources.count
-        guard remaining > 0 else {
-            if failed { socket.close() }
-            completion(result)
-            return
+        if let registration {
+            loop.poller.unregister(registration)
+            self.registration = nil
         }
-        for source in sources {
-            source.setCancelHandler {
-                // Handlers run one after the other on the loop's queue.
-                remaining -= 1
-                if remaining == 0 {
-                    if failed { socket.close() }
-                    completion(result)
-                }
-            }
-            source.cancel()
+        if case .failure = result {
+            transport.release()
+            socket.close()
         }
+        completion(result)
     }
 }
