@@ -29,7 +29,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .target(name: "RelayCrypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "RelayCrypto", dependencies: ["COpenSSL", "CLinuxShim"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CLinuxShim"),
         .target(name: "RelayIO", dependencies: ["COpenSSL", "CLinuxShim", "RelayCrypto", .product(name: "DequeModule", package: "swift-collections")], swiftSettings: swiftSettings),
         .target(name: "HTTPCodec", swiftSettings: swiftSettings),

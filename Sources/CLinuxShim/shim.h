@@ -1,6 +1,7 @@
 // Linux calls Swift's Glibc module does not bring in: epoll (RelayIO's ReadinessPoller), eventfd (to
 // end a poll thread) and glibc's malloc tuning (RelayIO's HeapTuning: mallopt, malloc_trim).
-// Also the number of CPUs this process may run on (sched_getaffinity), which needs no _GNU_SOURCE here.
+// Also the number of CPUs this process may run on (sched_getaffinity), which needs no _GNU_SOURCE here,
+// and the kernel's CSPRNG (getrandom, RelayCrypto's SecureRandom).
 // Header-only; nothing to compile or link.
 #ifndef SPARK_CLINUXSHIM_H
 #define SPARK_CLINUXSHIM_H
@@ -8,6 +9,7 @@
 #include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 

@@ -38,6 +38,20 @@ import Testing
         #expect(SecureRandom.hex(byteCount: 16).count == 32)
     }
 
+    @Test func secureRandomFillsLargeBuffersWithEveryByteValue() {
+        #expect(SecureRandom.bytes(count: 0).isEmpty)
+        let large = SecureRandom.bytes(count: 1 << 20)
+        #expect(large.count == 1 << 20)
+        // Every value appears in 64 KiB of uniform bytes (a value is missing with probability ~e^-256),
+        // and the two halves of the buffer differ (a short read would leave zeros or repeat).
+        var seen = [Bool](repeating: false, count: 256)
+        for byte in large.prefix(65_536) { seen[Int(byte)] = true }
+        #expect(seen.allSatisfy { $0 })
+        #expect(large.prefix(1 << 19) != large.suffix(1 << 19))
+        let zeros = large.suffix(4096).filter { $0 == 0 }.count
+        #expect(zeros < 64, "4,096 uniform bytes hold about 16 zeros")
+    }
+
     @Test func constantTimeEquality() {
         #expect(ConstantTime.equals([1, 2, 3], [1, 2, 3]))
         #expect(!ConstantTime.equals([1, 2, 3], [1, 2, 4]))
