@@ -35,6 +35,9 @@ public struct HeapTuning: Sendable, Equatable {
     public var idleCheckSeconds: Double = 5
     /// An interval counts as idle when the process used less than this share of one core in it.
     public var idleCPUFraction: Double = 0.02
+    /// An idle interval also trims when this many more bytes lie free in the heap than after the last
+    /// trim (memory freed without load, e.g. finished streams dropped when their replay window ends).
+    public var freedBytesToTrim: Int = 1 << 20
 
     /// The defaults.
     public init() {}
@@ -65,37 +68,77 @@ public struct HeapTuning: Sendable, Equatable {
     public func apply() -> IdleHeapTrimmer? {
         if let arenaMax { _ = mallopt(M_ARENA_MAX, Int32(arenaMax)) }
         guard idleCheckSeconds > 0 else { return nil }
-        return IdleHeapTrimmer(interval: idleCheckSeconds, idleCPUFraction: idleCPUFraction)
+        return IdleHeapTrimmer(interval: idleCheckSeconds,
+                               policy: IdleTrimPolicy(idleCPUFraction: idleCPUFraction, freedBytesToTrim: freedBytesToTrim))
     }
 }
 
-/// Every `interval` seconds, reads the process's CPU time (`getrusage`); the first interval under
-/// `idleCPUFraction` of a core after a busy one calls `malloc_trim(0)` (freed heap back to the
-/// kernel). Runs on a utility queue of its own, never on an event loop.
+/// When to hand freed heap back to the kernel: at the end of the first idle interval after a busy one
+/// (memory freed by the load), and at the end of any idle interval in which the heap's free bytes grew
+/// by `freedBytesToTrim` since the last trim or their lowest point since (memory freed while idle:
+/// finished streams dropped when their replay window ends, which costs too little CPU to count as
+/// busy). Pure: the trimmer feeds it CPU time and `mallinfo2` readings.
+public struct IdleTrimPolicy: Sendable, Equatable {
+    public let idleCPUFraction: Double
+    public let freedBytesToTrim: Int
+    /// `true` once the process was busy since the last trim (start-up counts as busy).
+    public private(set) var busy = true
+    /// Free heap bytes after the last trim, or the lowest reading since.
+    public private(set) var freeBaseline = Int.max
+
+    public init(idleCPUFraction: Double, freedBytesToTrim: Int) {
+        self.idleCPUFraction = idleCPUFraction
+        self.freedBytesToTrim = freedBytesToTrim
+    }
+
+    /// Whether to trim after an interval of `seconds` in which the process used `cpuSeconds`;
+    /// `freeHeapBytes` is read only for idle intervals.
+    public mutating func shouldTrim(cpuSeconds: Double, seconds: Double, freeHeapBytes: () -> Int) -> Bool {
+        if cpuSeconds >= seconds * idleCPUFraction {
+            busy = true
+            return false
+        }
+        let free = freeHeapBytes()
+        let limit = freeBaseline > Int.max - freedBytesToTrim ? Int.max : freeBaseline + freedBytesToTrim
+        if busy || free >= limit {
+            return true
+        }
+        freeBaseline = min(freeBaseline, free)
+        return false
+    }
+
+    /// Records a trim; `freeHeapBytes` is the free heap right after it.
+    public mutating func trimmed(freeHeapBytes: Int) {
+        busy = false
+        freeBaseline = freeHeapBytes
+    }
+}
+
+/// Every `interval` seconds, reads the process's CPU time (`getrusage`) and, when idle, the heap's free
+/// bytes (`mallinfo2`), and calls `malloc_trim(0)` (freed heap back to the kernel) when
+/// `IdleTrimPolicy` says so. Runs on a utility queue of its own, never on an event loop.
 public final class IdleHeapTrimmer: @unchecked Sendable {
     private let timer: any DispatchSourceTimer
     private var lastCPU: Double
-    /// `true` once the process was busy since the last trim (start-up counts as busy).
-    private var busy = true
+    private var policy: IdleTrimPolicy
     private let trimCount = Atomic<Int>(0)
     /// Trims done so far (read for tests and logs; any thread).
     public var trims: Int { trimCount.load(ordering: .relaxed) }
 
-    init(interval: Double, idleCPUFraction: Double) {
+    init(interval: Double, policy: IdleTrimPolicy) {
         let queue = DispatchQueue(label: "spark-relay.heap-trim", qos: .utility)
         timer = DispatchSource.makeTimerSource(queue: queue)
         lastCPU = Self.processCPUSeconds()
+        self.policy = policy
         let nanoseconds = Int(interval * 1_000_000_000)
         timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds), leeway: .milliseconds(250))
         timer.setEventHandler { [unowned self] in
             let cpu = Self.processCPUSeconds()
             let used = cpu - lastCPU
             lastCPU = cpu
-            if used >= interval * idleCPUFraction {
-                busy = true
-            } else if busy {
-                busy = false
+            if self.policy.shouldTrim(cpuSeconds: used, seconds: interval, freeHeapBytes: Self.freeHeapBytes) {
                 _ = malloc_trim(0)
+                self.policy.trimmed(freeHeapBytes: Self.freeHeapBytes())
                 _ = trimCount.add(1, ordering: .relaxed)
             }
         }
@@ -104,6 +147,11 @@ public final class IdleHeapTrimmer: @unchecked Sendable {
 
     deinit {
         timer.cancel()
+    }
+
+    /// Bytes in free chunks of every malloc arena (`mallinfo2().fordblks`).
+    static func freeHeapBytes() -> Int {
+        Int(mallinfo2().fordblks)
     }
 
     /// User plus system CPU time of this process, seconds.
