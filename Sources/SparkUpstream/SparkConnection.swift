@@ -37,6 +37,9 @@ public final class SparkConnection: @unchecked Sendable {
     private var startedAt: UInt64 = 0
     /// Connect + TLS + WebSocket upgrade, in nanoseconds, once the upgrade succeeded.
     public private(set) var handshakeNanoseconds: UInt64?
+    /// Over `wss://`, whether the TLS handshake resumed an earlier session; `nil` over `ws://` or
+    /// before the connection is made.
+    public var tlsSessionResumed: Bool? { client?.tlsSessionResumed }
     private var finished = false
     private var paused = false
 

@@ -89,6 +89,10 @@ public final class WebSocketClient: @unchecked Sendable {
         state = .connecting(connector)
     }
 
+    /// Over TLS, whether the connection resumed an earlier session (`nil` for plain TCP or before
+    /// the connection is made).
+    public private(set) var tlsSessionResumed: Bool?
+
     /// `true` once open and until a Close was sent or received.
     public var canSend: Bool {
         if case .open = state { return machine.canSendData }
@@ -148,6 +152,7 @@ public final class WebSocketClient: @unchecked Sendable {
     // MARK: - Handshake
 
     private func startHandshake(_ transport: any Transport) {
+        tlsSessionResumed = (transport as? TLSTransport)?.sessionReused
         let channel = StreamChannel(transport: transport, loop: loop, highWatermark: configuration.writeBufferBytes)
         channel.delegate = self
         state = .handshaking(channel)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from typing import Iterator, Optional
 
@@ -69,3 +70,15 @@ def base_url(relay) -> str:
     return relay.base_url
 
 
+@pytest.fixture
+def certificates(tmp_path):
+    """A throw-away CA (`ca.pem`) and a server certificate for 127.0.0.1 and localhost
+    (`server.pem`, `server.key`) in `tmp_path`, made with the openssl CLI."""
+    (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    def ossl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=e2e CA")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+         "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+    return tmp_path

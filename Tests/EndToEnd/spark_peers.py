@@ -204,6 +204,7 @@ class Session:
     request: Optional[dict] = None
     pongs: int = 0
     close_code: Optional[int] = None
+    tls_resumed: Optional[bool] = None
     errors: list = field(default_factory=list)
     done: bool = False
     ended: threading.Event = field(default_factory=threading.Event)
@@ -212,10 +213,13 @@ class Session:
 class FakeSpark:
     """A Spark gateway stand-in on the `websockets` server, in a background thread with its own
     event loop. Each connection gets `script` (a list of AnswerMessage). `sessions` records what
-    each connection did; `problems()` lists everything that went wrong, for one assertion."""
+    each connection did; `problems()` lists everything that went wrong, for one assertion. With an
+    `ssl_context` it serves `wss://` through Python's `ssl` and records whether each client resumed
+    a TLS session."""
 
-    def __init__(self, script: list):
+    def __init__(self, script: list, ssl_context=None):
         self.script = script
+        self.ssl_context = ssl_context
         self.sessions: list[Session] = []
         self.rejected: list[str] = []
         self.port: Optional[int] = None
@@ -229,7 +233,7 @@ class FakeSpark:
 
     @property
     def base_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{'wss' if self.ssl_context else 'ws'}://127.0.0.1:{self.port}"
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -250,13 +254,17 @@ class FakeSpark:
 
         # No compression (Spark offers none), no keepalive pings of its own, 2 MiB messages at most.
         async with serve(self._handle, "127.0.0.1", 0, process_request=process_request, ping_interval=None,
-                         compression=None, max_size=2 * 1024 * 1024, open_timeout=REQUEST_TIMEOUT) as server:
+                         compression=None, max_size=2 * 1024 * 1024, open_timeout=REQUEST_TIMEOUT,
+                         ssl=self.ssl_context) as server:
             self.port = server.sockets[0].getsockname()[1]
             self._ready.set()
             await self._stop.wait()
 
     async def _handle(self, ws) -> None:
         session = Session(path=urlparse(ws.request.path).path)
+        ssl_object = ws.transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            session.tls_resumed = ssl_object.session_reused
         self.sessions.append(session)
         try:
             await self._play(ws, session)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -300,8 +302,8 @@ USER_PROMPT = exact_utf8(KB70, "请把这段长文原样发给星火：合肥、
 def fake_spark():
     servers = []
 
-    def factory(script=None) -> FakeSpark:
-        server = FakeSpark(script if script is not None else spark_script())
+    def factory(script=None, ssl_context=None) -> FakeSpark:
+        server = FakeSpark(script if script is not None else spark_script(), ssl_context=ssl_context)
         servers.append(server)
         return server
 
@@ -361,6 +363,28 @@ def test_relay_chat_stream_against_websockets_spark(start_relay, fake_spark):
     # One Ping before the 200 B and 70 KB messages and one between every two of their fragments.
     assert server.sessions[0].pongs == sum(1 + len(m.fragments) for m in script if m.ping_before) == 7
     assert API_SECRET not in relay.log_text() and "authorization=" not in relay.log_text()
+
+
+def test_relay_resumes_upstream_tls_sessions_with_pythons_ssl_server(start_relay, fake_spark, certificates):
+    """Every stream opens its own wss:// connection; after the first full handshake the relay resumes
+    the session Python's ssl server issued (seen by the server itself), and says so in /metrics."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificates / "server.pem", certificates / "server.key")
+    server = fake_spark(answer_script(["加密的", "第一块。"]), ssl_context=context)
+    assert server.base_url.startswith("wss://")
+    relay = start_relay({}, extra_args=("--upstream", "spark", "--spark-base-url", server.base_url,
+                                        "--ca-file", str(certificates / "ca.pem")), env=CREDS)
+    with httpx.Client(timeout=CLIENT_TIMEOUT) as client:
+        for prompt in ("一", "二", "三"):
+            response = client.post(f"{relay.base_url}/chat/stream", json={"messages": [{"role": "user", "content": prompt}]})
+            assert response.status_code == 200, response.text
+            events, _ = parse_sse(response.content)
+            assert [e.event for e in events] == ["message", "message", "done"], [(e.event, e.data[:80]) for e in events]
+        metrics = client.get(f"{relay.base_url}/metrics").text
+    assert server.problems() == []
+    assert [session.tls_resumed for session in server.sessions] == [False, True, True]
+    counts = dict(re.findall(r'^relay_upstream_tls_handshakes_total\{resumed="(true|false)"\} (\S+)$', metrics, re.M))
+    assert float(counts["false"]) == 1 and float(counts["true"]) == 2, counts
 
 
 def test_relay_openai_stream_against_websockets_spark(start_relay, fake_spark):

@@ -188,18 +188,6 @@ def test_relay_client_diagnoses_a_401_from_websockets_server():
         server.stop()
 
 
-@pytest.fixture
-def certificates(tmp_path):
-    (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    def ossl(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
-    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=e2e CA")
-    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
-    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-         "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
-    return tmp_path
-
-
 def test_check_over_wss_with_ca_file_and_without(certificates):
     sim = SimProcess("--tls-cert", str(certificates / "server.pem"), "--tls-key", str(certificates / "server.key"),
                      "--chunk-delay", "0", env=SIM_CREDS)

@@ -355,6 +355,9 @@ extension ChatStream: SparkConnectionDelegate {
             sawFirstFrame = true
             metrics?.timeToFirstFrame.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - upstreamStartedAt))
             if let handshake = connection.handshakeNanoseconds { metrics?.upstreamHandshake.recordNanoseconds(Int64(handshake)) }
+            if let resumed = connection.tlsSessionResumed {
+                (resumed ? metrics?.upstreamTLSResumed : metrics?.upstreamTLSFull)?.increment()
+            }
         }
         metrics?.chunksRelayed.increment()
         metrics?.bytesRelayed.increment(by: Int64(frame.payloadJSON?.count ?? 0))

@@ -42,6 +42,9 @@ public final class RelayMetrics: Sendable {
     let acceptErrors: CoreMetrics.Counter
     let timeToFirstFrame: CoreMetrics.Timer
     let upstreamHandshake: CoreMetrics.Timer
+    /// Upstream TLS handshakes that resumed an earlier session, and full ones.
+    let upstreamTLSResumed: CoreMetrics.Counter
+    let upstreamTLSFull: CoreMetrics.Counter
     private let stateGauges = Mutex<[@Sendable () -> [GaugeSample]]>([])
 
     /// `labelsByKey`: add the `key` label to request and token counters (when `auth.keys` is set).
@@ -68,6 +71,8 @@ public final class RelayMetrics: Sendable {
         acceptErrors = Counter(label: "relay_accept_errors_total", factory: factory)
         timeToFirstFrame = Timer(label: "relay_time_to_first_token_seconds", preferredDisplayUnit: .seconds, factory: factory)
         upstreamHandshake = Timer(label: "relay_upstream_handshake_seconds", preferredDisplayUnit: .seconds, factory: factory)
+        upstreamTLSResumed = Counter(label: "relay_upstream_tls_handshakes_total", dimensions: [("resumed", "true")], factory: factory)
+        upstreamTLSFull = Counter(label: "relay_upstream_tls_handshakes_total", dimensions: [("resumed", "false")], factory: factory)
     }
 
     /// One answered request, by route pattern (never the raw path: bounded cardinality), status
