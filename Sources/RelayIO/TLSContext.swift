@@ -7,7 +7,7 @@ public final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     /// `true` for a client context.
     public let isClient: Bool
-    /// Sessions to resume (client contexts; see `TLSSessionCache`).
+    /// Sessions to resume (see `TLSSessionCache`); a server context keeps an empty one it never uses.
     public let sessionCache: TLSSessionCache
 
     /// A client context that verifies the server against the system CAs and `caFile` (PEM), if given.
