@@ -5,9 +5,12 @@ import Synchronization
 /// skips the server's certificate chain, its parsing and its verification, which for a relay opening
 /// one upstream TLS connection per chat stream is most of the handshake's CPU and memory.
 ///
-/// Each session is handed out once (RFC 8446 §C.4: clients should not reuse a TLS 1.3 ticket); every
-/// handshake brings new ones (OpenSSL servers send two per connection), and the newest
-/// `sessionsPerServer` per server are kept. A connection that finds none does a full handshake. A
+/// A TLS 1.3 session is handed out once (RFC 8446 §C.4: clients should not reuse a ticket); every
+/// handshake brings new ones (OpenSSL servers send two after a full handshake, one after a
+/// resumption), and the newest `sessionsPerServer` per server are kept. A TLS 1.2 session stays in
+/// the cache and is offered again (RFC 5077 tickets and session ids may be resumed many times, and a
+/// TLS 1.2 server seldom issues a new one on resumption). A connection that finds none does a full
+/// handshake. A
 /// session is only stored from a connection whose certificate and host name were verified, under the
 /// key that connection verified, and it lives in the `TLSContext` whose CA store verified it.
 /// Thread-safe.
@@ -61,16 +64,24 @@ public final class TLSSessionCache: Sendable {
         for session in evicted { SSL_SESSION_free(session.pointer) }
     }
 
-    /// The newest unexpired session for `key`, removed from the cache: the caller owns the reference.
+    /// The newest unexpired session for `key`; the caller owns the reference returned. A TLS 1.3
+    /// session leaves the cache, a TLS 1.2 one stays (see above).
     func take(for key: String, now: Int64) -> OpaquePointer? {
         var expired: [SessionPointer] = []
         let taken: SessionPointer? = store.withLock { entries in
             guard let index = entries.firstIndex(where: { $0.key == key }) else { return nil }
             defer { if entries[index].sessions.isEmpty { entries.remove(at: index) } }
-            while let session = entries[index].sessions.popLast() {
+            while let session = entries[index].sessions.last {
                 let expires = Int64(SSL_SESSION_get_time(session.pointer)) + Int64(SSL_SESSION_get_timeout(session.pointer))
-                if expires > now { return session }
-                expired.append(session)
+                guard expires > now else {
+                    expired.append(entries[index].sessions.removeLast())
+                    continue
+                }
+                if SSL_SESSION_get_protocol_version(session.pointer) >= TLS1_3_VERSION {
+                    return entries[index].sessions.removeLast()
+                }
+                _ = SSL_SESSION_up_ref(session.pointer)
+                return session
             }
             return nil
         }

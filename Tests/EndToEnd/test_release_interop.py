@@ -365,11 +365,14 @@ def test_relay_chat_stream_against_websockets_spark(start_relay, fake_spark):
     assert API_SECRET not in relay.log_text() and "authorization=" not in relay.log_text()
 
 
-def test_relay_resumes_upstream_tls_sessions_with_pythons_ssl_server(start_relay, fake_spark, certificates):
+@pytest.mark.parametrize("version", ["TLSv1_3", "TLSv1_2"])
+def test_relay_resumes_upstream_tls_sessions_with_pythons_ssl_server(start_relay, fake_spark, certificates, version):
     """Every stream opens its own wss:// connection; after the first full handshake the relay resumes
-    the session Python's ssl server issued (seen by the server itself), and says so in /metrics."""
+    the session Python's ssl server issued (seen by the server itself), and says so in /metrics. TLS
+    1.3 tickets are used once each (the server sends new ones); a TLS 1.2 session is resumed again."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificates / "server.pem", certificates / "server.key")
+    context.minimum_version = context.maximum_version = getattr(ssl.TLSVersion, version)
     server = fake_spark(answer_script(["加密的", "第一块。"]), ssl_context=context)
     assert server.base_url.startswith("wss://")
     relay = start_relay({}, extra_args=("--upstream", "spark", "--spark-base-url", server.base_url,
