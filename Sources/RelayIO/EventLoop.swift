@@ -49,6 +49,20 @@ public final class EventLoop: @unchecked Sendable {
     public func schedule(after delay: Double, _ work: @escaping @Sendable () -> Void) -> LoopTimer {
         LoopTimer(loop: self, delay: delay, work: work)
     }
+
+    /// Runs `work` on the loop once the monotonic clock (`LoopDeadlineTimer.now()`) reaches
+    /// `deadline`; call on the loop. Returns the poller's timer id (for `poller.cancelTimer`), or
+    /// `nil` when the loop could not start its poll thread and Dispatch keeps the deadline instead:
+    /// that one cannot be cancelled, so `work` must ignore a call it no longer wants.
+    func runWork(at deadline: UInt64, _ work: @escaping @Sendable () -> Void) -> UInt64? {
+        do throws(IOError) {
+            return try poller.scheduleTimer(at: deadline, work)
+        } catch {
+            let seconds = Double(deadline &- min(deadline, LoopDeadlineTimer.now())) / 1_000_000_000
+            queue.asyncAfter(deadline: .now() + seconds, execute: work)
+            return nil
+        }
+    }
 }
 
 /// A one-shot timer on an event loop; `cancel()` is idempotent and must be called on the loop.
@@ -73,13 +87,7 @@ public final class LoopTimer: @unchecked Sendable {
 
     private func arm(at deadline: UInt64) {
         guard work != nil else { return }
-        do throws(IOError) {
-            id = try loop.poller.scheduleTimer(at: deadline) { [self] in fire() }
-        } catch {
-            // No poller (the loop could not create its epoll thread): fall back to Dispatch.
-            let seconds = Double(deadline &- min(deadline, LoopDeadlineTimer.now())) / 1_000_000_000
-            loop.queue.asyncAfter(deadline: .now() + seconds) { [self] in fire() }
-        }
+        id = loop.runWork(at: deadline) { [self] in fire() }
     }
 
     private func fire() {

@@ -63,16 +63,9 @@ public final class LoopDeadlineTimer: @unchecked Sendable {
 
     private func schedule(at target: UInt64) {
         if let pollerTimer { loop.poller.cancelTimer(pollerTimer) }
-        do throws(IOError) {
-            // Weak: the owner holds the timer, and dropping the timer must stop it.
-            pollerTimer = try loop.poller.scheduleTimer(at: target) { [weak self] in self?.fired() }
-            scheduledFor = target
-        } catch {
-            pollerTimer = nil
-            scheduledFor = target
-            let seconds = Double(target &- min(target, Self.now())) / 1_000_000_000
-            loop.queue.asyncAfter(deadline: .now() + seconds) { [weak self] in self?.fired() }
-        }
+        // Weak: the owner holds the timer, and dropping the timer must stop it.
+        pollerTimer = loop.runWork(at: target) { [weak self] in self?.fired() }
+        scheduledFor = target
     }
 
     private func fired() {
