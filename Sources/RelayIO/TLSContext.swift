@@ -7,8 +7,8 @@ public final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     /// `true` for a client context.
     public let isClient: Bool
-    /// Sessions to resume (see `TLSSessionCache`); a server context keeps an empty one it never uses.
-    public let sessionCache: TLSSessionCache
+    /// Sessions to resume (see `TLSSessionCache`); `nil` for a server context.
+    public let sessionCache: TLSSessionCache?
 
     /// A client context that verifies the server against the system CAs and `caFile` (PEM), if given.
     public init(clientWithCAFile caFile: String?, sessionCache: TLSSessionCache = TLSSessionCache()) throws(TransportError) {
@@ -41,7 +41,7 @@ public final class TLSContext: @unchecked Sendable {
         guard let context = SSL_CTX_new(TLS_server_method()) else { throw .tls(Self.lastError("SSL_CTX_new")) }
         self.context = context
         self.isClient = false
-        self.sessionCache = TLSSessionCache(sessionsPerServer: 1, servers: 1)
+        self.sessionCache = nil
         try configureCommon()
         guard SSL_CTX_use_certificate_chain_file(context, certificateFile) == 1 else {
             throw .tls(Self.lastError("loading the certificate '\(certificateFile)'"))

@@ -25,7 +25,7 @@ public final class TLSTransport: Transport {
     public init(socket: Socket, context: TLSContext, serverName: String?, port: Int? = nil) throws(TransportError) {
         self.socket = socket
         self.context = context
-        if context.isClient, let serverName, !serverName.isEmpty, let port {
+        if context.sessionCache != nil, let serverName, !serverName.isEmpty, let port {
             sessionKey = "\(serverName):\(port)"
         } else {
             sessionKey = nil
@@ -51,7 +51,7 @@ public final class TLSTransport: Transport {
             }
             if let sessionKey {
                 _ = spark_SSL_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
-                if let session = context.sessionCache.take(for: sessionKey, now: Int64(time(nil))) {
+                if let session = context.sessionCache?.take(for: sessionKey, now: Int64(time(nil))) {
                     _ = SSL_set_session(ssl, session)
                     SSL_SESSION_free(session)
                 }
@@ -72,8 +72,9 @@ public final class TLSTransport: Transport {
     static func sessionIssued(ssl: OpaquePointer, session: OpaquePointer) -> Bool {
         guard let data = spark_SSL_get_app_data(ssl) else { return false }
         let transport = Unmanaged<TLSTransport>.fromOpaque(data).takeUnretainedValue()
-        guard let key = transport.sessionKey, SSL_get_verify_result(ssl) == X509_V_OK else { return false }
-        transport.context.sessionCache.store(session, for: key)
+        guard let key = transport.sessionKey, let cache = transport.context.sessionCache,
+              SSL_get_verify_result(ssl) == X509_V_OK else { return false }
+        cache.store(session, for: key)
         return true
     }
 
