@@ -88,9 +88,11 @@ final class ChatStream: @unchecked Sendable {
 
     /// Attaches `writer` as the reader, replaying every event after `lastSequence` (all when `nil`),
     /// then following live. A second reader without `Last-Event-ID` is refused (409); with it, it
-    /// replaces the current reader. Call on the stream's loop.
-    func attach(writer: ResponseWriter, output: any StreamOutput, after lastSequence: Int?, headers: HTTPHeaders) {
+    /// replaces the current reader. A `lastSequence` past the newest event issued is clamped to it:
+    /// the reader gets nothing twice and follows live from there. Call on the stream's loop.
+    func attach(writer: ResponseWriter, output: any StreamOutput, after requested: Int?, headers: HTTPHeaders) {
         loop.preconditionInEventLoop()
+        let lastSequence = requested.map { min($0, self.lastSequence) }
         if removed {
             respond(writer, HTTPResponse(status: .noContent))
             return

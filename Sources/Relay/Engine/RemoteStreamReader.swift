@@ -15,14 +15,22 @@ import RelayIO
 /// the terminal `relay_instance_lost` itself, at the next id (only the first writer wins; every
 /// reader then reads that same entry). If Redis fails, the response ends without a terminal event
 /// so that `EventSource` reconnects.
+///
+/// `Last-Event-ID` is the client's word, so nothing here computes with it until it is clamped.
+/// While the owner runs it may be ahead of the log (an event the owner sent before Redis wrote
+/// it), so it is followed as it is; once the owner is done or gone the log holds everything the
+/// stream will ever issue, and a number past its last event is clamped to that event. A reader
+/// that already has the whole finished stream gets `204`, like a finished stream held in memory.
+/// The response head waits for the first poll, which decides between those answers.
 final class RemoteStreamReader: @unchecked Sendable {
     private let engine: RedisStreamEngine
     private let streamID: String
     private let owner: String
     private let subscriber: StreamSubscriber
     private var last: Int
-    private let requestedAfter: Int
     private var first = true
+    private var headers = HTTPHeaders()
+    private var begun = false
     private var stopped = false
     private var inFlight = false
     private var paused = false
@@ -38,7 +46,6 @@ final class RemoteStreamReader: @unchecked Sendable {
         self.streamID = streamID
         self.owner = owner
         self.last = after
-        self.requestedAfter = after
         self.subscriber = subscriber
     }
 
@@ -51,8 +58,15 @@ final class RemoteStreamReader: @unchecked Sendable {
             paused = false
             poll()
         }
-        subscriber.begin(headers: headers)
+        self.headers = headers
         poll()
+    }
+
+    /// Sends the response head (once), before the first event or the end of a response with a body.
+    private func begin() {
+        guard !begun else { return }
+        begun = true
+        subscriber.begin(headers: headers)
     }
 
     /// Stops polling and breaks the subscriber's references to this reader (pending completions
@@ -103,17 +117,30 @@ final class RemoteStreamReader: @unchecked Sendable {
               case .success(.integer(let ownerAlive)) = results[2] else {
             // Redis failed: end without a terminal event, so the client reconnects (and retries).
             stop()
+            begin()
             subscriber.end()
             return
         }
         let state = meta[0].text
         let dropped = meta[1].text.flatMap { Int($0) } ?? 0
         let streamLast = meta[2].text.flatMap { Int($0) } ?? 0
+        let over = state == "done" || ownerAlive == 0
+        if over && last > streamLast {
+            // Past the newest event the stream issued (the log is complete now): resume from it.
+            last = streamLast
+        }
         if first {
             first = false
-            if dropped > requestedAfter {
+            if state == nil || (state == "done" && last == streamLast) {
+                // Expired, or the reader already has every event, the terminal one included: `204`.
+                stop()
+                subscriber.end()
+                return
+            }
+            begin()
+            if dropped > last {
                 var event = StreamEvent.relayError(code: "replay_unavailable",
-                                                   message: "events after \(requestedAfter) are no longer held by the replay buffer")
+                                                   message: "events after \(last) are no longer held by the replay buffer")
                 event.sequence = streamLast
                 stop()
                 subscriber.deliver([event])
@@ -125,12 +152,13 @@ final class RemoteStreamReader: @unchecked Sendable {
         for entry in entries {
             guard let event = StreamEventFields.decode(entry: entry) else {
                 stop()
+                begin()
                 subscriber.end()
                 return
             }
             events.append(event)
         }
-        if let oldest = events.first, oldest.sequence != last + 1 {
+        if let oldest = events.first, oldest.sequence - 1 != last {
             // A gap (events the owner could not write to Redis in time): say so, never skip silently.
             var event = StreamEvent.relayError(code: "replay_unavailable",
                                                message: "events after \(last) are no longer held by the replay buffer")
@@ -146,8 +174,9 @@ final class RemoteStreamReader: @unchecked Sendable {
             schedule(now: entries.count == Self.batch)
             return
         }
-        if state == nil {
-            // The stream's keys expired (its replay window passed): nothing more will come.
+        if state == nil || (state == "done" && last >= streamLast) {
+            // The stream's keys expired (its replay window passed), or it is over and the reader
+            // has its last event: nothing more will come.
             stop()
             subscriber.end()
             return
@@ -169,7 +198,7 @@ final class RemoteStreamReader: @unchecked Sendable {
         for field in StreamEventFields.encode(event) { xadd.append(bytes: field) }
         let ttl = String(max(1, Int(engine.settings.replayWindow * 1000)))
         inFlight = true
-        engine.run([xadd, RESPCommand("HSET", engine.metaKey(streamID), "state", "done"),
+        engine.run([xadd, RESPCommand("HSET", engine.metaKey(streamID), "state", "done", "last", String(last + 1)),
                     RESPCommand("PEXPIRE", engine.eventsKey(streamID), ttl), RESPCommand("PEXPIRE", engine.metaKey(streamID), ttl)],
                    on: loop, op: "instance_lost") { [self] _ in
             inFlight = false

@@ -151,11 +151,13 @@ final class ChatHandler: Sendable {
         return sequence
     }
 
-    /// `n` from `{streamID}:{n}`, or `nil` when the id is another stream's or `n` is not a number.
+    /// `n` from `{streamID}:{n}`, or `nil` when the id is another stream's or `n` is not a decimal
+    /// number of at most `Int.max`. A number past the stream's newest event is the stream's to clamp.
     static func sequence(fromLastEventID value: String, streamID: String) -> Int? {
         let trimmed = value.trimmingSpaces()
-        guard let colon = trimmed.lastIndex(of: ":"), trimmed[..<colon] == streamID,
-              let sequence = Int(trimmed[trimmed.index(after: colon)...]), sequence >= 0 else { return nil }
-        return sequence
+        guard let colon = trimmed.lastIndex(of: ":"), trimmed[..<colon] == streamID else { return nil }
+        let digits = trimmed[trimmed.index(after: colon)...]
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return Int(digits)
     }
 }

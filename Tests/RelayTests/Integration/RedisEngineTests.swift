@@ -225,6 +225,44 @@ struct RedisEngineTests {
         #expect(b.simulator?.acceptedRequests == 0)
     }
 
+    /// A `Last-Event-ID` past the log of a stream whose owner is gone once trapped on `last + 1` and
+    /// took the reading relay down: it is clamped to the log's last event now, the reader gets the
+    /// `relay_instance_lost` end at the next id, and the relay keeps serving.
+    @Test func lastEventIDPastTheLogOfALostOwnerIsClamped() async throws {
+        let redis = try await RedisServer()
+        let (b, portB, _) = try Self.relay(redisPort: redis.port, instance: "b")
+        defer { b.shutdown(); redis.stop() }
+        _ = try awaitEngineStatus(portB, "ok")
+        let id = "00112233445566778899aabbccddee00"
+        try await plantOrphan(redisPort: redis.port, id: id, owner: "ghost", events: [dataEvent(1, "Hel"), dataEvent(2, "lo")],
+                              ownerAliveFor: 300)
+        let reader = try TestHTTPClient(port: portB, timeout: 10)
+        get(reader, "/chat/stream/\(id)", lastEventID: "\(id):\(Int.max)")
+        let response = try reader.readStream()
+        #expect(response.status == 200)
+        #expect(response.sequenceNumbers == [3])
+        #expect(response.errorObject?["code"] as? String == "relay_instance_lost")
+        // The log is complete now (state done): past its end or at it, the reader has everything: 204.
+        let done = try TestHTTPClient(port: portB)
+        for value in [Int.max, Int.max - 1, 1 << 62, 4, 3] {
+            get(done, "/chat/stream/\(id)", lastEventID: "\(id):\(value)")
+            #expect(try done.readResponse().status == 204, "\(value)")
+        }
+        get(done, "/chat/stream/\(id)", lastEventID: "\(id):2")
+        let end = try done.readStream()
+        #expect(end.sequenceNumbers == [3])
+        #expect(end.errorObject?["code"] as? String == "relay_instance_lost")
+        for value in ["\(id):-1", "\(id):99999999999999999999999", "0123456789abcdef0123456789abcdef:1"] {
+            get(done, "/chat/stream/\(id)", lastEventID: value)
+            let refused = try done.readResponse()
+            #expect(refused.status == 400, "\(value)")
+            #expect(refused.errorCode == "invalid_last_event_id")
+        }
+        let health = try TestHTTPClient(port: portB)
+        health.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try health.readResponse().status == 200)
+    }
+
     @Test func redisDownKeepsDirectStreamsAndRefusesTicketsThenRecovers() async throws {
         let redis = try await RedisServer()
         let (a, port, logs) = try Self.relay(redisPort: redis.port, instance: "a")

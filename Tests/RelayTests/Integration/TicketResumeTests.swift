@@ -157,6 +157,44 @@ import Testing
         }
     }
 
+    /// A `Last-Event-ID` is the client's word: past the newest event it is clamped to that event
+    /// (nothing twice, nothing skipped), and no number a client can send makes the relay trap.
+    @Test func lastEventIDPastTheNewestEventIsClamped() throws {
+        let (application, port) = try ChatStreamTests.relay()
+        defer { application.shutdown() }
+        let client = try TestHTTPClient(port: port)
+        // A live stream: the reader resumes from where the stream is, not from the client's number.
+        let live = try ticket(client, prompt: "clamp [[chunks:30]] [[delay:20]]")
+        var first: TestHTTPClient? = try TestHTTPClient(port: port)
+        get(first!, live.url)
+        let before = try first!.readStream(stopAfter: 3)
+        first = nil
+        let resumed = try TestHTTPClient(port: port)
+        get(resumed, live.url, lastEventID: "\(live.id):\(Int.max)")
+        let after = try resumed.readStream()
+        #expect(after.status == 200)
+        #expect(after.terminal?.type == "done")
+        let numbers = after.sequenceNumbers
+        #expect(numbers.first.map { $0 > before.sequenceNumbers.last! } == true)
+        #expect(numbers == Array(numbers.first!...numbers.last!))
+        // A finished stream: the client has everything, so 204 (EventSource stops).
+        for value in [Int.max, Int.max - 1, numbers.last!, numbers.last! + 1] {
+            get(client, live.url, lastEventID: "\(live.id):\(value)")
+            #expect(try client.readResponse().status == 204)
+        }
+        // Numbers no stream can issue, signs and another stream's id are refused, and the relay serves on.
+        let other = try ticket(client, prompt: "other")
+        for value in ["\(live.id):9223372036854775808", "\(live.id):99999999999999999999999999", "\(live.id):+3",
+                      "\(live.id):-1", "\(live.id):", "\(other.id):1", "\(live.id):1 2"] {
+            get(client, live.url, lastEventID: value)
+            let response = try client.readResponse()
+            #expect(response.status == 400, "\(value)")
+            #expect(response.errorCode == "invalid_last_event_id")
+        }
+        client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readResponse().status == 200)
+    }
+
     @Test func resumeFromEvictedEventsIsReplayUnavailable() throws {
         let (application, port) = try ChatStreamTests.relay { $0.stream.replayBufferBytes = 2048 }
         defer { application.shutdown() }
