@@ -176,7 +176,24 @@ public final class RelayApplication: @unchecked Sendable {
         return "LISTENING ON A NON-LOOPBACK ADDRESS WITH CLIENT API KEYS OFF: anyone who can reach \(address) spends this Spark quota. Turn on auth.enabled with auth.api_key_hashes in the config."
     }
 
-    /// Drains the server, then stops the embedded simulator.
+    /// The shutdown policy for SIGTERM/SIGINT: the first signal runs `shutdown` (the server's drain,
+    /// then the streams this relay runs for readers on other relays, then leaving the engine); a
+    /// second one during it exits at once. `onStopped` runs when the shutdown is over.
+    public func handleSignal(_ signalNumber: Int32, onStopped: @escaping @Sendable () -> Void) {
+        switch server.lifecycleState {
+        case .draining:
+            logger.warning("second signal: exiting now")
+            exit(1)
+        case .idle, .stopped:
+            onStopped()
+        case .running:
+            logger.notice("signal received, shutting down", metadata: ["signal": "\(signalNumber)"])
+            shutdown(completion: onStopped)
+        }
+    }
+
+    /// Drains the server, waits for the streams this relay owns for readers elsewhere, leaves the
+    /// engine, then stops the embedded simulator.
     public func shutdown(completion: @escaping @Sendable () -> Void = {}) {
         let simulator = self.simulator
         let engine = self.engine

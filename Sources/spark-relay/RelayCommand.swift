@@ -145,10 +145,7 @@ struct Serve: ParsableCommand {
         }
         withExtendedLifetime(trimmer) {
             trap.waitForever { signalNumber in
-                application.server.handleSignal(signalNumber) {
-                    application.simulator?.stop()
-                    Glibc.exit(0)
-                }
+                application.handleSignal(signalNumber) { Glibc.exit(0) }
             }
         }
     }
