@@ -1,4 +1,4 @@
-"""Scale-out end to end (issue 13, README "Scaling out"): three release relays with
+"""Scale-out end to end (README "Scaling out"): three release relays with
 `cluster.engine: "redis"` behind real nginx (nginx/upstream-cluster.conf), one real
 `redis-server`, the release `spark-sim` as the shared Spark.
 
@@ -8,7 +8,10 @@
 - SIGKILL of the owner mid-stream: the replayed events, then `relay_instance_lost`;
 - Redis stopped mid-run, then restarted: tickets 503 then back, direct streams keep working;
 - per-app concurrency 2 across 3 relays never lets a third conversation reach Spark;
-- a rolling restart (SIGTERM one by one) under 50 open streams loses no event.
+- a rolling restart (SIGTERM one by one) under 50 open streams loses no event, and the streams a
+  stopping relay owns for readers on other relays run to their end;
+- crafted `Last-Event-ID` values (-1, Int.max, past Int.max, another stream's id) on every relay,
+  before and after the owner dies, never take a relay down.
 """
 
 from __future__ import annotations
@@ -79,6 +82,82 @@ def test_sigkill_of_the_owner_gives_the_replayed_events_then_relay_instance_lost
     assert all(e["event"] == "message" for e in after[:-1])
     assert elapsed < 25, elapsed  # no hang: the owner is declared lost after three missed heartbeats (1.5 s here)
     cluster.relays[0] = None  # already dead: nothing to stop
+
+
+INT_MAX = 9223372036854775807
+
+
+def test_crafted_last_event_ids_never_take_a_relay_down(cluster):
+    """A `Last-Event-ID` is the client's word: -1, Int.max, a number past Int.max and another
+    stream's id, sent to every relay while the owner runs, after it was SIGKILLed (readers then
+    write `relay_instance_lost`) and after the stream ended. Every relay keeps serving."""
+    with httpx.Client(timeout=CLIENT_TIMEOUT) as client:
+        other = make_ticket(client, cluster.relay_url(2), "another stream")
+        ticket = make_ticket(client, cluster.relay_url(0), "crafted ids [[chunks:300]] [[delay:20]]")
+        stream_id = ticket["id"]
+        status, before = follow(client, cluster.relay_url(0), ticket["stream_url"], stop_after=3)
+        assert status == 200 and len(before) == 3
+
+        def refused(url: str, value: str) -> None:
+            response = client.get(url + ticket["stream_url"], headers={"Accept": "text/event-stream", "Last-Event-ID": value})
+            assert response.status_code == 400, (value, response.status_code, response.text)
+            assert response.json()["error"]["code"] == "invalid_last_event_id"
+
+        bad = [f"{stream_id}:-1", f"{stream_id}:{INT_MAX + 1}", f"{stream_id}:{'9' * 40}", f"{other['id']}:1"]
+        for index in (1, 2):
+            for value in bad:
+                refused(cluster.relay_url(index), value)
+        # Int.max while the owner runs: followed (it may be ahead of the log), cut short by the client.
+        with client.stream("GET", cluster.relay_url(1) + ticket["stream_url"],
+                           headers={"Accept": "text/event-stream", "Last-Event-ID": f"{stream_id}:{INT_MAX}"}) as response:
+            assert response.status_code == 200
+        cluster.relays[0].kill()  # the owner is gone: readers elsewhere end the log themselves
+        for index in (1, 2):
+            status, events = follow(client, cluster.relay_url(index), ticket["stream_url"],
+                                    last_event_id=f"{stream_id}:{INT_MAX}")
+            if status == 200:  # the first reader to notice writes the end, at the log's next id
+                assert [e["event"] for e in events] == ["stream-error"], events
+                assert json.loads(events[0]["data"])["error"]["code"] == "relay_instance_lost"
+                assert sequence(events[0]) > sequence(before[-1])
+            else:  # the log is complete and the client claims all of it
+                assert status == 204, status
+            for value in bad:
+                refused(cluster.relay_url(index), value)
+        for index in (1, 2):
+            status, _ = follow(client, cluster.relay_url(index), ticket["stream_url"], last_event_id=f"{stream_id}:{INT_MAX}")
+            assert status == 204
+            state = health(cluster.relay_url(index))
+            assert state["status"] == "ok" and state["engine_status"] == "ok", state
+            assert cluster.relays[index].alive(), cluster.relays[index].log_tail()
+        # A stream that finished normally, on the surviving relays.
+        done_ticket = make_ticket(client, cluster.relay_url(1), "finished [[chunks:4]]")
+        status, events = follow(client, cluster.relay_url(1), done_ticket["stream_url"])
+        assert status == 200 and events[-1]["event"] == "done"
+        for value in (str(INT_MAX), events[-1]["id"].split(":")[-1]):
+            status, _ = follow(client, cluster.relay_url(2), done_ticket["stream_url"],
+                               last_event_id=f"{done_ticket['id']}:{value}")
+            assert status == 204
+    cluster.relays[0] = None  # already dead: nothing to stop
+
+
+def test_sigterm_of_the_owner_lets_readers_on_other_relays_finish(cluster):
+    """SIGTERM drains the whole application: the streams a relay owns for readers on other relays
+    run to their end before it leaves Redis (before, the reader got `relay_instance_lost`)."""
+    with httpx.Client(timeout=CLIENT_TIMEOUT) as client:
+        ticket = make_ticket(client, cluster.relay_url(0), "owned here, read there [[chunks:40]] [[delay:50]]")
+        status, before = follow(client, cluster.relay_url(0), ticket["stream_url"], stop_after=2)
+        assert status == 200 and len(before) == 2  # relay 0 claimed the ticket: it owns the upstream
+        with client.stream("GET", cluster.relay_url(1) + ticket["stream_url"],
+                           headers={"Accept": "text/event-stream", "Last-Event-ID": before[-1]["id"]}) as response:
+            assert response.status_code == 200
+            events = iter_events(response)
+            after = [next(events)]
+            cluster.relays[0].send_signal(signal.SIGTERM)
+            after.extend(events)
+        assert cluster.relays[0].wait(40) == 0, cluster.relays[0].log_tail()
+    assert_consecutive(before + after)
+    assert [e["event"] for e in before + after] == ["message"] * 40 + ["done"], after[-2:]
+    cluster.relays[0] = None  # stopped
 
 
 def test_redis_stopped_then_restarted(cluster):
@@ -186,6 +265,34 @@ def test_rolling_restart_under_50_open_streams_loses_no_event(cluster):
                 with lock:
                     finished.append(worker)
 
+    attached = threading.Semaphore(0)
+
+    def read_elsewhere(owner: int, worker: int) -> None:
+        """A stream the relay about to be restarted owns, read on the next relay: it must end with
+        every event and `done` (the owner's drain waits for it)."""
+        reader_url = cluster.relay_url((owner + 1) % 3)
+        try:
+            with httpx.Client(timeout=CLIENT_TIMEOUT) as client:
+                ticket = make_ticket(client, cluster.relay_url(owner), f"elsewhere {owner}-{worker} [[chunks:40]] [[delay:50]]")
+                status, first = follow(client, cluster.relay_url(owner), ticket["stream_url"], stop_after=1)
+                assert status == 200 and len(first) == 1, status
+                with client.stream("GET", reader_url + ticket["stream_url"],
+                                   headers={"Accept": "text/event-stream", "Last-Event-ID": first[0]["id"]}) as response:
+                    assert response.status_code == 200, response.status_code
+                    events = list(first)
+                    for event in iter_events(response):
+                        events.append(event)
+                        if len(events) == 2:
+                            attached.release()
+        except Exception as error:  # noqa: BLE001 - recorded, then asserted empty
+            with lock:
+                failures.append(f"elsewhere {owner}-{worker}: {error!r}")
+            return
+        numbers = [sequence(e) for e in events]
+        if numbers != list(range(1, 42)) or events[-1]["event"] != "done":
+            with lock:
+                failures.append(f"elsewhere {owner}-{worker}: {numbers} ending {events[-1]['event']}")
+
     workers = [threading.Thread(target=reader, args=(worker,), daemon=True) for worker in range(50)]
     for worker in workers:
         worker.start()
@@ -194,12 +301,22 @@ def test_rolling_restart_under_50_open_streams_loses_no_event(cluster):
         assert failures == [], failures[:10]
         for index in range(3):
             relay = cluster.relays[index]
+            # Streams this relay owns whose readers sit on another relay, well under way at SIGTERM.
+            elsewhere = [threading.Thread(target=read_elsewhere, args=(index, worker), daemon=True) for worker in range(5)]
+            for thread in elsewhere:
+                thread.start()
+            for _ in elsewhere:  # every reader is attached on the next relay and has an event from it
+                assert attached.acquire(timeout=20) or failures, f"a reader of relay {index}'s streams elsewhere"
+            assert failures == [], failures[:10]
             relay.send_signal(signal.SIGTERM)
             try:
                 assert relay.wait(40) == 0, relay.log_tail()
             except subprocess.TimeoutExpired:
                 relay.kill()
                 pytest.fail(f"relay {index} did not stop within 40 s of SIGTERM:\n{relay.log_tail(60)}")
+            for thread in elsewhere:
+                thread.join(30)
+            assert failures == [], failures[:10]
             restarted = cluster.start_relay(index)
             wait_until(lambda: health(cluster.relay_url(index)).get("engine_status") == "ok", 15, "the restarted relay")
             # nginx left the relay out for fail_timeout after its restart refused connections: the

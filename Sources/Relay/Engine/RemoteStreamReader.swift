@@ -16,12 +16,16 @@ import RelayIO
 /// reader then reads that same entry). If Redis fails, the response ends without a terminal event
 /// so that `EventSource` reconnects.
 ///
-/// `Last-Event-ID` is the client's word, so nothing here computes with it until it is clamped.
-/// While the owner runs it may be ahead of the log (an event the owner sent before Redis wrote
-/// it), so it is followed as it is; once the owner is done or gone the log holds everything the
-/// stream will ever issue, and a number past its last event is clamped to that event. A reader
-/// that already has the whole finished stream gets `204`, like a finished stream held in memory.
-/// The response head waits for the first poll, which decides between those answers.
+/// `Last-Event-ID` is the client's word, so nothing here computes with it until it is bounded.
+/// It may be ahead of the log: the owner sends each event to its reader as it hands it to Redis,
+/// so a client can hold events the owner never got written before it died. While the owner runs
+/// the number is followed as it is. Once the stream is done, the log holds every event it issued,
+/// and a number past the log's last event is clamped to it. Once the owner is gone, a number
+/// ahead of the log by no more than the owner could have held unwritten (its batch is bounded by
+/// `stream.replay_buffer_bytes`, and every event is at least a byte) is kept, so the end comes at
+/// the client's next id; one further ahead was never issued and is clamped to the log's last
+/// event. A reader that already has a finished stream's last event gets `204`, like a finished
+/// stream held in memory; the response head waits for the first poll, which decides.
 final class RemoteStreamReader: @unchecked Sendable {
     private let engine: RedisStreamEngine
     private let streamID: String
@@ -123,11 +127,10 @@ final class RemoteStreamReader: @unchecked Sendable {
         }
         let state = meta[0].text
         let dropped = meta[1].text.flatMap { Int($0) } ?? 0
-        let streamLast = meta[2].text.flatMap { Int($0) } ?? 0
-        let over = state == "done" || ownerAlive == 0
-        if over && last > streamLast {
-            // Past the newest event the stream issued (the log is complete now): resume from it.
-            last = streamLast
+        let streamLast = max(0, meta[2].text.flatMap { Int($0) } ?? 0)
+        if state == "done" || (ownerAlive == 0 && last - streamLast > engine.settings.replayBufferBytes) {
+            // Past every event the stream issued: resume from the log's last one.
+            last = min(last, streamLast)
         }
         if first {
             first = false

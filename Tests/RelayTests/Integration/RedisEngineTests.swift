@@ -258,6 +258,14 @@ struct RedisEngineTests {
             #expect(refused.status == 400, "\(value)")
             #expect(refused.errorCode == "invalid_last_event_id")
         }
+        // Ahead of the log by an event the owner sent but never got written: the end comes next.
+        let ahead = "00112233445566778899aabbccddee01"
+        try await plantOrphan(redisPort: redis.port, id: ahead, owner: "ghost2", events: [dataEvent(1, "Hel"), dataEvent(2, "lo")],
+                              ownerAliveFor: 300)
+        get(done, "/chat/stream/\(ahead)", lastEventID: "\(ahead):3")
+        let next = try done.readStream()
+        #expect(next.sequenceNumbers == [4])
+        #expect(next.errorObject?["code"] as? String == "relay_instance_lost")
         let health = try TestHTTPClient(port: portB)
         health.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try health.readResponse().status == 200)
