@@ -98,6 +98,27 @@ import Testing
         #expect(throws: ConfigError.self) { try load("[]") }
     }
 
+    /// A person fixing the file by hand needs a line and a column, not a byte offset.
+    @Test func invalidJSONNamesLineAndColumn() {
+        #expect(throws: ConfigError(key: "", message: "not valid JSON at line 3, column 13: unexpected '}'")) {
+            try load("{\n  \"server\": {\n    \"port\": }\n}")
+        }
+        #expect(throws: ConfigError(key: "", message: "not valid JSON at line 1, column 2: the file ends inside a value")) {
+            try load("{")
+        }
+    }
+
+    /// A file that cannot be read says why, in the system's words.
+    @Test func unreadableFileSaysWhy() {
+        let missing = "/nonexistent-spark-relay/relay.json"
+        #expect(throws: ConfigError(key: "", message: "cannot read config file '\(missing)': No such file or directory")) {
+            try ConfigLoader.load(path: missing)
+        }
+        #expect(throws: ConfigError(key: "", message: "cannot read config file '/': not a regular file")) {
+            try ConfigLoader.load(path: "/")
+        }
+    }
+
     @Test func environmentSuppliesCredentials() {
         var configuration = RelayConfiguration()
         ConfigLoader.applyEnvironment(["SPARK_APP_ID": "app", "SPARK_API_KEY": "key", "SPARK_API_SECRET": "secret", "OTHER": "x"], to: &configuration)
@@ -106,5 +127,8 @@ import Testing
         #expect(configuration.upstream.apiSecret == "secret")
         #expect(RelayApplication.resolveUpstreamMode(configuration.upstream) == .spark)
         #expect(RelayApplication.resolveUpstreamMode(RelayConfiguration().upstream) == .simulator)
+        ConfigLoader.applyEnvironment(["SPARK_RELAY_REDIS_PASSWORD": "pw", "SPARK_API_KEY": ""], to: &configuration)
+        #expect(configuration.cluster.redisPassword == "pw")
+        #expect(configuration.upstream.apiKey == "key")
     }
 }
