@@ -94,12 +94,12 @@ struct Serve: ParsableCommand {
         // Signals first: a SIGTERM that arrives while starting is held until start-up is over, and
         // every thread started from here on (the heap trimmer's, the loops') inherits the block.
         let trap = SignalTrap()
-        // Heap settings before any event loop allocates (issue 15: memory comes back after load).
+        // Heap settings before any event loop allocates, so memory comes back after load.
         let heapTuning: HeapTuning
         do {
             heapTuning = try HeapTuning(environment: ProcessEnvironment.current())
         } catch {
-            throw ValidationError(error.description)
+            throw startupFailure(error.description)
         }
         let trimmer = heapTuning.apply()
         var configuration: RelayConfiguration
@@ -107,7 +107,7 @@ struct Serve: ParsableCommand {
         do {
             (configuration, location) = try options.loadLocated()
         } catch let error as ConfigError {
-            throw ValidationError(error.description)
+            throw startupFailure(error.description)
         }
         if let host { configuration.server.host = host }
         if let port {
@@ -140,7 +140,7 @@ struct Serve: ParsableCommand {
         application.logDescriptorLimit()
         if application.upstreamMode == .simulator {
             logger.warning(
-                "NO SPARK CREDENTIALS: answers come from the BUILT-IN SPARK SIMULATOR, not from iFlytek Spark. Set SPARK_APP_ID, SPARK_API_KEY and SPARK_API_SECRET (or --upstream spark) to use the real service.",
+                "NO SPARK CREDENTIALS: answers come from the BUILT-IN SPARK SIMULATOR, not from iFlytek Spark. Set SPARK_APP_ID, SPARK_API_KEY and SPARK_API_SECRET to use the real service, and try them first with: spark-relay check",
                 metadata: ["simulator": "\(application.upstream.base)"])
         }
         withExtendedLifetime(trimmer) {
@@ -149,6 +149,14 @@ struct Serve: ParsableCommand {
             }
         }
     }
+}
+
+/// A start-up error that is not a command-line mistake (a bad config file or environment
+/// setting): said on standard error without the usage block, then the exit code of a usage error.
+func startupFailure(_ message: String) -> ExitCode {
+    var line = "spark-relay: " + message + "\n"
+    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    return ExitCode.validationFailure
 }
 
 struct SignURL: ParsableCommand {
@@ -206,7 +214,7 @@ struct Check: ParsableCommand {
             print("config: " + (location.path ?? "none found (looked for \(location.searched.joined(separator: " and "))), built-in defaults"))
             settings = try UpstreamSettings.make(from: configuration.upstream, mode: .spark)
         } catch let error as ConfigError {
-            print("config: \(error)")
+            print(error)
             throw ExitCode.failure
         }
         print("checking \(settings.base) with app \(settings.credentials.appID) (key \(settings.credentials.apiKeyPrefix))")
