@@ -225,7 +225,7 @@ final class ChatStream: @unchecked Sendable {
         let reader = subscriber
         // With a reader attached, old events may be dropped (it has them) and an event too large to
         // hold is delivered live only; without one, dropping would break the reconnect, so the stream
-        // ends instead (DESIGN.md: "or the buffer bound is hit").
+        // ends instead: a ticket stream whose replay buffer fills without a reader is closed.
         // A stream logged to Redis may have its reader on another relay: it counts as attached.
         if origin != .unlisted, case .refused(let refusal) = buffer.append(event, readerAttached: reader != nil || logWriter != nil),
            !event.isTerminal {
@@ -381,7 +381,14 @@ extension ChatStream: SparkConnectionDelegate {
             return
         }
         if let error {
-            logger.info("upstream failed", metadata: ["error": "\(error.relayCode)", "upstream.sid": "\(error.sid ?? "-")"])
+            switch error.kind {
+            case .unauthorized, .forbidden, .clockSkew:
+                // The operator's problem, not the client's: every request will fail the same way.
+                logger.error("Spark refused the relay's credentials: check them with `spark-relay check`",
+                             metadata: ["error": "\(error.relayCode)", "detail": "\(error.message)"])
+            default:
+                logger.info("upstream failed", metadata: ["error": "\(error.relayCode)", "upstream.sid": "\(error.sid ?? "-")"])
+            }
             metrics?.upstreamError(code: error.relayCode)
             let failure = StreamFailure(sparkCode: error.sparkCode, code: error.relayCode, type: "upstream_error",
                                         httpStatus: error.httpStatus, message: error.message, sid: error.sid)

@@ -146,6 +146,8 @@ import Testing
         let signed = SparkURLSigner.sign(credentials: good, url: simulatorHost.upstream.base, date: UnixTime.now())
         transcript += logs.lines.joined(separator: "\n") + "\(signed)"
         #expect(transcript.contains("401"))  // the failing run was really diagnosed
+        // ... and told to the operator as the error it is, not as one more client's failure.
+        #expect(logs.lines.contains { $0.contains(" error ") && $0.contains("Spark refused the relay's credentials") })
         for secret in [good.apiSecret, "wrong-secret-9f8e7d", clientKey, "authorization=", signed.signature, signed.authorization] {
             #expect(!transcript.contains(secret), "leaked: \(secret.prefix(12))…")
         }
