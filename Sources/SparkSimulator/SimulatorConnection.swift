@@ -317,6 +317,10 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
         }
         let lastUser = request.messages.last(where: { $0.role == .user })?.content ?? ""
         let (directives, prompt) = SimulatorDirectives.parse(lastUser)
+        if let malformed = directives.malformed.first {
+            refuseRequest(code: 10005, message: "InvalidParam:(spark-sim) malformed simulator directive \(malformed)")
+            return
+        }
         let sid = Self.makeSID()
         let plan = SimulatorPlan.make(request: request, prompt: prompt, directives: directives, sid: sid,
                                       chunkDelay: configuration.chunkDelay)

@@ -3,7 +3,10 @@
 ///
 /// Syntax: `[[name]]`, `[[name:arg]]`, `[[name@N]]` anywhere in the prompt; several may be combined.
 /// Recognised directives are removed and the rest of the prompt is trimmed of surrounding whitespace
-/// before the answer is computed; unknown or malformed `[[…]]` stay in the prompt as plain text.
+/// before the answer is computed; unknown `[[…]]` stay in the prompt as plain text (a prompt may
+/// hold wiki links). A directive's name in the wrong form (`[[drop]]` without `@N`) is recorded in
+/// `malformed`, and the simulator refuses such a request with an error frame that says how to
+/// write it, instead of silently answering without the fault asked for.
 /// "Frames" below are the answer's data messages (plugin, reasoning and content frames all count).
 ///
 /// | Directive | Effect |
@@ -69,6 +72,22 @@ public struct SimulatorDirectives: Sendable, Equatable {
     public var slowFirstMilliseconds: Int?
     /// `[[stamp]]`.
     public var stamp = false
+    /// One line per directive whose name is known but whose form is not (`[[drop]]: write [[drop@N]] …`).
+    public var malformed: [String] = []
+
+    /// How each directive is written, for the `malformed` messages.
+    static let forms: [String: String] = [
+        "error": "[[error:CODE]] or [[error:CODE@N]] (CODE 1 to 999999)",
+        "drop": "[[drop@N]] (N answer frames before the drop)",
+        "stall": "[[stall@N]] (N answer frames before the silence)",
+        "fragment": "[[fragment]]", "ping": "[[ping]]", "big": "[[big]]", "reasoning": "[[reasoning]]",
+        "plugin": "[[plugin]]", "stamp": "[[stamp]]",
+        "oversize": "[[oversize:BYTES]] (1 to \(maxOversizeBytes))",
+        "function": "[[function:NAME]] (1 to 64 of A-Z, a-z, 0-9, '_', '-', '.')",
+        "delay": "[[delay:MS]] (0 to \(maxMilliseconds))",
+        "chunks": "[[chunks:N]] (1 to \(maxChunks))",
+        "slow-first": "[[slow-first:MS]] (0 to \(maxMilliseconds))",
+    ]
 
     /// No directives.
     public init() {}
@@ -89,6 +108,8 @@ public struct SimulatorDirectives: Sendable, Equatable {
             let inner = String(rest[open.upperBound..<close.lowerBound])
             if !directives.apply(inner) {
                 remaining += rest[open.lowerBound..<close.upperBound]
+                let name = String(inner.prefix(while: { $0 != ":" && $0 != "@" }))
+                if let form = forms[name] { directives.malformed.append("[[\(inner)]]: write \(form)") }
             }
             rest = rest[close.upperBound...]
         }

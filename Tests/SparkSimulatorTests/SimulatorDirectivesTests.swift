@@ -30,9 +30,20 @@ struct SimulatorDirectivesTests {
         #expect(SimulatorDirectives.parse("[[error:11200]]").prompt == "")
     }
 
+    /// Malformed directives stay in the prompt, as before, but are now recorded (the simulator
+    /// refuses such a request) so that a fault asked for is never silently left out.
     @Test func malformedOrUnknownDirectivesStayInThePrompt() {
         for text in ["[[error]]", "[[error:abc]]", "[[drop]]", "[[drop@x]]", "[[chunks:0]]", "[[delay:-1]]", "[[oversize:0]]",
-                     "[[function:]]", "[[function:a b]]", "[[fragment:1]]", "[[unknown]]", "[[big@2]]", "[[ping"] {
+                     "[[function:]]", "[[function:a b]]", "[[fragment:1]]", "[[big@2]]"] {
+            let (directives, prompt) = SimulatorDirectives.parse("x \(text) y")
+            var expected = SimulatorDirectives()
+            expected.malformed = directives.malformed
+            #expect(directives == expected, "\(text)")
+            #expect(directives.malformed.count == 1 && directives.malformed[0].hasPrefix("\(text): write [["), "\(text)")
+            #expect(prompt == "x \(text) y", "\(text)")
+        }
+        #expect(SimulatorDirectives.parse("x [[drop]] y").directives.malformed == ["[[drop]]: write [[drop@N]] (N answer frames before the drop)"])
+        for text in ["[[unknown]]", "[[ping", "[[Wiki page]]"] {
             let (directives, prompt) = SimulatorDirectives.parse("x \(text) y")
             #expect(directives == SimulatorDirectives(), "\(text)")
             #expect(prompt == "x \(text) y", "\(text)")

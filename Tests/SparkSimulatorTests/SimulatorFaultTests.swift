@@ -30,6 +30,17 @@ struct SimulatorFaultTests {
         #expect(record.fault == .errorFrame(code: 10013))
     }
 
+    /// A fault asked for in the wrong form is refused with a message that says how to write it,
+    /// rather than answered without the fault.
+    @Test func malformedDirectiveIsRefusedWithTheRightForm() throws {
+        let harness = try SimulatorHarness()
+        let (_, texts, _, end) = try harness.ask("test [[drop]]")
+        #expect(texts.count == 1)
+        #expect(upstreamError(texts[0])?.code == 10005)
+        #expect(texts[0].contains("[[drop@N]]"))
+        #expect(end == .close(1000))
+    }
+
     @Test func errorAfterNFramesComesAfterNContentFrames() throws {
         let harness = try SimulatorHarness()
         let (_, texts, _, end) = try harness.ask("审核 [[error:10014@2]]")
