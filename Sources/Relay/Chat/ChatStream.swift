@@ -207,11 +207,12 @@ final class ChatStream: @unchecked Sendable {
         }
     }
 
-    /// Failures that another Spark app may not have: authentication, licence, quota and rate limits.
+    /// Failures that another Spark app may not have: authentication, and what the code table marks
+    /// as failing over (licence, quota and rate limits).
     private static func warrantsFailover(_ error: SparkUpstreamError) -> Bool {
         switch error.kind {
         case .unauthorized, .forbidden: return true
-        case .spark(let code): return [11200, 11201, 11202, 11203, 10016].contains(code)
+        case .spark(let code): return SparkErrorCode.info(for: code).failsOver
         default: return false
         }
     }

@@ -8,30 +8,16 @@ enum OpenAIErrorMapping {
     /// Spark's moderation codes end a completion with `finish_reason: "content_filter"`.
     static func isContentFilter(_ failure: StreamFailure) -> Bool {
         guard let code = failure.sparkCode else { return false }
-        return SparkErrorCode.info(for: code).openAIType == "content_filter"
+        return SparkErrorCode.info(for: code).isModeration
     }
 
-    /// The HTTP error for a failure before anything was sent.
+    /// The HTTP error for a failure before anything was sent: Spark's codes as the code table says.
     static func apiError(for failure: StreamFailure) -> APIError {
         let message = failure.message
         if let code = failure.sparkCode {
-            switch code {
-            case 11202, 11203, 10006, 10007, 10008, 10110:
-                return APIError(status: .tooManyRequests, type: "rate_limit_error", code: "spark_\(code)", message: message,
-                                headers: [("Retry-After", "1")])
-            case 11201:
-                return APIError(status: .tooManyRequests, type: "insufficient_quota", code: "spark_\(code)", message: message,
-                                headers: [("Retry-After", "60")])
-            case 11200, 10015, 10016:
-                return APIError(status: .forbidden, type: "permission_error", code: "spark_\(code)", message: message)
-            case 10907:
-                return APIError(status: .badRequest, type: "invalid_request_error", code: "context_length_exceeded", message: message)
-            case 10005, 10163:
-                return APIError(status: .badRequest, type: "invalid_request_error", code: "spark_\(code)", message: message)
-            default:
-                let status = SparkErrorCode.info(for: code).httpStatus
-                return APIError(status: HTTPStatus(code: status >= 500 ? status : 502), type: "upstream_error", code: "spark_\(code)", message: message)
-            }
+            let error = SparkErrorCode.info(for: code).openAIError
+            return APIError(status: HTTPStatus(code: error.status), type: error.type, code: error.code, message: message,
+                            headers: error.retryAfterSeconds.map { [("Retry-After", String($0))] } ?? [])
         }
         if failure.httpStatus == 429 {
             return APIError(status: .tooManyRequests, type: "rate_limit_error", code: failure.code, message: message,
