@@ -364,8 +364,10 @@ extension HTTPConnection: ResponseSink {
         streamFraming = isHTTP10 ? .closeDelimited : .chunked
         if !writeHead(status: status, headers: headers, framing: streamFraming) {
             streamFraming = .none
-            writer.notifyClientGone()
+            // The fallback 500 is written and the connection closes after it; only then is the
+            // stream told to stop (its writer can no longer close the connection early).
             finishResponse()
+            writer.notifyClientGone()
         }
     }
 
@@ -402,6 +404,14 @@ extension HTTPConnection: ResponseSink {
     }
 
     var writerIsWritable: Bool { channel.isWritable }
+
+    func writerAbandon(_ writer: ResponseWriter) {
+        guard isCurrent(writer) else { return }
+        // The client left and nothing more will be written: no response is owed, close now.
+        currentHead = nil
+        state = .closing
+        closeNow()
+    }
 }
 
 extension HTTPConnection: StreamChannelDelegate {

@@ -9,6 +9,7 @@ protocol ResponseSink: AnyObject {
     func writer(_ writer: ResponseWriter, writeFramed chunk: FramedChunk)
     var writerIsChunked: Bool { get }
     func writerFinishStream(_ writer: ResponseWriter)
+    func writerAbandon(_ writer: ResponseWriter)
     var writerIsWritable: Bool { get }
 }
 
@@ -94,6 +95,15 @@ public final class ResponseWriter: @unchecked Sendable {
         guard state == .streaming else { return }
         state = .finished
         connection()?.writerFinishStream(self)
+    }
+
+    /// Gives the response up because its client is gone (`isClientGone`): the connection closes
+    /// without it (or after the part already sent). Ignored once the response ended.
+    func abandon() {
+        loop.preconditionInEventLoop()
+        guard state != .finished else { return }
+        state = .finished
+        sink?.writerAbandon(self)
     }
 
     /// The connection, or `nil` once it is gone: a writer can outlive its connection (a handler

@@ -90,4 +90,23 @@ import Testing
         #expect(quiet, "streams \(application.gate.openStreams), upstream sockets \(application.simulator?.openConnections ?? -1)")
         #expect(try ConnectionProbes.finishedStreams(port: port, outcome: "client_disconnected") == Double(attempts))
     }
+
+    /// A stream head the encoder refuses becomes the fallback `500`, and the subscriber is told to
+    /// stop. Its client is not gone, so the `500` must still arrive (the subscriber giving its
+    /// response up must not cut the connection short), followed by the close.
+    @Test func refusedStreamHeadStillAnswers500() throws {
+        let server = try TestServer(routes: { router in
+            router.add(.get, "/bad-head") { _, writer in
+                let output = StreamFormat.eventStream.makeOutput(retryMilliseconds: 1000)
+                let subscriber = StreamSubscriber(writer: writer, output: output, streamID: "bad", heartbeatInterval: 10)
+                subscriber.begin(headers: ["X-Broken": "a\r\nb"])
+            }
+        })
+        defer { server.stop() }
+        let client = try server.client(timeout: 5)
+        let response = try client.request("GET", "/bad-head")
+        #expect(response.status == 500)
+        #expect(response.errorCode == "invalid_response_header")
+        #expect(client.isClosedByServer())
+    }
 }
