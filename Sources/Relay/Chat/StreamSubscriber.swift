@@ -30,8 +30,14 @@ final class StreamSubscriber: @unchecked Sendable {
     }
 
     /// Prepares the response; outputs that send their head at once flush it now. Call on `loop`.
+    /// A client that already left (while the attach hopped loops or waited for Redis or fleet
+    /// admission) is reported through `onGone` before this returns, so set `onGone` first.
     func begin(headers: HTTPHeaders) {
         self.headers = headers
+        guard !writer.isClientGone else {
+            gone()
+            return
+        }
         writer.onWritable = { [weak self] in self?.writable() }
         writer.onClientGone = { [weak self] in self?.gone() }
         if output.sendsHeadImmediately { sendHead() }
@@ -52,14 +58,14 @@ final class StreamSubscriber: @unchecked Sendable {
 
     /// Writes events in order; ends the response after a terminal event. Call on `loop`.
     func deliver(_ events: [StreamEvent]) {
-        guard !ended, !writer.isClientGone else { return }
+        guard isLive else { return }
         for event in events where !write(event) { return }
         afterWrites()
     }
 
     /// `deliver` for one event (the live path: no array per event). Call on `loop`.
     func deliver(_ event: StreamEvent) {
-        guard !ended, !writer.isClientGone else { return }
+        guard isLive else { return }
         if write(event) { afterWrites() }
     }
 
@@ -94,7 +100,20 @@ final class StreamSubscriber: @unchecked Sendable {
         return true
     }
 
+    /// `false` once the response is over; a client found gone that nobody reported yet is
+    /// reported now.
+    private var isLive: Bool {
+        if ended { return false }
+        if writer.isClientGone {
+            gone()
+            return false
+        }
+        return true
+    }
+
     private func afterWrites() {
+        // A write can find the client gone (and end the response) before this runs.
+        guard !ended else { return }
         armHeartbeat()
         if headSent && !writer.isWritable && !blocked {
             blocked = true
@@ -104,7 +123,7 @@ final class StreamSubscriber: @unchecked Sendable {
 
     /// Ends the response (the stream is over, or another reader replaced this one). Call on `loop`.
     func end() {
-        guard !ended else { return }
+        guard isLive else { return }
         ended = true
         heartbeat?.cancel()
         heartbeat = nil
@@ -136,11 +155,16 @@ final class StreamSubscriber: @unchecked Sendable {
         onUnblocked?()
     }
 
+    /// The client left: stop, give up the response (a connection still waiting for it closes),
+    /// and tell the owner, once.
     private func gone() {
         guard !ended else { return }
         ended = true
         heartbeat?.cancel()
         heartbeat = nil
+        writer.onClientGone = nil
+        writer.onWritable = nil
+        writer.abandon()
         onGone?()
     }
 }

@@ -259,6 +259,12 @@ final class HTTPConnection: @unchecked Sendable {
     private func finishResponse() {
         logAccess()
         currentHead = nil
+        guard !channel.isClosed else {
+            // A write of this response found the peer gone: nobody can read what follows, so
+            // nothing buffered behind it is dispatched.
+            state = .closing
+            return
+        }
         guard keepAliveAfterResponse, !draining, !peerFinished || parser.bufferedByteCount > 0 else {
             state = .closing
             channel.closeAfterFlushing(lingerSeconds: http.lingerTimeout)
@@ -330,8 +336,16 @@ final class HTTPConnection: @unchecked Sendable {
 }
 
 extension HTTPConnection: ResponseSink {
+    /// `true` when `writer` owns the response now. A writer whose connection closed under it is
+    /// told that its client is gone instead of writing into nothing.
+    private func isCurrent(_ writer: ResponseWriter) -> Bool {
+        if case .responding(let current) = state, current === writer { return true }
+        if case .closing = state { writer.notifyClientGone() }
+        return false
+    }
+
     func writer(_ writer: ResponseWriter, respond response: HTTPResponse) {
-        guard case .responding(let current) = state, current === writer else { return }
+        guard isCurrent(writer) else { return }
         let status = response.status.code
         let bodyless = writer.isHEAD || status == 204 || status == 304 || (100..<200).contains(status)
         let framing: HTTPBodyFraming = (status == 204 || status == 304) ? .none : .contentLength(response.body.count)
@@ -345,18 +359,20 @@ extension HTTPConnection: ResponseSink {
     }
 
     func writer(_ writer: ResponseWriter, startStreamWith status: HTTPStatus, headers: HTTPHeaders) {
-        guard case .responding(let current) = state, current === writer else { return }
+        guard isCurrent(writer) else { return }
         let isHTTP10 = currentHead?.version == .http1_0
         streamFraming = isHTTP10 ? .closeDelimited : .chunked
         if !writeHead(status: status, headers: headers, framing: streamFraming) {
             streamFraming = .none
-            writer.notifyClientGone()
+            // The fallback 500 is written and the connection closes after it; only then is the
+            // stream told to stop (its writer can no longer close the connection early).
             finishResponse()
+            writer.notifyClientGone()
         }
     }
 
     func writer(_ writer: ResponseWriter, writeChunk bytes: [UInt8]) {
-        guard case .responding(let current) = state, current === writer, !writer.isHEAD else { return }
+        guard isCurrent(writer), !writer.isHEAD else { return }
         responseBodyBytes += bytes.count
         switch streamFraming {
         case .chunked: channel.write(HTTPResponseEncoder.encodeChunk(bytes))
@@ -366,7 +382,7 @@ extension HTTPConnection: ResponseSink {
     }
 
     func writer(_ writer: ResponseWriter, writeFramed chunk: FramedChunk) {
-        guard case .responding(let current) = state, current === writer, !writer.isHEAD else { return }
+        guard isCurrent(writer), !writer.isHEAD else { return }
         responseBodyBytes += chunk.body.count
         switch streamFraming {
         case .chunked: channel.write(chunk.bytes)
@@ -381,13 +397,21 @@ extension HTTPConnection: ResponseSink {
     }
 
     func writerFinishStream(_ writer: ResponseWriter) {
-        guard case .responding(let current) = state, current === writer else { return }
+        guard isCurrent(writer) else { return }
         if streamFraming == .chunked && !writer.isHEAD { channel.write(HTTPResponseEncoder.lastChunk) }
         streamFraming = .none
         finishResponse()
     }
 
     var writerIsWritable: Bool { channel.isWritable }
+
+    func writerAbandon(_ writer: ResponseWriter) {
+        guard isCurrent(writer) else { return }
+        // The client left and nothing more will be written: no response is owed, close now.
+        currentHead = nil
+        state = .closing
+        closeNow()
+    }
 }
 
 extension HTTPConnection: StreamChannelDelegate {

@@ -9,6 +9,7 @@ protocol ResponseSink: AnyObject {
     func writer(_ writer: ResponseWriter, writeFramed chunk: FramedChunk)
     var writerIsChunked: Bool { get }
     func writerFinishStream(_ writer: ResponseWriter)
+    func writerAbandon(_ writer: ResponseWriter)
     var writerIsWritable: Bool { get }
 }
 
@@ -51,7 +52,7 @@ public final class ResponseWriter: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard state == .pending else { return }
         state = .finished
-        sink?.writer(self, respond: response)
+        connection()?.writer(self, respond: response)
     }
 
     /// Sends an error response.
@@ -64,21 +65,21 @@ public final class ResponseWriter: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard state == .pending else { return }
         state = .streaming
-        sink?.writer(self, startStreamWith: status, headers: headers)
+        connection()?.writer(self, startStreamWith: status, headers: headers)
     }
 
     /// Writes one body chunk to the socket now. Check `isWritable` to respect back-pressure.
     public func write(_ bytes: [UInt8]) {
         loop.preconditionInEventLoop()
         guard state == .streaming, !bytes.isEmpty else { return }
-        sink?.writer(self, writeChunk: bytes)
+        connection()?.writer(self, writeChunk: bytes)
     }
 
     /// Writes one body chunk built with its chunked framing (see `isChunked`).
     public func write(_ chunk: FramedChunk) {
         loop.preconditionInEventLoop()
         guard state == .streaming, !chunk.body.isEmpty else { return }
-        sink?.writer(self, writeFramed: chunk)
+        connection()?.writer(self, writeFramed: chunk)
     }
 
     /// `true` while streaming a body with HTTP/1.1 chunked framing: `write(_: FramedChunk)` then
@@ -93,7 +94,24 @@ public final class ResponseWriter: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard state == .streaming else { return }
         state = .finished
-        sink?.writerFinishStream(self)
+        connection()?.writerFinishStream(self)
+    }
+
+    /// Gives the response up because its client is gone (`isClientGone`): the connection closes
+    /// without it (or after the part already sent). Ignored once the response ended.
+    func abandon() {
+        loop.preconditionInEventLoop()
+        guard state != .finished else { return }
+        state = .finished
+        sink?.writerAbandon(self)
+    }
+
+    /// The connection, or `nil` once it is gone: a writer can outlive its connection (a handler
+    /// answering after the socket closed), and then its client is reported gone, not ignored.
+    private func connection() -> (any ResponseSink)? {
+        if let sink { return sink }
+        notifyClientGone()
+        return nil
     }
 
     func notifyWritable() {
