@@ -63,6 +63,9 @@ final class RemoteStreamReader: @unchecked Sendable {
             poll()
         }
         self.headers = headers
+        // A client that left while the claim was under way: begin reports it (stopping this
+        // reader) before a poll could announce a reader to the owner.
+        if subscriber.writer.isClientGone { begin() }
         poll()
     }
 
