@@ -69,24 +69,23 @@ public final class RelayApplication: @unchecked Sendable {
         self.gate = gate
         let metrics = RelayMetrics(labelsByKey: !configuration.auth.keys.isEmpty)
         self.metrics = metrics
+        let streams = StreamFactory(upstream: upstream, settings: configuration.stream, defaultModel: configuration.upstream.defaultModel,
+                                    registry: registry, gate: gate, metrics: metrics, logger: logger)
         let engine: any StreamEngine
         do {
-            engine = try Self.makeEngine(configuration, loops: group.loops, logger: logger, metrics: metrics)
+            engine = try Self.makeEngine(configuration, loops: group.loops, streams: streams, logger: logger, metrics: metrics)
         } catch {
             simulator?.stop()
             throw error
         }
         self.engine = engine
-        Self.attachFleetLimits(engine, upstream: upstream, gate: gate, configuration: configuration)
+        engine.shareLimits(gate: gate, pool: upstream.pool, configuration: configuration)
         let health = HealthHandler(upstreamMode: upstream.mode.rawValue, authMode: gate.isAuthEnabled ? "on" : "off",
                                    isDraining: { serverBox.server?.lifecycleState == .draining },
-                                   engineState: { Self.engineState(engine) })
+                                   engineState: { (engine.name, engine.status) })
         router.add(.get, "/healthz", health.handle)
-        let chat = ChatHandler(upstream: upstream, settings: configuration.stream, defaultModel: configuration.upstream.defaultModel,
-                               registry: registry, gate: gate, metrics: metrics, logger: logger, engine: engine)
-        chat.register(in: &router)
-        OpenAIHandler(upstream: upstream, settings: configuration.stream, registry: registry, gate: gate, metrics: metrics,
-                      logger: logger).register(in: &router)
+        ChatHandler(streams: streams, engine: engine).register(in: &router)
+        OpenAIHandler(streams: streams).register(in: &router)
         router.add(.get, "/metrics") { _, writer in
             writer.respond(HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8",
                                                                "Cache-Control": "no-store"], body: metrics.render()))

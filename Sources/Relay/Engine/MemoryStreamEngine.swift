@@ -1,32 +1,37 @@
 import HTTPCodec
 import RelayIO
 
-/// `cluster.engine = memory`: one relay, everything in the process. Tickets and replay stay in
-/// `StreamRegistry`/`ReplayBuffer` (the handlers use them directly when `sharesStreams` is false),
-/// so this engine shares nothing and is never degraded.
+/// `cluster.engine = memory`: one relay, everything in the process. A ticket is a stream made at
+/// once and kept in the `StreamRegistry` until its first `GET` (or `stream.ticket_ttl`); resumes
+/// replay from the stream's own `ReplayBuffer`. Nothing to reach, so never degraded.
 final class MemoryStreamEngine: StreamEngine {
-    var kind: ClusterEngineKind { .memory }
-    var isDegraded: Bool { false }
-    var sharesStreams: Bool { false }
+    private let streams: StreamFactory
 
-    func createTicket(id: String, ticket: StreamTicket, on loop: EventLoop, _ done: @escaping (Result<Void, APIError>) -> Void) {
-        done(.success(()))
+    init(streams: StreamFactory) {
+        self.streams = streams
     }
 
-    func claim(id: String, on loop: EventLoop, _ done: @escaping (Result<StreamClaim, APIError>) -> Void) {
-        done(.success(.unknown))
+    var name: String { ClusterEngineKind.memory.rawValue }
+    var status: String? { nil }
+    var fleetInstanceID: String? { nil }
+
+    func createTicket(_ input: ChatInput, request: HTTPRequest, on loop: EventLoop,
+                      _ done: @escaping @Sendable (Result<String, APIError>) -> Void) {
+        streams.make(input, origin: .ticket, owner: request, on: loop) { result in
+            done(result.map { stream in
+                stream.armTicketExpiry()
+                return stream.id
+            })
+        }
     }
 
-    func makeLogWriter(streamID: String, loop: EventLoop) -> (any StreamLogWriter)? { nil }
-
-    func hasRemoteReader(streamID: String, on loop: EventLoop, _ done: @escaping (Bool) -> Void) {
-        done(false)
+    func attach(streamID: String, after: Int?, request: HTTPRequest, writer: ResponseWriter, output: any StreamOutput) {
+        if !streams.attachLocal(id: streamID, after: after, writer: writer, output: output) {
+            writer.respond(StreamFactory.gone)
+        }
     }
 
-    func follow(streamID: String, owner: String, after: Int, subscriber: StreamSubscriber, headers: HTTPHeaders) {
-        subscriber.begin(headers: headers)
-        subscriber.end()
-    }
+    func shareLimits(gate: ClientGate, pool: CredentialPool, configuration: RelayConfiguration) {}
 
     func start() {}
 

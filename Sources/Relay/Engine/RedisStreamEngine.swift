@@ -28,7 +28,7 @@ import Synchronization
 /// degraded while any loop's connection fails (every heartbeat pings each); the clients reconnect
 /// by themselves.
 ///
-/// Simplifications of the design note (/work/redis-design.md) made here, on purpose:
+/// Choices made on purpose, for simplicity:
 /// - readers on other relays poll (`XRANGE` every `cluster.follow_poll_interval`) on the shared
 ///   per-loop connections instead of one blocking `XREAD` connection woken with `CLIENT UNBLOCK`:
 ///   no connection per reader, at most one poll interval of added latency;
@@ -56,6 +56,8 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
     /// Fleet-wide per-client limits (stream leases renewed by the heartbeat).
     var clientLimiter: RedisClientLimiter?
     private var stopped = false
+    /// Makes the streams this relay owns (claimed tickets) and resumes them.
+    let streams: StreamFactory
 
     /// How long live keys live without a write (refreshed by every append): a stream silent this long
     /// is gone. Finished streams expire after `stream.replay_window`.
@@ -63,8 +65,9 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
     /// Heartbeat and reader-presence keys live this long (three intervals).
     var presenceTTLMilliseconds: Int { max(1, Int(cluster.heartbeatInterval * 3000)) }
 
-    init(cluster: RelayConfiguration.Cluster, settings: RelayConfiguration.Stream, loops: [EventLoop],
+    init(cluster: RelayConfiguration.Cluster, settings: RelayConfiguration.Stream, loops: [EventLoop], streams: StreamFactory,
          logger: Logger, relayMetrics: RelayMetrics?) throws(ConfigError) {
+        self.streams = streams
         let url = try cluster.resolvedRedisURL()
         self.instanceID = cluster.instanceID ?? ("relay-" + SecureRandom.hex(byteCount: 6))
         self.cluster = cluster
@@ -79,9 +82,11 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
         self.metrics = relayMetrics.map { EngineMetrics(relayMetrics: $0, isUp: { !health.isDegraded }) }
     }
 
-    var kind: ClusterEngineKind { .redis }
+    var name: String { ClusterEngineKind.redis.rawValue }
+    var status: String? { isDegraded ? "degraded" : "ok" }
+    var fleetInstanceID: String? { instanceID }
+    /// `true` while some loop's connection to Redis failed its last command.
     var isDegraded: Bool { health.isDegraded }
-    var sharesStreams: Bool { true }
 
     /// Connects every client and starts the heartbeat.
     func start() {
@@ -203,7 +208,8 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
 
     // MARK: - Tickets
 
-    func createTicket(id: String, ticket: StreamTicket, on loop: EventLoop, _ done: @escaping (Result<Void, APIError>) -> Void) {
+    /// Stores `ticket` under `id`, claimable once by any relay within `stream.ticket_ttl`.
+    func storeTicket(id: String, ticket: StreamTicket, on loop: EventLoop, _ done: @escaping (Result<Void, APIError>) -> Void) {
         let ttl = String(max(1, Int(settings.ticketTTL * 1000)))
         var set = RESPCommand("SET", binaryArguments: [Array(ticketKey(id).utf8), ticket.encoded])
         set.append("NX")
@@ -233,6 +239,7 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
         return {'unknown'}
         """
 
+    /// Claims the ticket `id` for this relay, or says who owns the stream, or that nobody knows it.
     func claim(id: String, on loop: EventLoop, _ done: @escaping (Result<StreamClaim, APIError>) -> Void) {
         run([RESPCommand("EVAL", Self.claimScript, "2", ticketKey(id), metaKey(id), instanceID, String(liveTTLMilliseconds))],
             on: loop, op: "claim") { results in
@@ -261,10 +268,12 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
 
     // MARK: - Event logs
 
-    func makeLogWriter(streamID: String, loop: EventLoop) -> (any StreamLogWriter)? {
+    /// The event log writer for a stream this relay owns.
+    func makeLogWriter(streamID: String, loop: EventLoop) -> any StreamLogWriter {
         RedisStreamLog(engine: self, streamID: streamID, loop: loop, limit: settings.replayBufferBytes)
     }
 
+    /// Whether a relay currently holds a reader of `streamID` (for the owner's reconnect grace).
     func hasRemoteReader(streamID: String, on loop: EventLoop, _ done: @escaping (Bool) -> Void) {
         run([RESPCommand("EXISTS", readerKey(streamID))], on: loop, op: "reader") { results in
             if case .success(.integer(let count)) = results[0] {
@@ -275,6 +284,7 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
         }
     }
 
+    /// Follows a stream owned by another relay: replays after `after`, then live, into `subscriber`.
     func follow(streamID: String, owner: String, after: Int, subscriber: StreamSubscriber, headers: HTTPHeaders) {
         let reader = RemoteStreamReader(engine: self, streamID: streamID, owner: owner, after: after, subscriber: subscriber)
         reader.start(headers: headers)

@@ -6,20 +6,12 @@ import SparkCodec
 /// `GET /v1/models[/{id}]`. Completions run on the same `ChatStream` machinery as `/chat/stream`
 /// (one relay path); only the output format differs.
 final class OpenAIHandler: Sendable {
-    private let upstream: UpstreamSettings
-    private let settings: RelayConfiguration.Stream
-    private let registry: StreamRegistry
-    private let logger: Logger
-    private let gate: ClientGate
-    private let metrics: RelayMetrics?
+    private let streams: StreamFactory
+    private var upstream: UpstreamSettings { streams.upstream }
+    private var gate: ClientGate { streams.gate }
 
-    init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, registry: StreamRegistry, gate: ClientGate, metrics: RelayMetrics?, logger: Logger) {
-        self.gate = gate
-        self.metrics = metrics
-        self.upstream = upstream
-        self.settings = settings
-        self.registry = registry
-        self.logger = logger
+    init(streams: StreamFactory) {
+        self.streams = streams
     }
 
     func register(in router: inout Router) {
@@ -40,32 +32,20 @@ final class OpenAIHandler: Sendable {
             writer.respond(refused.openAIResponse)
             return
         }
-        gate.acquireStream(for: request, on: writer.loop) { [self] result in
-            let slot: StreamSlot
+        let completion = OpenAICompletion(model: parsed.requestedModel, maxTokens: parsed.input.maxTokens)
+        let output: any StreamOutput = parsed.stream
+            ? OpenAIStreamOutput(completion: completion, includeUsage: parsed.includeUsage)
+            : OpenAICompletionOutput(completion: completion)
+        var headers = HTTPHeaders()
+        if !parsed.ignoredParameters.isEmpty {
+            headers.add(name: "X-Relay-Ignored-Params", value: parsed.ignoredParameters.joined(separator: ", "))
+        }
+        // Unlisted: never reachable by id (an OpenAI client has no way to resume).
+        streams.make(parsed.input, origin: .unlisted, owner: request, on: writer.loop) { [headers] result in
             switch result {
-            case .success(let acquired): slot = acquired
-            case .failure(let error):
-                writer.respond(error.openAIResponse)
-                return
+            case .success(let stream): stream.attach(writer: writer, output: output, after: nil, headers: headers)
+            case .failure(let error): writer.respond(error.openAIResponse)
             }
-            let completion = OpenAICompletion(model: parsed.requestedModel, maxTokens: parsed.input.maxTokens)
-            let output: any StreamOutput = parsed.stream
-                ? OpenAIStreamOutput(completion: completion, includeUsage: parsed.includeUsage)
-                : OpenAICompletionOutput(completion: completion)
-            let registry = self.registry
-            let stream = ChatStream(id: StreamRegistry.makeID(), loop: writer.loop, origin: .unlisted, input: parsed.input,
-                                    upstream: upstream, settings: settings, budget: registry.budget, logger: logger,
-                                    onRemove: { registry.remove($0) })
-            stream.slot = slot
-            stream.metrics = metrics
-            stream.keyName = request.keyName
-            // The registry owns every live stream (this one is never reachable by id: see ChatHandler).
-            registry.add(stream)
-            var headers = HTTPHeaders()
-            if !parsed.ignoredParameters.isEmpty {
-                headers.add(name: "X-Relay-Ignored-Params", value: parsed.ignoredParameters.joined(separator: ", "))
-            }
-            stream.attach(writer: writer, output: output, after: nil, headers: headers)
         }
     }
 

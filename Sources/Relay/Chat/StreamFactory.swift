@@ -1,0 +1,76 @@
+import HTTPCodec
+import Logging
+import RelayIO
+
+/// Makes every chat stream — `POST /chat/stream`, tickets (on either engine) and `/v1` — and keeps
+/// the ones of this process reachable by id in the `StreamRegistry`: takes the owner's stream slot
+/// (fleet-wide with the Redis engine), builds the `ChatStream` on the caller's loop, registers it.
+final class StreamFactory: Sendable {
+    let upstream: UpstreamSettings
+    let settings: RelayConfiguration.Stream
+    let defaultModel: String
+    let registry: StreamRegistry
+    let gate: ClientGate
+    let metrics: RelayMetrics?
+    let logger: Logger
+
+    init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, defaultModel: String, registry: StreamRegistry,
+         gate: ClientGate, metrics: RelayMetrics?, logger: Logger) {
+        self.upstream = upstream
+        self.settings = settings
+        self.defaultModel = defaultModel
+        self.registry = registry
+        self.gate = gate
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Takes `owner`'s stream slot, then makes and registers the stream `id` and passes it to `done`
+    /// on `loop`; the refusal (a limit) goes to `done` instead, for the caller to answer in its shape.
+    /// `owner` is the request the stream counts against: this one, or a claimed ticket's maker.
+    func make(_ input: ChatInput, id: String = StreamRegistry.makeID(), origin: ChatStream.Origin, owner: HTTPRequest,
+              on loop: EventLoop, _ done: @escaping @Sendable (Result<ChatStream, APIError>) -> Void) {
+        gate.acquireStream(for: owner, on: loop) { [self] result in
+            switch result {
+            case .failure(let error):
+                done(.failure(error))
+            case .success(let slot):
+                let registry = self.registry
+                let stream = ChatStream(id: id, loop: loop, origin: origin, input: input, upstream: upstream,
+                                        settings: settings, budget: registry.budget, logger: logger,
+                                        onRemove: { registry.remove($0) })
+                stream.slot = slot
+                stream.metrics = metrics
+                stream.keyName = owner.keyName
+                registry.add(stream)
+                done(.success(stream))
+            }
+        }
+    }
+
+    /// The output `Accept` asks for (SSE unless NDJSON or plain text is named).
+    func output(for request: HTTPRequest) -> any StreamOutput {
+        StreamFormat.negotiate(request.headers["Accept"]).makeOutput(retryMilliseconds: settings.retryMilliseconds)
+    }
+
+    /// Attaches `writer` to the stream `id` held by this process, replaying after `after`; `false`
+    /// when this process holds no resumable stream of that id.
+    func attachLocal(id: String, after: Int?, writer: ResponseWriter, output: any StreamOutput) -> Bool {
+        guard let stream = registry.stream(id: id), stream.origin != .unlisted else { return false }
+        let headers: HTTPHeaders = ["X-Stream-Id": stream.id]
+        if stream.loop === writer.loop {
+            stream.attach(writer: writer, output: output, after: after, headers: headers)
+        } else {
+            stream.loop.execute { stream.attach(writer: writer, output: output, after: after, headers: headers) }
+        }
+        return true
+    }
+
+    /// The chat request a ticket holds, validated again by the relay that claimed it.
+    func input(of ticket: StreamTicket) throws(APIError) -> ChatInput {
+        try ChatInput.parse(body: ticket.body, headers: ticket.headers, models: upstream.models, defaultModel: defaultModel)
+    }
+
+    /// `204`: the id is unknown, or its stream is over and past its replay window (`EventSource` stops).
+    static let gone = HTTPResponse(status: .noContent, headers: ["Cache-Control": "no-store"])
+}

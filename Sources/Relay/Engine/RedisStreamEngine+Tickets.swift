@@ -1,0 +1,87 @@
+import HTTPCodec
+import RelayIO
+
+/// The ticket endpoints on the Redis engine: a ticket made on any relay is claimed once by the
+/// first `GET` on any relay, which opens the upstream there; later `GET`s on other relays read the
+/// stream's event log.
+extension RedisStreamEngine {
+    func createTicket(_ input: ChatInput, request: HTTPRequest, on loop: EventLoop,
+                      _ done: @escaping @Sendable (Result<String, APIError>) -> Void) {
+        guard !isDegraded else {
+            done(.failure(.engineUnavailable))
+            return
+        }
+        let id = StreamRegistry.makeID()
+        let ticket = StreamTicket(client: request.clientID, keyName: request.keyName, contentType: request.headers["Content-Type"],
+                                  body: request.body)
+        storeTicket(id: id, ticket: ticket, on: loop) { result in done(result.map { id }) }
+    }
+
+    /// A stream this relay holds resumes here; otherwise the ticket is claimed (the upstream opens
+    /// here), or the owner's event log is followed, or nobody knows the id (`204`).
+    func attach(streamID id: String, after lastSequence: Int?, request: HTTPRequest, writer: ResponseWriter,
+                output: any StreamOutput) {
+        if streams.attachLocal(id: id, after: lastSequence, writer: writer, output: output) { return }
+        // Stream ids are 32 hex characters: anything else is unknown without asking Redis.
+        guard id.utf8.count == 32, id.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            writer.respond(StreamFactory.gone)
+            return
+        }
+        let headers: HTTPHeaders = ["X-Stream-Id": id]
+        claim(id: id, on: writer.loop) { [self] result in
+            switch result {
+            case .failure(let error):
+                writer.respond(error)
+            case .success(.unknown):
+                writer.respond(StreamFactory.gone)
+            case .success(.remote(let owner)):
+                if lastSequence != nil { streams.metrics?.resumes.increment() }
+                let subscriber = StreamSubscriber(writer: writer, output: output, streamID: id,
+                                                  heartbeatInterval: settings.heartbeatInterval)
+                follow(streamID: id, owner: owner, after: lastSequence ?? 0, subscriber: subscriber, headers: headers)
+            case .success(.owned(let ticket)):
+                open(ticket, id: id, after: lastSequence, request: request, writer: writer, output: output)
+            }
+        }
+    }
+
+    /// Opens a claimed ticket's stream here, logged to Redis for readers on other relays.
+    private func open(_ ticket: StreamTicket, id: String, after lastSequence: Int?, request: HTTPRequest, writer: ResponseWriter,
+                      output: any StreamOutput) {
+        let input: ChatInput
+        do throws(APIError) {
+            input = try streams.input(of: ticket)
+        } catch {
+            writer.respond(error)
+            return
+        }
+        // The stream counts against the client that made the ticket, wherever it is claimed.
+        var owner = request
+        owner.clientID = ticket.client
+        owner.keyName = ticket.keyName
+        streams.make(input, id: id, origin: .ticket, owner: owner, on: writer.loop) { [self] result in
+            switch result {
+            case .failure(let error):
+                writer.respond(error)
+            case .success(let stream):
+                let loop = stream.loop
+                stream.logWriter = makeLogWriter(streamID: id, loop: loop)
+                stream.remoteReaderCheck = { [self] done in hasRemoteReader(streamID: id, on: loop, done) }
+                stream.attach(writer: writer, output: output, after: lastSequence, headers: ["X-Stream-Id": id])
+            }
+        }
+    }
+
+    /// With Redis, `upstream.app_max_concurrency`/`app_max_qps` and the per-client request rate and
+    /// concurrent streams hold for the whole fleet.
+    func shareLimits(gate: ClientGate, pool: CredentialPool, configuration: RelayConfiguration) {
+        let clients = RedisClientLimiter(engine: self)
+        clientLimiter = clients
+        gate.attachFleetLimiter(clients)
+        guard configuration.upstream.appMaxConcurrency > 0 || configuration.upstream.appMaxQPS > 0 else { return }
+        let limiter = RedisAppLimiter(engine: self, maxConcurrency: configuration.upstream.appMaxConcurrency,
+                                      maxQPS: configuration.upstream.appMaxQPS)
+        appLimiter = limiter
+        pool.attachFleetLimiter(limiter)
+    }
+}
