@@ -3,8 +3,9 @@ import Logging
 import RelayIO
 
 /// What every connection of a server shares: settings, routes, the logger, and the bookkeeping the
-/// server needs for limits and draining.
-final class ServerContext: @unchecked Sendable {
+/// server needs for limits and draining. Immutable once made (so the compiler checks `Sendable`): the
+/// mutable bookkeeping lives in one `LoopConnections` per loop, used only on that loop.
+final class ServerContext: Sendable {
     let configuration: RelayConfiguration
     let router: Router
     let logger: Logger
@@ -15,11 +16,9 @@ final class ServerContext: @unchecked Sendable {
     let metrics: RelayMetrics?
     /// Whose `X-Forwarded-For` is believed; `nil` when nobody's is.
     let trustedProxies: TrustedProxies?
-    /// Connections per loop index; each table is only touched on its loop.
-    private var tables: [[ObjectIdentifier: HTTPConnection]]
+    /// One table per loop index, made at init and never replaced: each is only touched on its loop.
+    private let perLoop: [LoopConnections<HTTPConnection>]
     private let onConnectionClosed: @Sendable () -> Void
-    /// Set (on each loop) when the server starts draining.
-    private var drainingLoops: [Bool]
 
     init(configuration: RelayConfiguration, router: Router, logger: Logger, loopCount: Int, metrics: RelayMetrics?,
          onConnectionClosed: @escaping @Sendable () -> Void) {
@@ -36,8 +35,7 @@ final class ServerContext: @unchecked Sendable {
         self.trustedProxies = (proxies?.isEmpty ?? true) ? nil : proxies
         let cors = CORSPolicy(configuration.cors)
         self.cors = cors.isEnabled ? cors : nil
-        self.tables = Array(repeating: [:], count: loopCount)
-        self.drainingLoops = Array(repeating: false, count: loopCount)
+        self.perLoop = (0..<loopCount).map { _ in LoopConnections() }
         self.onConnectionClosed = onConnectionClosed
     }
 
@@ -50,31 +48,33 @@ final class ServerContext: @unchecked Sendable {
 
     func register(_ connection: HTTPConnection, on loop: EventLoop) {
         loop.preconditionInEventLoop()
-        tables[loop.index][ObjectIdentifier(connection)] = connection
-        if drainingLoops[loop.index] { connection.beginDrain() }
+        let table = perLoop[loop.index]
+        table.insert(connection)
+        if table.isDraining { connection.beginDrain() }
     }
 
     func unregister(_ connection: HTTPConnection, on loop: EventLoop) {
         loop.preconditionInEventLoop()
-        if tables[loop.index].removeValue(forKey: ObjectIdentifier(connection)) != nil {
+        if perLoop[loop.index].remove(connection) {
             onConnectionClosed()
         }
     }
 
+    /// `true` once the loop drains; call on the loop.
     func isDraining(_ loop: EventLoop) -> Bool {
-        drainingLoops[loop.index]
+        loop.preconditionInEventLoop()
+        return perLoop[loop.index].isDraining
     }
 
     /// Marks the loop as draining and asks its connections to finish.
     func drain(_ loop: EventLoop) {
         loop.preconditionInEventLoop()
-        drainingLoops[loop.index] = true
-        for connection in tables[loop.index].values { connection.beginDrain() }
+        for connection in perLoop[loop.index].startDraining() { connection.beginDrain() }
     }
 
     /// Closes every connection of the loop at once.
     func closeAll(_ loop: EventLoop) {
         loop.preconditionInEventLoop()
-        for connection in Array(tables[loop.index].values) { connection.closeNow() }
+        for connection in perLoop[loop.index].all { connection.closeNow() }
     }
 }
