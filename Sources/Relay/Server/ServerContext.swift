@@ -1,3 +1,4 @@
+import Glibc
 import HTTPCodec
 import Logging
 import RelayIO
@@ -46,11 +47,17 @@ final class ServerContext: Sendable {
         return trustedProxies.clientAddress(peer: host, forwardedFor: headers.values(for: "X-Forwarded-For"))
     }
 
+    /// Notes the socket a connection reads from, before it starts (a drain reads what it holds first).
+    func accepted(_ connection: HTTPConnection, descriptor: Int32, on loop: EventLoop) {
+        loop.preconditionInEventLoop()
+        perLoop[loop.index].setDescriptor(descriptor, of: connection)
+    }
+
     func register(_ connection: HTTPConnection, on loop: EventLoop) {
         loop.preconditionInEventLoop()
         let table = perLoop[loop.index]
         table.insert(connection)
-        if table.isDraining { connection.beginDrain() }
+        if table.isDraining { tellDrain(loop) }
     }
 
     func unregister(_ connection: HTTPConnection, on loop: EventLoop) {
@@ -66,15 +73,40 @@ final class ServerContext: Sendable {
         return perLoop[loop.index].isDraining
     }
 
-    /// Marks the loop as draining and asks its connections to finish.
+    /// Marks the loop as draining and asks its connections to finish. A connection whose socket still
+    /// holds unread input (a request sent just before the drain) is asked once it has read it, so the
+    /// request is answered instead of the connection closing under it with a reset.
     func drain(_ loop: EventLoop) {
         loop.preconditionInEventLoop()
-        for connection in perLoop[loop.index].startDraining() { connection.beginDrain() }
+        perLoop[loop.index].startDraining()
+        tellDrain(loop)
     }
 
     /// Closes every connection of the loop at once.
     func closeAll(_ loop: EventLoop) {
         loop.preconditionInEventLoop()
         for connection in perLoop[loop.index].all { connection.closeNow() }
+    }
+
+    /// Pause before looking again at connections whose input is still unread (seconds).
+    static let unreadInputRecheckDelay = 0.002
+
+    /// Tells the loop's connections about the drain, those with unread input once they have read it.
+    private func tellDrain(_ loop: EventLoop) {
+        let table = perLoop[loop.index]
+        let (ready, waiting) = table.takeReadyToDrain(hasUnreadInput: Self.hasUnreadInput)
+        for connection in ready { connection.beginDrain() }
+        guard waiting > 0, !table.recheckScheduled else { return }
+        table.recheckScheduled = true
+        loop.schedule(after: Self.unreadInputRecheckDelay) { [self] in
+            table.recheckScheduled = false
+            tellDrain(loop)
+        }
+    }
+
+    /// `true` when the socket holds bytes nobody has read yet.
+    static func hasUnreadInput(_ descriptor: Int32) -> Bool {
+        var byte: UInt8 = 0
+        return recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0
     }
 }

@@ -87,4 +87,30 @@ import Glibc
         }
         #expect(closed.load(ordering: .relaxed) == loopCount * perLoop)
     }
+
+    /// A connection stand-in.
+    final class Probe {}
+
+    /// A connection whose socket still holds unread input hears of the drain only once it read it.
+    @Test func drainWaitsForUnreadInput() {
+        let table = LoopConnections<Probe>()
+        let quiet = Probe()
+        let busy = Probe()
+        table.setDescriptor(1, of: quiet)
+        table.setDescriptor(2, of: busy)
+        table.insert(quiet)
+        table.insert(busy)
+        table.startDraining()
+        var unread: Set<Int32> = [2]
+        let first = table.takeReadyToDrain(hasUnreadInput: { unread.contains($0) })
+        #expect(first.ready.map(ObjectIdentifier.init) == [ObjectIdentifier(quiet)])
+        #expect(first.waiting == 1)
+        unread = []
+        let second = table.takeReadyToDrain(hasUnreadInput: { unread.contains($0) })
+        #expect(second.ready.map(ObjectIdentifier.init) == [ObjectIdentifier(busy)])
+        #expect(second.waiting == 0)
+        #expect(table.remove(busy))
+        #expect(!table.remove(busy))
+        #expect(table.count == 1)
+    }
 }
