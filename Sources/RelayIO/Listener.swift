@@ -17,6 +17,7 @@ public final class Listener: @unchecked Sendable {
     private let acceptLoop: EventLoop
     private var registration: ReadinessPoller.Registration?
     private let maxConnections: Int
+    private let backlog: Int32
     private let openConnections: Atomic<Int>
     private let onAccept: @Sendable (Socket, SocketAddress?, EventLoop) -> Void
     private let onOverload: @Sendable (Socket, EventLoop) -> Void
@@ -48,6 +49,7 @@ public final class Listener: @unchecked Sendable {
         self.group = group
         self.acceptLoop = group.loops[0]
         self.maxConnections = maxConnections
+        self.backlog = backlog
         self.openConnections = Atomic(0)
         self.onAccept = onAccept
         self.onOverload = onOverload
@@ -72,11 +74,12 @@ public final class Listener: @unchecked Sendable {
     }
 
     /// Stops accepting and closes the listening socket (new connections are refused by the kernel);
-    /// done when this returns.
+    /// done when this returns. Connections the kernel completed before are still accepted and handed
+    /// over first (closing a listening socket resets the ones left in its backlog): each has reached
+    /// its loop's queue, ahead of anything queued there after this returns.
     public func stop() {
         onAcceptLoop {
             guard !stopped else { return }
-            stopped = true
             resumeTimer?.cancel()
             resumeTimer = nil
             paused.store(false, ordering: .relaxed)
@@ -84,6 +87,12 @@ public final class Listener: @unchecked Sendable {
                 acceptLoop.poller.unregister(registration)
                 self.registration = nil
             }
+            // The backlog holds at most `backlog` completed connections; the bound only stops a flood
+            // of new arrivals from keeping the sweep going.
+            for _ in 0..<(Int(backlog) + 128) {
+                guard acceptOne() else { break }
+            }
+            stopped = true
             socket.close()
         }
     }
@@ -136,33 +145,39 @@ public final class Listener: @unchecked Sendable {
     private func acceptAll() {
         // Bounded batch per wake-up so one busy listener cannot starve the loop.
         for _ in 0..<128 {
-            guard !stopped, !suspended else { return }
-            let accepted: IOResult<(Socket, SocketAddress?)>
-            do {
-                accepted = try socket.accept()
-            } catch {
-                switch backoff.failed(errnoCode: error.errnoCode) {
-                case .skip:
-                    continue
-                case .pause(let delay):
-                    // EMFILE/ENFILE and friends: the connection stays queued in the kernel and the
-                    // socket stays readable, so stop listening for readiness for a while.
-                    onError(error)
-                    pauseAccepting(for: delay)
-                    return
-                }
-            }
-            guard case .processed(let (client, peer)) = accepted else { return }
-            backoff.succeeded()
-            let loop = group.next()
-            if openConnections.load(ordering: .relaxed) >= maxConnections {
-                handOff(to: loop) { self.onOverload(client, loop) }
-                continue
-            }
-            openConnections.add(1, ordering: .relaxed)
-            client.setNoDelay()
-            handOff(to: loop) { self.onAccept(client, peer, loop) }
+            guard !stopped, !suspended, acceptOne() else { return }
         }
+    }
+
+    /// Accepts one connection and hands it to its loop; `false` when there is none to take now (or
+    /// accepting failed and is paused). On the accepting loop.
+    private func acceptOne() -> Bool {
+        let accepted: IOResult<(Socket, SocketAddress?)>
+        do {
+            accepted = try socket.accept()
+        } catch {
+            switch backoff.failed(errnoCode: error.errnoCode) {
+            case .skip:
+                return true
+            case .pause(let delay):
+                // EMFILE/ENFILE and friends: the connection stays queued in the kernel and the
+                // socket stays readable, so stop listening for readiness for a while.
+                onError(error)
+                pauseAccepting(for: delay)
+                return false
+            }
+        }
+        guard case .processed(let (client, peer)) = accepted else { return false }
+        backoff.succeeded()
+        let loop = group.next()
+        if openConnections.load(ordering: .relaxed) >= maxConnections {
+            handOff(to: loop) { self.onOverload(client, loop) }
+            return true
+        }
+        openConnections.add(1, ordering: .relaxed)
+        client.setNoDelay()
+        handOff(to: loop) { self.onAccept(client, peer, loop) }
+        return true
     }
 
     /// Runs `work` on `loop`: right away for the accepting loop's own share, else queued to it.

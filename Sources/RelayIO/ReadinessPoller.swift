@@ -21,7 +21,10 @@ import Glibc
 /// socket whose reading is paused is not reported again and again). Events carry a token, never the
 /// descriptor, so an event fetched before a close is dropped even if the descriptor number is reused.
 /// Registration and handler lookups happen only on the loop's queue; the thread starts with the
-/// first registration or timer and ends when the loop is released.
+/// first registration or timer and ends when the loop is released. Should `epoll_wait` fail for any
+/// reason but `EINTR`, the loop can no longer see its sockets: the thread reports it through
+/// `EventLoopFailure` (by default: a message on standard error and exit), and the descriptors stay
+/// open until `stop()`, so their numbers cannot be reused under a loop that is still referenced.
 ///
 /// The loop's timers live here too: a min-heap of deadlines whose earliest one is `epoll_wait`'s
 /// timeout, so arming, firing and cancelling a timer costs no thread hand-off (a Dispatch timer
@@ -54,10 +57,25 @@ final class ReadinessPoller: @unchecked Sendable {
     /// Ready descriptors taken from the kernel per wake-up.
     static let maxEventsPerWait: Int32 = 256
 
+    /// How the poll thread waits: `epoll_wait`'s signature and result (`-1` with `errno` set).
+    typealias Wait = @Sendable (Int32, UnsafeMutablePointer<epoll_event>, Int32, Int32) -> Int32
+
+    /// Which side closes the descriptors once the poll thread is over.
+    fileprivate enum DescriptorOwner {
+        /// The poll thread, when it ends after `stop()`.
+        static let pollThread = 0
+        /// The poll thread failed and left them open: `stop()` closes them.
+        static let failedPollThread = 1
+        /// `stop()` came first: a poll thread that fails afterwards closes them.
+        static let stopped = 2
+    }
+
     private let queue: DispatchQueue
     private let label: String
-    private var epollDescriptor: Int32 = -1
-    private var wakeDescriptor: Int32 = -1
+    private let wait: Wait
+    private let onFailure: @Sendable (String) -> Void
+    private(set) var epollDescriptor: Int32 = -1
+    private(set) var wakeDescriptor: Int32 = -1
     private var registrations: [UInt64: Registration] = [:]
     private var nextToken: UInt64 = 1
     private var threadStarted = false
@@ -73,12 +91,20 @@ final class ReadinessPoller: @unchecked Sendable {
     fileprivate var inBatch = false
     /// Set by `stop()`: the thread ends at its next wake-up.
     private let stopping = Atomic<Bool>(false)
+    /// A `DescriptorOwner` value.
+    fileprivate let descriptorOwner = Atomic<Int>(DescriptorOwner.pollThread)
+    /// The `errno` the poll thread failed with (0 while it runs): registrations fail with it since.
+    fileprivate let pollFailure = Atomic<Int32>(0)
 
     /// Creates the epoll and wake descriptors now (so a process's descriptor count does not change when
-    /// the first connection arrives); the thread starts with the first registration.
-    init(queue: DispatchQueue, label: String) {
+    /// the first connection arrives); the thread starts with the first registration. `wait` and
+    /// `onFailure` are `epoll_wait` and `EventLoopFailure.report` except in tests.
+    init(queue: DispatchQueue, label: String, wait: @escaping Wait = { epoll_wait($0, $1, $2, $3) },
+         onFailure: @escaping @Sendable (String) -> Void = EventLoopFailure.report) {
         self.queue = queue
         self.label = label
+        self.wait = wait
+        self.onFailure = onFailure
         try? openDescriptors()
     }
 
@@ -202,17 +228,25 @@ final class ReadinessPoller: @unchecked Sendable {
         _ = withUnsafeBytes(of: &one) { Glibc.write(wakeDescriptor, $0.baseAddress, 8) }
     }
 
-    /// Ends the poll thread (the loop is going away); without a thread, closes the descriptors.
+    /// Ends the poll thread (the loop is going away); without a thread, or after it failed, closes
+    /// the descriptors.
     func stop() {
         guard threadStarted else {
-            if epollDescriptor >= 0 { Glibc.close(epollDescriptor) }
-            if wakeDescriptor >= 0 { Glibc.close(wakeDescriptor) }
-            epollDescriptor = -1
-            wakeDescriptor = -1
+            closeDescriptors()
             return
         }
         stopping.store(true, ordering: .releasing)
         wake()
+        if descriptorOwner.exchange(DescriptorOwner.stopped, ordering: .acquiringAndReleasing) == DescriptorOwner.failedPollThread {
+            closeDescriptors()
+        }
+    }
+
+    private func closeDescriptors() {
+        if epollDescriptor >= 0 { Glibc.close(epollDescriptor) }
+        if wakeDescriptor >= 0 { Glibc.close(wakeDescriptor) }
+        epollDescriptor = -1
+        wakeDescriptor = -1
     }
 
     /// The epoll instance and the eventfd that ends the thread; a failure is retried at registration.
@@ -240,12 +274,17 @@ final class ReadinessPoller: @unchecked Sendable {
     }
 
     private func startIfNeeded() throws(IOError) {
-        guard !threadStarted else { return }
+        guard !threadStarted else {
+            let failure = pollFailure.load(ordering: .acquiring)
+            if failure != 0 { throw IOError(errnoCode: failure, operation: "epoll_wait") }
+            return
+        }
         try openDescriptors()
         let epoll = epollDescriptor
         let wake = wakeDescriptor
         var thread = pthread_t()
-        let context = Unmanaged.passRetained(PollThreadContext(poller: self, epoll: epoll, wake: wake, queue: queue))
+        let context = Unmanaged.passRetained(PollThreadContext(poller: self, epoll: epoll, wake: wake, queue: queue,
+                                                               label: label, wait: wait, onFailure: onFailure))
         let status = pthread_create(&thread, nil, { raw in
             let context = Unmanaged<PollThreadContext>.fromOpaque(raw!).takeRetainedValue()
             context.run()
@@ -282,12 +321,15 @@ final class ReadinessPoller: @unchecked Sendable {
 }
 
 /// What the poll thread holds: the poller is retained for the thread's lifetime; the thread closes
-/// the descriptors when it ends.
+/// the descriptors when it ends after `stop()`, and leaves them to `stop()` when it fails.
 private final class PollThreadContext: @unchecked Sendable {
     let poller: ReadinessPoller
     let epoll: Int32
     let wake: Int32
     let queue: DispatchQueue
+    let label: String
+    let wait: ReadinessPoller.Wait
+    let onFailure: @Sendable (String) -> Void
 
     /// `epoll_wait`'s timeout in milliseconds for a monotonic deadline: -1 for none, rounded up so
     /// a timer never fires early.
@@ -299,26 +341,28 @@ private final class PollThreadContext: @unchecked Sendable {
         return Int32(min(milliseconds, UInt64(Int32.max)))
     }
 
-    init(poller: ReadinessPoller, epoll: Int32, wake: Int32, queue: DispatchQueue) {
+    init(poller: ReadinessPoller, epoll: Int32, wake: Int32, queue: DispatchQueue, label: String,
+         wait: @escaping ReadinessPoller.Wait, onFailure: @escaping @Sendable (String) -> Void) {
         self.poller = poller
         self.epoll = epoll
         self.wake = wake
         self.queue = queue
+        self.label = label
+        self.wait = wait
+        self.onFailure = onFailure
     }
 
     func run() {
         let capacity = Int(ReadinessPoller.maxEventsPerWait)
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
-        defer {
-            events.deallocate()
-            Glibc.close(epoll)
-            Glibc.close(wake)
-        }
+        defer { events.deallocate() }
         var nextDeadline = UInt64.max
         while true {
-            let count = epoll_wait(epoll, events, ReadinessPoller.maxEventsPerWait, Self.timeout(until: nextDeadline))
+            let count = wait(epoll, events, ReadinessPoller.maxEventsPerWait, Self.timeout(until: nextDeadline))
             if count < 0 {
-                if errno == EINTR { continue }
+                let code = errno
+                if code == EINTR { continue }
+                failed(errnoCode: code)
                 return
             }
             // The non-generic `sync` goes straight to dispatch_sync; the generic one (with a result)
@@ -330,7 +374,51 @@ private final class PollThreadContext: @unchecked Sendable {
                 nextDeadline = poller.runExpiredTimers()
                 poller.inBatch = false
             }
-            if !keepRunning { return }
+            if !keepRunning {
+                closeDescriptors()
+                return
+            }
         }
+    }
+
+    /// `epoll_wait` failed and the loop is blind: new registrations fail with the error, the failure
+    /// is reported, and the descriptors stay open for `stop()` unless it already ran.
+    private func failed(errnoCode: Int32) {
+        poller.pollFailure.store(errnoCode, ordering: .releasing)
+        let error = IOError(errnoCode: errnoCode, operation: "epoll_wait")
+        onFailure("event loop \(label) stopped: \(error); its connections can no longer be served")
+        let owner = poller.descriptorOwner.exchange(ReadinessPoller.DescriptorOwner.failedPollThread, ordering: .acquiringAndReleasing)
+        if owner == ReadinessPoller.DescriptorOwner.stopped { closeDescriptors() }
+    }
+
+    private func closeDescriptors() {
+        Glibc.close(epoll)
+        Glibc.close(wake)
+    }
+}
+
+/// What happens when an event loop's poll thread cannot go on (`epoll_wait` failed): the relay must
+/// not keep running with a loop that no longer sees its sockets. The handler gets a message naming the
+/// loop and the error; the default writes it to standard error and exits with status 70 (EX_SOFTWARE).
+public enum EventLoopFailure {
+    private static let handler = Mutex<@Sendable (String) -> Void>({ EventLoopFailure.terminate($0) })
+
+    /// Replaces the handler (process-wide), for example to log through the application's logger
+    /// before exiting; it should not return.
+    public static func setHandler(_ newHandler: @escaping @Sendable (String) -> Void) {
+        handler.withLock { $0 = newHandler }
+    }
+
+    /// Passes `message` to the current handler.
+    public static func report(_ message: String) {
+        let current = handler.withLock { $0 }
+        current(message)
+    }
+
+    /// Writes `message` to standard error and exits with status 70 (EX_SOFTWARE).
+    public static func terminate(_ message: String) -> Never {
+        let line = Array("spark-relay: fatal: \(message)\n".utf8)
+        _ = line.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        exit(70)
     }
 }

@@ -68,6 +68,7 @@ public final class RelayServer: @unchecked Sendable {
                 let serial = self.connectionSerial.add(1, ordering: .relaxed).newValue
                 let connection = HTTPConnection(socket: socket, remoteAddress: peer, loop: loop,
                                                 context: context, connectionID: "c\(serial)")
+                context.accepted(connection, descriptor: socket.descriptor, on: loop)
                 connection.start()
             },
             onOverload: { socket, loop in
