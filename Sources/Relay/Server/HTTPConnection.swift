@@ -286,7 +286,8 @@ final class HTTPConnection: @unchecked Sendable {
         if !headers.contains("Server") { headers.add(name: "Server", value: "spark-relay") }
         if !headers.contains("Date") { headers.add(name: "Date", value: HTTPDateCache.now()) }
         if let cors = context.cors, let origin = currentHead?.headers["Origin"] { cors.apply(to: &headers, origin: origin) }
-        let keepAlive = keepAliveAfterResponse && framing != .closeDelimited
+        // A drain that began after the request was read still says so: the connection closes after this.
+        let keepAlive = keepAliveAfterResponse && framing != .closeDelimited && !draining && !context.isDraining(loop)
         keepAliveAfterResponse = keepAlive
         do {
             let bytes = try HTTPResponseEncoder.encodeHead(
