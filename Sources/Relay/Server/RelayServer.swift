@@ -148,21 +148,6 @@ public final class RelayServer: @unchecked Sendable {
         stopped.signal()
     }
 
-    /// The shutdown policy for signals: the first drains, a second one during the drain exits at once.
-    /// `onStopped` runs once the drain is over.
-    public func handleSignal(_ signalNumber: Int32, onStopped: @escaping @Sendable () -> Void) {
-        switch lifecycleState {
-        case .draining:
-            logger.warning("second signal: exiting now")
-            exit(1)
-        case .idle, .stopped:
-            onStopped()
-        case .running:
-            logger.notice("signal received, shutting down", metadata: ["signal": "\(signalNumber)"])
-            shutdown(completion: onStopped)
-        }
-    }
-
     /// The bind address for `host`: IP literals as given, `localhost` as 127.0.0.1.
     static func resolveListenAddress(host: String, port: Int) -> SocketAddress? {
         if host == "localhost" { return SocketAddress(ipAddress: "127.0.0.1", port: port) }
