@@ -1,4 +1,4 @@
-/// What the relay should do with a Spark error code (spark-protocol.md §6, "Relay hint" column).
+/// What the relay should do with a Spark error code (SparkCodec/README.md §6).
 public struct SparkErrorInfo: Sendable, Equatable {
     /// The Spark code.
     public var code: Int
