@@ -94,7 +94,7 @@ struct Serve: ParsableCommand {
         // Signals first: a SIGTERM that arrives while starting is held until start-up is over, and
         // every thread started from here on (the heap trimmer's, the loops') inherits the block.
         let trap = SignalTrap()
-        // Heap settings before any event loop allocates (issue 15: memory comes back after load).
+        // Heap settings before any event loop allocates (so that memory comes back after load).
         let heapTuning: HeapTuning
         do {
             heapTuning = try HeapTuning(environment: ProcessEnvironment.current())
