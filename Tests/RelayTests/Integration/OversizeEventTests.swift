@@ -4,8 +4,8 @@ import SparkSimulator
 import Testing
 @testable import Relay
 
-/// One Spark frame larger than the replay buffer can hold (README.md "Operations", replay buffer and
-/// large events): an attached reader still gets it; only a resume that needs it is
+/// One Spark frame larger than the replay buffer can hold (Config/README.md, replay buffer
+/// and large events): an attached reader still gets it; only a resume that needs it is
 /// `replay_unavailable`; without a reader the stream ends with `replay_buffer_full` and a message
 /// that says what happened.
 @Suite struct OversizeEventTests {
