@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "RESPCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "WebSocketCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "WebSocketCodecTests", dependencies: ["WebSocketCodec", "RelayCrypto", "RelayTestSupport"], swiftSettings: swiftSettings),
-        .target(name: "SparkCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
+        .target(name: "SparkCodec", dependencies: ["RelayCrypto"], exclude: ["README.md"], swiftSettings: swiftSettings),
         .testTarget(name: "SparkCodecTests", dependencies: ["SparkCodec", "RelayCrypto", "RelayTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .target(name: "WSClient", dependencies: ["HTTPCodec", "WebSocketCodec", "RelayIO", "RelayCrypto"], swiftSettings: swiftSettings),
         .target(name: "RelayTestSupport", swiftSettings: swiftSettings),
@@ -59,6 +59,7 @@ let package = Package(
             name: "SparkSimulator",
             dependencies: ["RelayIO", "HTTPCodec", "WebSocketCodec", "SparkCodec", "RelayCrypto",
                            .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "spark-sim",
@@ -89,6 +90,7 @@ let package = Package(
         .target(
             name: "SparkKit",
             dependencies: ["SparkCodec", "SparkUpstream", "RelayIO", .product(name: "DequeModule", package: "swift-collections")],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings),
         .testTarget(name: "SparkKitTests", dependencies: ["SparkKit", "SparkSimulator", "SparkCodec", "SparkUpstream", "RelayIO"], swiftSettings: swiftSettings),
         .executableTarget(
@@ -103,6 +105,7 @@ let package = Package(
             name: "relay-bench",
             dependencies: ["RelayBenchCore", "RelayIO", "HTTPCodec", "WSClient", "WebSocketCodec", "SparkCodec", "SparkSimulator",
                            "RelayCrypto", "RESPCodec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings),
         .testTarget(name: "RelayBenchTests", dependencies: ["RelayBenchCore"], swiftSettings: swiftSettings),
     ],

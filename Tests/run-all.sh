@@ -46,10 +46,10 @@ swift test --skip-build 2>&1
 
 # Users run the release build, and the optimizer can change what unsafe or word-at-a-time code does
 # (it once corrupted every masked WebSocket frame): everything below runs optimized code.
-# Built as README "Running as a service" installs it: the Swift runtime linked in (--static-swift-stdlib),
+# Built as README.md "Running as a service" installs it: the Swift runtime linked in (--static-swift-stdlib),
 # so the binary runs on a host without a Swift toolchain; linked by lld with packed relative
 # relocations (DT_RELR, glibc >= 2.36) and no exported symbol table, which is the smaller idle memory
-# measured in README "Performance".
+# measured in Sources/relay-bench/README.md.
 release_flags=(--static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic)
 step "build (release, as deployed: the binaries users run)"
 swift build -c release "${release_flags[@]}" 2>&1 | tee /tmp/spark-relay-release.log | tail -n 3
@@ -69,7 +69,7 @@ SPARK_RELAY_BIN="$release_bin/spark-relay" bash Tests/EndToEnd/run.sh
 
 step "benchmark smoke (release; correctness only, never timings)"
 BENCH_SCRATCH_PATH=.build BENCH_CONFIGURATION=release BENCH_BUILD_FLAGS="${release_flags[*]}" bash Tests/Bench/smoke.sh
-# The Redis engine's cost (issue 13), quick: 50 ticket streams on each engine, its own redis-server.
+# The Redis engine's cost (Sources/relay-bench/README.md), quick: 50 ticket streams on each engine, its own redis-server.
 BENCH_SCRATCH_PATH=.build BENCH_CONFIGURATION=release BENCH_BUILD_FLAGS="${release_flags[*]}" bash Tests/Bench/smoke.sh --scenarios engine --engine redis
 
 # Last among the release steps: building the tests rebuilds the release modules with testing enabled

@@ -1,6 +1,6 @@
 // libFuzzer target for SparkCodec's parsers (recipe A: weak LLVMFuzzerRunDriver from CFuzzerShim).
 //
-// The whole input is used as is (no selector byte), so `/work/shared/spark/*.jsonl` lines are seeds:
+// The whole input is used as is (no selector byte), so the lines of `Tests/SparkCodecTests/Fixtures/*.jsonl` are seeds:
 // - SparkFrameDecoder.decode on the whole input, and on each LF-separated line in order through one
 //   decoder (an answer's frames); the fast path gives exactly what the general path gives;
 // - JSONScanner: compact is idempotent and keeps the parse; scanner-valid ⇒ Foundation-valid;

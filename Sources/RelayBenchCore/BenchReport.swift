@@ -214,7 +214,7 @@ public struct BenchReport: Sendable, Codable {
     public var cpuPerChunk: [CPUPerChunkRow] = []
     public var streamMemory: [StreamMemoryRow] = []
     public var soak: SoakResult?
-    /// The `engine` scenario: memory and Redis engines side by side (issue 13).
+    /// The `engine` scenario: memory and Redis engines side by side (Sources/relay-bench/README.md, "Cost of the Redis engine").
     public var engine: EngineComparison?
 
     /// An empty report for `command` on `machine`.

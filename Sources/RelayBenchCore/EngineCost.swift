@@ -69,8 +69,9 @@ public struct EngineCostRow: Sendable, Codable, Equatable {
 }
 
 /// The `engine` scenario's result: a row per engine measured in this run (memory, then redis when
-/// asked), and issue 13's two goals: relay CPU per chunk with Redis ≤ 2× the memory engine's, and
-/// Redis memory per finished stream ≤ `stream.replay_buffer_bytes`.
+/// asked), and the Redis engine's two targets in README.md's Performance table: relay CPU per chunk
+/// with Redis ≤ 2× the memory engine's, and Redis memory per finished stream ≤
+/// `stream.replay_buffer_bytes`.
 public struct EngineComparison: Sendable, Codable, Equatable {
     /// The largest redis ÷ memory ratio of relay CPU per chunk that meets the goal.
     public static let cpuRatioGoal = 2.0

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Renders a `BenchReport` as the plain-text table `relay-bench` prints, with each DESIGN.md target
-/// marked met, missed or not measured.
+/// Renders a `BenchReport` as the plain-text table `relay-bench` prints, with each target of the
+/// Performance table in README.md marked met, missed or not measured.
 public enum ReportTable {
     /// The whole table.
     public static func render(_ report: BenchReport) -> String {
@@ -139,7 +139,7 @@ public enum ReportTable {
             if let reason = peer.reason { out.append("  note: \(reason)") }
         }
         out.append("")
-        out.append("targets (DESIGN.md):")
+        out.append("targets (README.md, Performance):")
         for target in targets(report) { out.append("  [\(target.verdict)] \(target.name): \(target.measured)") }
         return out.joined(separator: "\n")
     }
@@ -152,7 +152,7 @@ public enum ReportTable {
         public var verdict: String
     }
 
-    /// The six DESIGN.md targets against the report.
+    /// The targets of README.md's Performance table against the report.
     public static func targets(_ report: BenchReport) -> [Target] {
         func verdict(_ ok: Bool?) -> String { ok.map { $0 ? "met" : "MISSED" } ?? "n/a" }
         var list: [Target] = []
@@ -176,7 +176,7 @@ public enum ReportTable {
                            measured: report.startup.map { String(format: "%.1f ms median", $0.medianMs) } ?? "not run",
                            verdict: verdict(report.startup.map { $0.medianMs < 100 })))
         let paced = report.cpuPerChunk.first { $0.shape == "paced" && $0.ratio != nil }
-        list.append(Target(name: "relay CPU per paced chunk ≤ 1.5× nginx's (issue 15)",
+        list.append(Target(name: "relay CPU per paced chunk ≤ 1.5× nginx's",
                            measured: paced.map { String(format: "relay %.1f µs, nginx %.1f µs: %.2f×", $0.relayMicrosPerChunk,
                                                         $0.nginxMicrosPerChunk ?? 0, $0.ratio ?? 0) } ?? "not run",
                            verdict: verdict(paced.map { ($0.ratio ?? .infinity) <= 1.5 })))
@@ -191,11 +191,11 @@ public enum ReportTable {
         if let engine = report.engine {
             let memory = engine.rows.first { $0.engine == "memory" }
             let redis = engine.rows.first { $0.engine == "redis" }
-            list.append(Target(name: "relay CPU per chunk with Redis ≤ 2× the memory engine's (issue 13)",
+            list.append(Target(name: "relay CPU per chunk with Redis ≤ 2× the memory engine's",
                                measured: engine.cpuRatio.map { String(format: "redis %.1f µs, memory %.1f µs: %.2f×", redis?.relayMicrosPerChunk ?? 0,
                                                                       memory?.relayMicrosPerChunk ?? 0, $0) } ?? "needs both engines (--engine redis)",
                                verdict: verdict(engine.cpuWithinGoal)))
-            list.append(Target(name: "Redis memory per finished stream ≤ stream.replay_buffer_bytes (issue 13)",
+            list.append(Target(name: "Redis memory per finished stream ≤ stream.replay_buffer_bytes",
                                measured: redis?.redis.map { String(format: "%.0f bytes vs %d", $0.bytesPerFinishedStream, $0.replayBufferBytes) }
                                    ?? "not run (--engine redis)",
                                verdict: verdict(engine.memoryWithinGoal)))

@@ -1,5 +1,5 @@
 /// A rejected WebSocket upgrade, as Spark's gateway answers it: an HTTP status and a JSON body
-/// `{"message":"…"}` (spark-protocol.md §3; served with `Content-Type: text/plain; charset=utf-8`).
+/// `{"message":"…"}` (SparkCodec/README.md §3.4; served with `Content-Type: text/plain; charset=utf-8`).
 public struct SparkAuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// 401 or 403.
     public var httpStatus: Int

@@ -1,7 +1,7 @@
 import RelayCrypto
 
 /// The simulator's side of the handshake: checks a signed upgrade request the way Spark's gateway
-/// does (spark-protocol.md §3, `auth-vectors.json`).
+/// does (SparkCodec/README.md §3, vectors in `Tests/SparkCodecTests/Fixtures/auth-vectors.json`).
 ///
 /// Check order follows the Kong `ip-restriction` and `hmac-auth` plugins whose messages the gateway returns:
 /// 0. an allow-list is set and the client address is not on it → 403 `Your IP address is not allowed`;

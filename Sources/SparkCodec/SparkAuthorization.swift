@@ -1,7 +1,7 @@
 /// The decoded `authorization` parameter of a signed Spark URL: who signed, how, and over which headers.
 ///
-/// Parsing is as tolerant as Spark's gateway is known to be (`auth-vectors.json` →
-/// `accepted_variants_observed`): an optional `hmac` scheme prefix, `api_key=` or `username=`,
+/// Parsing is as tolerant as Spark's gateway is known to be (SparkCodec/README.md §3.2,
+/// `auth-vectors.json` → `accepted_variants_observed`): an optional `hmac` scheme prefix, `api_key=` or `username=`,
 /// any whitespace around items and `=`, no spaces after commas.
 public struct SparkAuthorization: Sendable, Equatable {
     /// The signer's API key.
@@ -21,7 +21,7 @@ public struct SparkAuthorization: Sendable, Equatable {
         self.signature = signature
     }
 
-    /// The canonical text the relay emits (spark-protocol.md §3 step 4).
+    /// The canonical text the relay emits (SparkCodec/README.md §3.1 step 4).
     public static func canonical(apiKey: String, signature: String) -> String {
         "api_key=\"\(apiKey)\", algorithm=\"hmac-sha256\", headers=\"host date request-line\", signature=\"\(signature)\""
     }

@@ -10,7 +10,7 @@ public struct SparkChatMessage: Sendable, Equatable, Codable {
             self.rawValue = rawValue
         }
 
-        /// Instructions; must be the first message (spark-protocol.md §4).
+        /// Instructions; must be the first message (SparkCodec/README.md §4.4).
         public static let system = Role(rawValue: "system")
         /// The person asking.
         public static let user = Role(rawValue: "user")

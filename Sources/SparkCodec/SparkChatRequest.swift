@@ -1,4 +1,4 @@
-/// The one request frame a client sends after the handshake (spark-protocol.md §4).
+/// The one request frame a client sends after the handshake (SparkCodec/README.md §4).
 public struct SparkChatRequest: Sendable, Equatable {
     /// Spark's limit on `header.uid`, in Unicode scalars.
     public static let maxUIDLength = 32
@@ -50,7 +50,7 @@ public struct SparkChatRequest: Sendable, Equatable {
         return String(scalars)
     }
 
-    /// The request frame as one line of JSON, members in the order of spark-protocol.md §4, `nil`
+    /// The request frame as one line of JSON, members in the order of SparkCodec/README.md §4.1, `nil`
     /// optionals omitted. Deterministic: the same request always gives the same bytes.
     public func encodeJSON() -> [UInt8] {
         var writer = JSONWriter(capacity: 256 + messages.reduce(0) { $0 + $1.content.utf8.count + 32 })

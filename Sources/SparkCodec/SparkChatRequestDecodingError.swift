@@ -1,6 +1,6 @@
 /// Why the simulator rejects a request frame, with the error code Spark would answer in an error frame.
 ///
-/// Codes (spark-protocol.md §6; which code Spark uses for each case is partly inferred [?]):
+/// Codes (SparkCodec/README.md §4.6; which code Spark uses for each case is partly inferred, §7):
 /// 10003 not JSON; 10004 schema (missing field, wrong type, not an object, empty message list);
 /// 10005 value (out of range, unknown role, `system` not first, domain not this endpoint's, uid too long);
 /// 10907 messages over the model's token budget.

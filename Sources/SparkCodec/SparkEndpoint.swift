@@ -1,5 +1,5 @@
 /// A Spark WebSocket endpoint: `ws`/`wss`, host, optional non-default port and path.
-/// `--spark-base-url` (DESIGN.md) swaps scheme, host and port via `replacingBase(with:)`.
+/// `--spark-base-url` (README.md, "Command line") swaps scheme, host and port via `replacingBase(with:)`.
 public struct SparkEndpoint: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// `ws` or `wss`, lowercase.
     public var scheme: String
@@ -60,7 +60,7 @@ public struct SparkEndpoint: Sendable, Equatable, Hashable, CustomStringConverti
     /// Same as `url`.
     public var description: String { url }
 
-    /// This endpoint's path on `base`'s scheme, host and port (DESIGN.md `--spark-base-url`: base
+    /// This endpoint's path on `base`'s scheme, host and port (`--spark-base-url`: base
     /// `wss://127.0.0.1:9443` + `/v3.5/chat` → `wss://127.0.0.1:9443/v3.5/chat`). `base.path` is ignored.
     public func replacingBase(with base: SparkEndpoint) -> SparkEndpoint {
         SparkEndpoint(scheme: base.scheme, host: base.host, port: base.port, path: path)

@@ -1,6 +1,6 @@
 /// Failures of one Spark answer stream at the protocol level.
 public enum SparkError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// An error frame: `header.code != 0` (spark-protocol.md §5.5, codes in §6).
+    /// An error frame: `header.code != 0` (SparkCodec/README.md §5.5, codes in §6).
     case upstream(code: Int, message: String, sid: String?)
     /// The message is not a frame: invalid JSON, no header, wrong field types, too large.
     case malformedFrame(String)

@@ -1,5 +1,5 @@
 /// What the relay does with a Spark error code: the one place a code is classified (HTTP status,
-/// retry, credential failover, moderation, and the error OpenAI clients are given).
+/// retry, credential failover, moderation, and the error OpenAI clients are given; SparkCodec/README.md §6).
 public struct SparkErrorInfo: Sendable, Equatable {
     /// What kind of failure a code is; decides how OpenAI clients are told.
     public enum Category: Sendable, Equatable {

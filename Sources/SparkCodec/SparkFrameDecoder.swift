@@ -1,4 +1,4 @@
-/// Decodes the response frames of one answer, in order (spark-protocol.md §5.6): an error frame
+/// Decodes the response frames of one answer, in order (SparkCodec/README.md §5.6): an error frame
 /// throws `.upstream`, the frame with `status` 2 ends the answer, anything after that throws
 /// `.frameAfterEnd`. Missing `payload`, `choices`, `text`, `content` default to empty; unknown fields
 /// are ignored (and kept in `payloadJSON`). Each frame costs O(frame size).
@@ -127,7 +127,7 @@ public struct SparkFrameDecoder: Sendable {
     ])
 
     /// The error to report when the connection closes now: `nil` after the last frame (even if the close
-    /// itself was abrupt, spark-protocol.md §2), else `.closedBeforeEnd`.
+    /// itself was abrupt, SparkCodec/README.md §2), else `.closedBeforeEnd`.
     public func errorOnClose() -> SparkError? {
         isFinished ? nil : .closedBeforeEnd(sid: sid)
     }
@@ -135,7 +135,7 @@ public struct SparkFrameDecoder: Sendable {
     private func decodeText(_ value: JSONValue?, into frame: inout SparkResponseFrame, compact: (Range<Int>) -> [UInt8]) throws(SparkError) {
         guard let value = present(value) else { return }
         guard let items = value.arrayValue else { throw .malformedFrame("payload.choices.text is not an array") }
-        // Clients read text[0] only; more than one item has never been observed (spark-protocol.md §9).
+        // Clients read text[0] only; more than one item has never been observed (SparkCodec/README.md §7).
         guard let first = items.first else { return }
         guard first.isObject else { throw .malformedFrame("payload.choices.text[0] is not an object") }
         frame.content = try string(first["content"], "content") ?? ""

@@ -1,5 +1,5 @@
 /// Builds response frames the way Spark sends them (for the simulator), member order and spacing
-/// byte-compatible with the shapes in `spark/*.jsonl` and spark-protocol.md §5.
+/// byte-compatible with the shapes in `Tests/SparkCodecTests/Fixtures/frames-*.jsonl` and SparkCodec/README.md §5.
 public enum SparkFrameEncoder {
     /// A normal answer frame: `header.status` and `choices.status` are both `status` (0 first, 1 middle,
     /// 2 last); `reasoning` adds `reasoning_content` (X1); `usage` adds `payload.usage.text` (last frame).
@@ -35,7 +35,7 @@ public enum SparkFrameEncoder {
         return writer.bytes
     }
 
-    /// The single frame of a function-call answer (spark-protocol.md §5.2): `status` 2, empty content,
+    /// The single frame of a function-call answer (SparkCodec/README.md §5.2): `status` 2, empty content,
     /// `content_type` `text`, `function_call` with `arguments` (a JSON text, sent as a string) and `name`.
     public static func functionCallFrame(sid: String, seq: Int = 0, name: String, arguments: String,
                                          usage: SparkUsage? = nil) -> [UInt8] {
@@ -74,7 +74,7 @@ public enum SparkFrameEncoder {
         return writer.bytes
     }
 
-    /// A header-only error frame with `status` 2 (spark-protocol.md §5.5).
+    /// A header-only error frame with `status` 2 (SparkCodec/README.md §5.5).
     public static func errorFrame(code: Int, message: String, sid: String) -> [UInt8] {
         var writer = JSONWriter(capacity: 128 + message.utf8.count)
         writer.beginObject()
@@ -83,7 +83,7 @@ public enum SparkFrameEncoder {
         return writer.bytes
     }
 
-    /// A search-source frame without `choices` (spark-protocol.md §5.3); `sourcesJSON` is the raw
+    /// A search-source frame without `choices` (SparkCodec/README.md §5.3); `sourcesJSON` is the raw
     /// `[{index,url,title}]` array, sent as a JSON string in `plugins.text[0].content`.
     public static func pluginFrame(sid: String, sourcesJSON: [UInt8], status: Int = 1) -> [UInt8] {
         var writer = JSONWriter(capacity: 384 + sourcesJSON.count)

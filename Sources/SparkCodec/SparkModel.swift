@@ -1,5 +1,5 @@
 /// One Spark chat model: the id clients use, the `parameter.chat.domain` Spark expects, the endpoint
-/// path, and the parameter limits the request validator enforces (spark-protocol.md §1, §4).
+/// path, and the parameter limits the request validator enforces (SparkCodec/README.md §1, §4.3).
 public struct SparkModel: Sendable, Equatable, Codable {
     /// Client-facing id (the Spark domain for the built-in models, e.g. `generalv3.5`).
     public var name: String
@@ -46,7 +46,7 @@ public struct SparkModel: Sendable, Equatable, Codable {
         self.contextTokenLimit = contextTokenLimit
     }
 
-    /// `true` when `value` is in (lower, upper] (the lower bound is exclusive, spark-protocol.md §4).
+    /// `true` when `value` is in (lower, upper] (the lower bound is exclusive, SparkCodec/README.md §4.3).
     public func acceptsTemperature(_ value: Double) -> Bool {
         value > temperatureRange.lowerBound && value <= temperatureRange.upperBound
     }

@@ -53,7 +53,7 @@ public struct SparkModelTable: Sendable, Equatable {
     /// Spark's public host for the built-in table.
     public static let defaultBase = SparkEndpoint(scheme: "wss", host: "spark-api.xf-yun.com", path: "/")
 
-    /// The built-in table (spark-protocol.md §1) with X1's domain `x1`.
+    /// The built-in table (SparkCodec/README.md §1) with X1's domain `x1`.
     public static let `default` = standard(x1Domain: "x1")
 
     /// The built-in table with a chosen X1 domain: `x1` (X1 WS doc, 2025-04) or `spark-x` (iFlytek's

@@ -1,4 +1,4 @@
-/// One decoded response frame (spark-protocol.md §5) with defaults for absent parts, plus the raw
+/// One decoded response frame (SparkCodec/README.md §5) with defaults for absent parts, plus the raw
 /// `payload` object on one line for forwarding as SSE data without re-encoding.
 public struct SparkResponseFrame: Sendable, Equatable {
     /// `header.code` (always 0 here: error frames are thrown by the decoder).
@@ -47,7 +47,7 @@ public struct SparkResponseFrame: Sendable, Equatable {
         self.payloadJSON = payloadJSON
     }
 
-    /// End of the answer: `header.status == 2`, or `payload.choices.status == 2` (spark-protocol.md §5.6 rule 3).
+    /// End of the answer: `header.status == 2`, or `payload.choices.status == 2` (SparkCodec/README.md §5.6 rule 3).
     public var isLast: Bool { status == 2 || choicesStatus == 2 }
 
     /// The frame's meaning: a plugin frame when it has no choices but plugins, a function call when one

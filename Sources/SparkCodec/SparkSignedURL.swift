@@ -1,4 +1,4 @@
-/// A signed Spark URL with every intermediate value of the signature (spark-protocol.md §3).
+/// A signed Spark URL with every intermediate value of the signature (SparkCodec/README.md §3.1).
 /// The URL is a replayable credential for about five minutes: `description`, `debugDescription`
 /// and reflection show only `scheme://host/path?<signed query redacted>`. Use `url` for the transport only.
 public struct SparkSignedURL: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {

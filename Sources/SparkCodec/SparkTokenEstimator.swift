@@ -1,5 +1,5 @@
 /// A rough token count for Spark's context limits (error 10907), from iFlytek's rule of thumb
-/// (spark-protocol.md §4): one token ≈ 1.5 Chinese characters or 0.8 English words. CJK scalars
+/// (SparkCodec/README.md §4.5): one token ≈ 1.5 Chinese characters or 0.8 English words. CJK scalars
 /// count 2/3 token each; every other run of non-space characters (a "word") counts 1.25 tokens.
 /// Only an estimate: Spark's real tokenizer is not public.
 public enum SparkTokenEstimator {

@@ -1,6 +1,6 @@
 import RelayCrypto
 
-/// Builds Spark's signed WebSocket URL (spark-protocol.md §3, vectors in `spark/auth-vectors.json`).
+/// Builds Spark's signed WebSocket URL (SparkCodec/README.md §3.1, vectors in `Tests/SparkCodecTests/Fixtures/auth-vectors.json`).
 /// Deterministic for a given date; always emits the canonical authorization form.
 public enum SparkURLSigner {
     /// Signs `scheme://host + path` for `date` (an RFC 1123 string, signed verbatim).

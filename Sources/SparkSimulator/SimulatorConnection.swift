@@ -298,7 +298,7 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
 
     private func handleRequest(_ json: [UInt8]) {
         guard phase == .awaitingRequest, let model, let credentials else {
-            // Spark answers one question per connection (spark-protocol.md §2, error 10007).
+            // Spark answers one question per connection (Sources/SparkCodec/README.md §2, error 10007).
             refuseRequest(code: 10007, message: "SessionBusy:(spark-sim) still answering the previous question on this connection")
             return
         }
@@ -367,7 +367,7 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
             end(.timedOut)
             channel?.close()
         case .awaitingRequest:
-            // Spark closes a connection that sends nothing within 60 s (spark-protocol.md §2).
+            // Spark closes a connection that sends nothing within 60 s (Sources/SparkCodec/README.md §2).
             if case .sendClose(let payload) = webSocket.sendClose(code: .normalClosure, reason: "no request received in time") {
                 send(opcode: .close, payload)
             }

@@ -3,7 +3,7 @@ import RelayIO
 import SparkCodec
 import Synchronization
 
-/// A WebSocket server that behaves like Spark's chat gateway (spark-protocol.md), on the project's own
+/// A WebSocket server that behaves like Spark's chat gateway (Sources/SparkCodec/README.md), on the project's own
 /// event loops: it verifies signed URLs (401/403 with Spark's bodies and a `Date` header), serves the
 /// model table's paths (404 otherwise), takes exactly one request per connection, streams deterministic
 /// answers (`SimulatorScript`) and injects faults on demand (`SimulatorDirectives`).

@@ -3,7 +3,7 @@ import Foundation
 import RelayBenchCore
 import RelayCrypto
 
-/// `relay-bench`: measures spark-relay against DESIGN.md's performance targets, with `spark-sim` as
+/// `relay-bench`: measures spark-relay against the targets of README.md's Performance table, with `spark-sim` as
 /// the upstream, and checks every relayed chunk on the way.
 @main
 struct BenchCommand: ParsableCommand {

@@ -1,7 +1,7 @@
 import Foundation
 import RelayBenchCore
 
-/// Issue 13's cost of the Redis engine: for each engine asked (memory first, then redis), a fresh
+/// The cost of the Redis engine (Sources/relay-bench/README.md): for each engine asked (memory first, then redis), a fresh
 /// relay on the same simulator runs `streams` concurrent ticket streams (`POST /chat`, then
 /// `GET /chat/stream/{id}`: the streams the Redis engine logs to Redis), every chunk checked. Reports
 /// the relay's CPU per chunk, and with redis Redis's own CPU per chunk and its `used_memory` per

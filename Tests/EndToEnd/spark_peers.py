@@ -1,5 +1,6 @@
 """Spark-side peers for the release interop tests (test_release_interop.py), written from
-shared/spark-protocol.md and RFC 6455 only, never from the Swift sources:
+iFlytek's public protocol documentation (summarised in Sources/SparkCodec/README.md) and RFC 6455
+only, never from the Swift sources:
 
 * `sign_url`: Spark's signed URL, computed in Python (HMAC-SHA256, base64, form encoding).
 * `SimProcess`: the release `spark-sim` on 127.0.0.1 with a free port, credentials from its env.
@@ -55,7 +56,7 @@ def clean_env(extra: Optional[dict] = None) -> dict:
 
 
 def sign_url(url: str, api_key: str = API_KEY, api_secret: str = API_SECRET, date: Optional[str] = None) -> str:
-    """spark-protocol.md section 3: HMAC-SHA256 over host/date/request-line, base64, then the
+    """Sources/SparkCodec/README.md §3.1: HMAC-SHA256 over host/date/request-line, base64, then the
     authorization text base64-encoded, every query value form-encoded."""
     parsed = urlparse(url)
     host = parsed.netloc  # with :port, as Python clients send it

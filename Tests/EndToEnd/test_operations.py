@@ -1,4 +1,4 @@
-"""Operating the relay for real (issue 14): running out of file descriptors, request metrics read
+"""Operating the relay for real: running out of file descriptors, request metrics read
 by Prometheus's own parser, clients behind nginx (`server.trusted_proxies`).
 
 Runs the real relay binary ($SPARK_RELAY_BIN) with the built-in simulator."""

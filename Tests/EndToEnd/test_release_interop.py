@@ -1,4 +1,4 @@
-"""Interop of the shipped binaries with Spark peers that no one here wrote (issue 12, item 4).
+"""Interop of the shipped binaries with Spark peers that no one here wrote.
 
 Run against the RELEASE build (`SPARK_RELAY_BIN=.build/release/spark-relay`; `spark-sim` and
 `spark-chat` are taken from beside it): a release-only miscompile of the WebSocket masking once

@@ -1,7 +1,7 @@
 """Spark-side end-to-end checks with independent peers:
 
-* `spark-relay sign-url` against every vector in shared/spark/auth-vectors.json (copied into
-  Tests/SparkCodecTests/Fixtures);
+* `spark-relay sign-url` against every vector in
+  Tests/SparkCodecTests/Fixtures/auth-vectors.json;
 * the Python `websockets` package as a CLIENT of `spark-sim` (Tests/SparkSimulatorTests/Interop);
 * the Python `websockets` package as a SERVER speaking Spark's protocol, reached by the relay's own
   WebSocket client through `spark-relay check --spark-base-url ws://…` (fragmented messages and

@@ -27,7 +27,7 @@ struct CPUPerChunkTests {
                                  rssPeakKiB: 60_000, rssAfterKiB: 39_000, afterSeconds: 90, descriptorsBefore: 10, descriptorsAfter: 10,
                                  check: StreamCheck.counted(streams: 3, clean: 3, chunks: 60))
         let verdicts = Dictionary(uniqueKeysWithValues: ReportTable.targets(report).map { ($0.name, $0.verdict) })
-        #expect(verdicts["relay CPU per paced chunk ≤ 1.5× nginx's (issue 15)"] == "MISSED")
+        #expect(verdicts["relay CPU per paced chunk ≤ 1.5× nginx's"] == "MISSED")
         #expect(verdicts["< 32 KiB per open stream over wss://"] == "met")
         #expect(verdicts["RSS within 2× idle after the soak"] == "met")
         #expect(report.allStreamsCorrect)

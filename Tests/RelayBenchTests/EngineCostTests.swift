@@ -1,7 +1,7 @@
 import RelayBenchCore
 import Testing
 
-@Suite("Engine cost: INFO parsing, per-chunk and per-stream arithmetic, the two issue-13 verdicts")
+@Suite("Engine cost: INFO parsing, per-chunk and per-stream arithmetic, the Redis engine's two verdicts")
 struct EngineCostTests {
     private let info = "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\nused_memory_rss:9437184\r\n"
         + "used_memory_peak:2000000\r\nmaxmemory_policy:noeviction\r\n\r\n"
@@ -68,8 +68,8 @@ struct EngineCostTests {
                           check: StreamCheck.counted(streams: 10, clean: 9, chunks: 95)),
         ])
         let verdicts = Dictionary(uniqueKeysWithValues: ReportTable.targets(report).map { ($0.name, $0.verdict) })
-        #expect(verdicts["relay CPU per chunk with Redis ≤ 2× the memory engine's (issue 13)"] == "MISSED")
-        #expect(verdicts["Redis memory per finished stream ≤ stream.replay_buffer_bytes (issue 13)"] == "met")
+        #expect(verdicts["relay CPU per chunk with Redis ≤ 2× the memory engine's"] == "MISSED")
+        #expect(verdicts["Redis memory per finished stream ≤ stream.replay_buffer_bytes"] == "met")
         #expect(!report.allStreamsCorrect)  // one redis stream was not clean
         let table = ReportTable.render(report)
         #expect(table.contains("relay CPU per chunk, redis ÷ memory"))

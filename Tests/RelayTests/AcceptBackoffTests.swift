@@ -4,7 +4,7 @@ import RelayIO
 import Glibc
 #endif
 
-/// The pause schedule after failed `accept` calls (issue 14, item 1).
+/// The pause schedule after failed `accept` calls (Config/README.md, "Operating the relay", file descriptors).
 @Suite struct AcceptBackoffTests {
     @Test func resourceErrorsPauseFrom5msDoublingTo1sAndASuccessResets() {
         var backoff = AcceptBackoff()

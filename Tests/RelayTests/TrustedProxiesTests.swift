@@ -1,7 +1,7 @@
 import Testing
 @testable import Relay
 
-/// Address and CIDR parsing and the `X-Forwarded-For` rule (issue 14, item 4). No sockets.
+/// Address and CIDR parsing and the `X-Forwarded-For` rule (README.md "Operations", behind a proxy). No sockets.
 @Suite struct TrustedProxiesTests {
     @Test func ipv4AndIPv6AddressesParseStrictly() {
         #expect(IPAddress("127.0.0.1")?.bytes == [127, 0, 0, 1])

@@ -226,7 +226,7 @@ final class ChatStream: @unchecked Sendable {
         let reader = subscriber
         // With a reader attached, old events may be dropped (it has them) and an event too large to
         // hold is delivered live only; without one, dropping would break the reconnect, so the stream
-        // ends instead: a ticket stream whose replay buffer fills without a reader is closed.
+        // ends instead (`replay_buffer_full`; Config/README.md, "Operating the relay").
         // A stream logged to Redis may have its reader on another relay: it counts as attached.
         if origin != .unlisted, case .refused(let refusal) = buffer.append(event, readerAttached: reader != nil || logWriter != nil),
            !event.isTerminal {

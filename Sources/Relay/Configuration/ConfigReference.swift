@@ -14,12 +14,17 @@ public enum ConfigReference {
         var lines = ["| key | default | values | meaning |", "|---|---|---|---|"]
         for setting in ConfigSetting.all {
             let shipped = setting.shipped ? "" : " (not in the shipped file)"
-            lines.append("| `\(setting.key)` | `\(setting.defaultJSON(defaults))` | \(setting.values) | \(setting.doc)\(shipped) |")
+            lines.append("| `\(setting.key)` | `\(setting.defaultJSON(defaults))` | \(cell(setting.values)) | \(cell(setting.doc + shipped)) |")
         }
         lines += ["", "| environment variable | meaning |", "|---|---|"]
         for variable in EnvironmentSetting.all {
-            lines.append("| `\(variable.name)` | \(variable.doc) |")
+            lines.append("| `\(variable.name)` | \(cell(variable.doc)) |")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `text` safe inside a Markdown table cell (a `|` would end the cell).
+    private static func cell(_ text: String) -> String {
+        text.split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|")
     }
 }

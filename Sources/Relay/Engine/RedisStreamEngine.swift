@@ -28,7 +28,8 @@ import Synchronization
 /// degraded while any loop's connection fails (every heartbeat pings each); the clients reconnect
 /// by themselves.
 ///
-/// Choices made on purpose, for simplicity:
+/// Simplifications made here, on purpose, against a fuller design (one blocking reader connection,
+/// takeover of a reader, cached scripts):
 /// - readers on other relays poll (`XRANGE` every `cluster.follow_poll_interval`) on the shared
 ///   per-loop connections instead of one blocking `XREAD` connection woken with `CLIENT UNBLOCK`:
 ///   no connection per reader, at most one poll interval of added latency;

@@ -4,7 +4,7 @@ import RelayCrypto
 import Testing
 @testable import Relay
 
-/// `auth.keys`: named client keys with their own limits and models (issue 14, item 5).
+/// `auth.keys`: named client keys with their own limits and models (Config/README.md, named keys).
 @Suite struct NamedKeyTests {
     static let alphaKey = "sk-alpha-0123456789"
     static let betaKey = "sk-beta-9876543210"

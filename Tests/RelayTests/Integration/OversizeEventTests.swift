@@ -4,9 +4,10 @@ import SparkSimulator
 import Testing
 @testable import Relay
 
-/// One Spark frame larger than the replay buffer can hold (issue 14, item 2): an attached reader
-/// still gets it; only a resume that needs it is `replay_unavailable`; without a reader the
-/// stream ends with `replay_buffer_full` and a message that says what happened.
+/// One Spark frame larger than the replay buffer can hold (Config/README.md, replay buffer
+/// and large events): an attached reader still gets it; only a resume that needs it is
+/// `replay_unavailable`; without a reader the stream ends with `replay_buffer_full` and a message
+/// that says what happened.
 @Suite struct OversizeEventTests {
     /// The frame from the report: 200,000 bytes of JSON (the event holds it twice: JSON and text).
     static let prompt = "big [[oversize:200000]] [[chunks:4]]"

@@ -2,7 +2,8 @@ import Foundation
 import RelayCrypto
 @testable import SparkCodec
 
-/// Loads the copied `shared/spark/` fixtures from the test bundle.
+/// Loads the fixtures in `Tests/SparkCodecTests/Fixtures/` (Sources/SparkCodec/README.md §8) from
+/// the test bundle.
 enum Fixtures {
     static func data(_ name: String) throws -> Data {
         guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures") else {

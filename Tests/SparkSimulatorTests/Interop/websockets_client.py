@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Interop check: the `websockets` package (an independent RFC 6455 client) against a running spark-sim.
 
-Signs the URL in Python exactly as spark-protocol.md section 3 describes (HMAC-SHA256 over
+Signs the URL in Python exactly as Sources/SparkCodec/README.md §3.1 describes (HMAC-SHA256 over
 "host: …\\ndate: …\\nGET <path> HTTP/1.1", base64, authorization_origin, base64, urlencode), then:
   1. a plain answer: frames decode, seq counts from 0, statuses 0..2, usage on the last, text matches
      SimulatorScript.answer, then the server closes with 1000;
