@@ -1,5 +1,4 @@
 import Dispatch
-import Glibc
 import HTTPCodec
 import Logging
 import RelayIO
@@ -10,9 +9,12 @@ import SparkUpstream
 /// writes them to the attached reader. Lives on its home event loop; the reader may sit on another
 /// loop (a reconnect can land anywhere), in which case data hops to the reader's loop in order.
 ///
-/// Direct streams (`POST /chat/stream`) cancel the upstream the moment their reader leaves. Ticket
-/// streams (`POST /chat` + `GET /chat/stream/{id}`) keep it running for `reconnect_grace` so that
-/// `EventSource`'s automatic reconnect loses nothing.
+/// This class is the I/O shell of `ChatStreamLifecycle`, which decides every transition: it feeds
+/// the lifecycle events (readers, the credential pool, the upstream, its one deadline timer) and
+/// performs the actions it returns. Direct streams (`POST /chat/stream`) cancel the upstream the
+/// moment their reader leaves; ticket streams (`POST /chat` + `GET /chat/stream/{id}`) keep it
+/// running for `reconnect_grace` so that `EventSource`'s automatic reconnect loses nothing.
+// @unchecked: confined to `loop`; every member is touched only there (entry points hop or check).
 final class ChatStream: @unchecked Sendable {
     enum Origin: Sendable {
         /// `POST /chat/stream`: replayable by id, cancelled when the reader leaves.
@@ -31,16 +33,16 @@ final class ChatStream: @unchecked Sendable {
     private let settings: RelayConfiguration.Stream
     private let logger: Logger
     private let onRemove: @Sendable (ChatStream) -> Void
+    /// Seconds on a monotonic clock (injected by tests).
+    private let clock: @Sendable () -> Double
+    private var lifecycle: ChatStreamLifecycle
+    /// Wakes the lifecycle at its `nextDeadline`.
+    private var deadline: LoopDeadlineTimer?
     private var connection: SparkConnection?
     private var buffer: ReplayBuffer
     private var nextSequence = 1
     private var lastSequence = 0
-    private var finished = false
     private var subscriber: StreamSubscriber?
-    private var graceTimer: LoopTimer?
-    private var lifetimeTimer: LoopTimer?
-    private var upstreamPaused = false
-    private var removed = false
     /// The client's stream slot, given back when the stream is over.
     var slot: StreamSlot?
     /// Where counters go (optional for tests that build streams alone).
@@ -48,21 +50,18 @@ final class ChatStream: @unchecked Sendable {
     /// The named key the stream was started with (a label of the token counter).
     var keyName: String?
     private var upstreamStartedAt: UInt64 = 0
-    private var sawFirstFrame = false
-    /// The Spark app this conversation runs on, and the apps already tried (failover).
+    private var lastUsage: SparkUsage?
+    /// The Spark app this conversation runs on (or was just leased), and the apps already tried.
     private var lease: CredentialPool.Lease?
     private var triedApps: Set<Int> = []
-    private var acquiring = false
     /// The shared event log (Redis engine, ticket streams): every numbered event also goes there.
-    var logWriter: (any StreamLogWriter)?
-    /// Asks whether a relay elsewhere holds a reader of this stream (Redis engine); the upstream
-    /// then outlives `reconnect_grace` while that lasts.
-    var remoteReaderCheck: ((@escaping (Bool) -> Void) -> Void)?
-    /// How often the grace expiry asks `remoteReaderCheck` again while a remote reader is held.
-    var remoteReaderRecheckInterval = 1.0
+    private var logWriter: (any StreamLogWriter)?
+    /// Asks whether a relay elsewhere holds a reader of this stream (Redis engine).
+    private var askElsewhere: ((@escaping (Bool) -> Void) -> Void)?
 
     init(id: String, loop: EventLoop, origin: Origin, input: ChatInput, upstream: UpstreamSettings,
          settings: RelayConfiguration.Stream, budget: ReplayBudget, logger: Logger,
+         clock: @escaping @Sendable () -> Double = ChatStream.uptimeSeconds,
          onRemove: @escaping @Sendable (ChatStream) -> Void) {
         self.id = id
         self.loop = loop
@@ -70,6 +69,9 @@ final class ChatStream: @unchecked Sendable {
         self.input = input
         self.upstream = upstream
         self.settings = settings
+        self.clock = clock
+        self.lifecycle = ChatStreamLifecycle(origin: origin, reconnectGrace: settings.reconnectGrace,
+                                             replayWindow: settings.replayWindow)
         self.buffer = ReplayBuffer(limit: settings.replayBufferBytes, budget: budget)
         var logger = logger
         logger[metadataKey: "stream.id"] = "\(id.prefix(8))…"
@@ -77,117 +79,151 @@ final class ChatStream: @unchecked Sendable {
         self.onRemove = onRemove
     }
 
-    /// Ticket streams wait this long for their first reader. Call on the loop.
-    func armTicketExpiry() {
-        lifetimeTimer = loop.schedule(after: settings.ticketTTL) { [self] in
-            guard connection == nil, !finished else { return }
-            logger.debug("ticket expired without a reader")
-            remove()
-        }
+    /// Seconds since boot (the default clock).
+    static func uptimeSeconds() -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds) / 1e9
     }
 
-    /// Attaches `writer` as the reader, replaying every event after `lastSequence` (all when `nil`),
+    /// Ticket streams wait `stream.ticket_ttl` for their first reader. Call on the loop.
+    func armTicketExpiry() {
+        loop.preconditionInEventLoop()
+        lifecycle.ticketMade(ttl: settings.ticketTTL, now: clock())
+        rearm()
+    }
+
+    /// Logs every event to `writer` (a shared engine), and before cancelling after the grace asks
+    /// `readersElsewhere` whether a relay elsewhere holds a reader. Call on the loop, before attaching.
+    func logToEngine(_ writer: any StreamLogWriter, readersElsewhere: @escaping (@escaping (Bool) -> Void) -> Void) {
+        loop.preconditionInEventLoop()
+        logWriter = writer
+        askElsewhere = readersElsewhere
+        lifecycle.readersElsewhere = true
+    }
+
+    /// Attaches `writer` as the reader, replaying every event after `requested` (all when `nil`),
     /// then following live. A second reader without `Last-Event-ID` is refused (409); with it, it
-    /// replaces the current reader. A `lastSequence` past the newest event issued is clamped to it:
+    /// replaces the current reader. A `requested` past the newest event issued is clamped to it:
     /// the reader gets nothing twice and follows live from there. Call on the stream's loop.
     func attach(writer: ResponseWriter, output: any StreamOutput, after requested: Int?, headers: HTTPHeaders) {
         loop.preconditionInEventLoop()
-        let lastSequence = requested.map { min($0, self.lastSequence) }
-        if removed {
+        let after = requested.map { min($0, lastSequence) }
+        let replay = buffer.events(after: after ?? 0)
+        let verdict = lifecycle.readerArrives(resuming: after != nil, caughtUp: after.map { $0 >= lastSequence } ?? false,
+                                              replayAvailable: replay != nil)
+        switch verdict {
+        case .gone:
             respond(writer, HTTPResponse(status: .noContent))
-            return
-        }
-        if finished, let lastSequence, lastSequence >= self.lastSequence {
-            respond(writer, HTTPResponse(status: .noContent))
-            return
-        }
-        if subscriber != nil && lastSequence == nil {
+        case .conflict:
             respond(writer, APIError(status: HTTPStatus(code: 409), type: "invalid_request_error", code: "stream_already_attached",
                                      message: "this stream already has a reader; reconnect with Last-Event-ID to take it over").response)
-            return
-        }
-        let replay: [StreamEvent]
-        if let events = buffer.events(after: lastSequence ?? 0) {
-            replay = events
-        } else {
-            var event = StreamEvent.relayError(code: "replay_unavailable",
-                                               message: buffer.unavailableReason(after: lastSequence ?? 0))
-            event.sequence = self.lastSequence
+        case .replayUnavailable:
+            var event = StreamEvent.relayError(code: "replay_unavailable", message: buffer.unavailableReason(after: after ?? 0))
+            event.sequence = lastSequence
             let unavailable = event
             let late = StreamSubscriber(writer: writer, output: output, streamID: id, heartbeatInterval: settings.heartbeatInterval)
             onSubscriberLoop(late) { late.begin(headers: headers); late.deliver([unavailable]) }
-            return
-        }
-        if let previous = subscriber {
-            subscriber = nil
-            onSubscriberLoop(previous) { previous.end() }
-        }
-        graceTimer?.cancel()
-        graceTimer = nil
-        let reader = StreamSubscriber(writer: writer, output: output, streamID: id, heartbeatInterval: settings.heartbeatInterval)
-        reader.onGone = { [weak self, weak reader] in
-            guard let self, let reader else { return }
-            self.loop.execute { self.readerGone(reader) }
-        }
-        reader.onBlocked = { [weak self, weak reader] in
-            guard let self, let reader else { return }
-            self.loop.execute { self.readerBlocked(reader, true) }
-        }
-        reader.onUnblocked = { [weak self, weak reader] in
-            guard let self, let reader else { return }
-            self.loop.execute { self.readerBlocked(reader, false) }
-        }
-        if !finished { subscriber = reader }
-        if lastSequence != nil {
-            metrics?.resumes.increment()
-            if !replay.isEmpty { metrics?.replayedEvents.increment(by: Int64(replay.count)) }
-        }
-        onSubscriberLoop(reader) {
-            reader.begin(headers: headers)
-            if !replay.isEmpty { reader.deliver(replay) }
-        }
-        if connection == nil && !finished { startUpstream() }
-        if upstreamPaused {
-            upstreamPaused = false
-            connection?.resumeReading()
+        case .attach(let keep, let actions):
+            let reader = StreamSubscriber(writer: writer, output: output, streamID: id, heartbeatInterval: settings.heartbeatInterval)
+            if keep { watch(reader) }
+            let previous = subscriber
+            subscriber = keep ? reader : nil
+            if after != nil {
+                metrics?.resumes.increment()
+                if let replay, !replay.isEmpty { metrics?.replayedEvents.increment(by: Int64(replay.count)) }
+            }
+            let events = replay ?? []
+            onSubscriberLoop(reader) {
+                reader.begin(headers: headers)
+                if !events.isEmpty { reader.deliver(events) }
+            }
+            perform(actions, previousReader: previous)
         }
     }
 
-    /// Cancels the stream now (server shutdown or a limit). Call on the loop.
-    func cancel(code: String, message: String) {
-        loop.preconditionInEventLoop()
-        guard !finished else { return }
-        connection?.cancel()
-        finish(.relayError(code: code, message: message, httpStatus: 503))
+    // MARK: - Actions
+
+    private func perform(_ actions: [ChatStreamLifecycle.Action], previousReader: StreamSubscriber? = nil) {
+        for action in actions {
+            switch action {
+            case .acquireCredential:
+                acquireCredential()
+            case .openUpstream:
+                openUpstream()
+            case .returnCredential, .failOver:
+                if action == .failOver, let lease {
+                    upstream.pool.markDown(lease, reason: failoverReason ?? "failover")
+                }
+                releaseLease()
+                connection = nil
+            case .cancelUpstream:
+                connection?.cancel()
+            case .pauseUpstream:
+                connection?.pauseReading()
+            case .resumeUpstream:
+                connection?.resumeReading()
+            case .endPreviousReader:
+                if let previousReader { onSubscriberLoop(previousReader) { previousReader.end() } }
+            case .askElsewhere:
+                askReadersElsewhere()
+            case .finish(let terminal):
+                finish(terminal)
+            case .remove:
+                remove()
+            }
+        }
+        rearm()
+    }
+
+    /// Sets the deadline timer to the lifecycle's next deadline, or disarms it.
+    private func rearm() {
+        guard let next = lifecycle.nextDeadline else {
+            deadline?.disarm()
+            return
+        }
+        if deadline == nil {
+            deadline = LoopDeadlineTimer(loop: loop) { [weak self] in self?.deadlinePassed() }
+        }
+        deadline?.arm(after: next - clock())
+    }
+
+    private func deadlinePassed() {
+        perform(lifecycle.deadlinePassed(now: clock(), graceEnding: Self.graceEnding(settings.reconnectGrace)))
+    }
+
+    private func askReadersElsewhere() {
+        guard let askElsewhere else { return }
+        askElsewhere { [self] held in
+            perform(lifecycle.elsewhereAnswered(held: held, now: clock(), graceEnding: Self.graceEnding(settings.reconnectGrace)))
+        }
+    }
+
+    private static func graceEnding(_ grace: Double) -> StreamEvent {
+        .relayError(code: "client_disconnected", message: "the stream was cancelled: nobody reconnected within \(grace) s")
     }
 
     // MARK: - Upstream
 
-    private func startUpstream() {
-        guard !acquiring, !finished else { return }
-        acquiring = true
-        lifetimeTimer?.cancel()
-        lifetimeTimer = nil
+    /// The code of the failure that is moving the stream to another credential.
+    private var failoverReason: String?
+
+    private func acquireCredential() {
         upstream.pool.acquire(on: loop, excluding: triedApps) { [self] result in
-            acquiring = false
             switch result {
             case .success(let lease):
-                guard !finished else {
-                    upstream.pool.release(lease)
-                    return
-                }
-                open(with: lease)
+                self.lease = lease
+                perform(lifecycle.credentialLeased())
             case .failure(let exhausted):
                 let failure = StreamFailure(sparkCode: nil, code: "upstream_busy", type: "upstream_error", httpStatus: 429,
                                             message: exhausted.message, sid: nil)
                 metrics?.upstreamError(code: "upstream_busy")
-                finish(StreamEvent(kind: .error, json: StreamEventJSON.error(failure), text: exhausted.message, failure: failure))
+                let ending = StreamEvent(kind: .error, json: StreamEventJSON.error(failure), text: exhausted.message, failure: failure)
+                perform(lifecycle.credentialUnavailable(now: clock(), ending: ending))
             }
         }
     }
 
-    private func open(with lease: CredentialPool.Lease) {
-        self.lease = lease
+    private func openUpstream() {
+        guard let lease else { return }
         triedApps.insert(lease.index)
         let request = input.sparkRequest(appID: lease.credentials.appID, defaultUID: "relay-\(id.prefix(24))")
         let connection = upstream.makeConnection(model: input.model, request: request, loop: loop, credentials: lease.credentials)
@@ -217,6 +253,9 @@ final class ChatStream: @unchecked Sendable {
         }
     }
 
+    // MARK: - Events and the end
+
+    /// Numbers `event`, logs it to the engine, keeps it for replay and hands it to the reader.
     private func append(_ event: StreamEvent) {
         var event = event
         event.sequence = nextSequence
@@ -230,8 +269,7 @@ final class ChatStream: @unchecked Sendable {
         // A stream logged to Redis may have its reader on another relay: it counts as attached.
         if origin != .unlisted, case .refused(let refusal) = buffer.append(event, readerAttached: reader != nil || logWriter != nil),
            !event.isTerminal {
-            connection?.cancel()
-            finish(.relayError(code: "replay_buffer_full", message: refusal.message))
+            perform(lifecycle.replayBufferRefused(now: clock(), ending: .relayError(code: "replay_buffer_full", message: refusal.message)))
             return
         }
         guard let reader else { return }
@@ -243,34 +281,30 @@ final class ChatStream: @unchecked Sendable {
         }
     }
 
+    /// Counts the end, appends the terminal event and lets go of everything the stream held.
     private func finish(_ terminal: StreamEvent) {
-        guard !finished else { return }
         // Counted before the reader can see the end, so a scrape right after it includes this stream.
         if let metrics {
-            metrics.streamFinished(outcome: terminal.kind == .done ? "done" : terminal.failure?.code ?? "error")
+            let outcome = terminal.kind == .done ? "done" : terminal.failure?.code ?? "error"
+            metrics.streamFinished(outcome: outcome)
+            if outcome == "client_disconnected" {
+                logger.debug("client gone: cancelling the upstream")
+                metrics.cancelsOnDisconnect.increment()
+            }
             if let usage = lastUsage {
                 metrics.tokens(model: input.model.name, key: keyName, prompt: usage.promptTokens, completion: usage.completionTokens)
             }
         }
         append(terminal)
-        finished = true
         slot?.release()
         releaseLease()
         subscriber = nil
-        graceTimer?.cancel()
-        graceTimer = nil
         connection = nil
-        lifetimeTimer?.cancel()
-        if origin == .unlisted {
-            remove()
-        } else {
-            lifetimeTimer = loop.schedule(after: settings.replayWindow) { [self] in remove() }
-        }
     }
 
     private func remove() {
-        guard !removed else { return }
-        removed = true
+        deadline?.cancel()
+        deadline = nil
         slot?.release()
         buffer.removeAll()
         onRemove(self)
@@ -278,57 +312,32 @@ final class ChatStream: @unchecked Sendable {
 
     // MARK: - Readers
 
+    /// Wires `reader`'s departure and back-pressure to the lifecycle (hopping to this loop).
+    private func watch(_ reader: StreamSubscriber) {
+        reader.onGone = { [weak self, weak reader] in
+            guard let self, let reader else { return }
+            self.loop.execute { self.readerGone(reader) }
+        }
+        reader.onBlocked = { [weak self, weak reader] in
+            guard let self, let reader else { return }
+            self.loop.execute { self.readerBlocked(reader, true) }
+        }
+        reader.onUnblocked = { [weak self, weak reader] in
+            guard let self, let reader else { return }
+            self.loop.execute { self.readerBlocked(reader, false) }
+        }
+    }
+
     private func readerGone(_ reader: StreamSubscriber) {
-        guard reader === subscriber, !finished else { return }
+        guard reader === subscriber else { return }
         subscriber = nil
-        switch origin {
-        case .direct, .unlisted:
-            logger.debug("client disconnected: cancelling the upstream")
-            metrics?.cancelsOnDisconnect.increment()
-            connection?.cancel()
-            finish(.relayError(code: "client_disconnected", message: "the stream was cancelled when its client disconnected"))
-        case .ticket:
-            if upstreamPaused {
-                upstreamPaused = false
-                connection?.resumeReading()
-            }
-            graceTimer = loop.schedule(after: settings.reconnectGrace) { [self] in graceExpired() }
-        }
-    }
-
-    private func graceExpired() {
-        guard subscriber == nil, !finished else { return }
-        if let remoteReaderCheck {
-            remoteReaderCheck { [self] held in
-                guard subscriber == nil, !finished else { return }
-                if held {
-                    graceTimer = loop.schedule(after: remoteReaderRecheckInterval) { [self] in graceExpired() }
-                } else {
-                    cancelAfterGrace()
-                }
-            }
-        } else {
-            cancelAfterGrace()
-        }
-    }
-
-    private func cancelAfterGrace() {
-        logger.debug("no reconnect within the grace period: cancelling the upstream")
-        metrics?.cancelsOnDisconnect.increment()
-        connection?.cancel()
-        finish(.relayError(code: "client_disconnected",
-                           message: "the stream was cancelled: nobody reconnected within \(settings.reconnectGrace) s"))
+        perform(lifecycle.readerLeft(now: clock(), ending: .relayError(
+            code: "client_disconnected", message: "the stream was cancelled when its client disconnected")))
     }
 
     private func readerBlocked(_ reader: StreamSubscriber, _ blocked: Bool) {
-        guard reader === subscriber, let connection else { return }
-        if blocked && !upstreamPaused {
-            upstreamPaused = true
-            connection.pauseReading()
-        } else if !blocked && upstreamPaused {
-            upstreamPaused = false
-            connection.resumeReading()
-        }
+        guard reader === subscriber else { return }
+        perform(lifecycle.readerBlocked(blocked))
     }
 
     /// Runs `work` on the reader's loop: directly when it is this loop (no extra hop on the hot path).
@@ -347,15 +356,12 @@ final class ChatStream: @unchecked Sendable {
             writer.loop.execute { writer.respond(response) }
         }
     }
-
-    private var lastUsage: SparkUsage?
 }
 
 extension ChatStream: SparkConnectionDelegate {
     func sparkConnection(_ connection: SparkConnection, didReceive frame: SparkResponseFrame) {
-        guard !finished else { return }
-        if !sawFirstFrame {
-            sawFirstFrame = true
+        guard connection === self.connection else { return }
+        if lifecycle.frameReceived() {
             metrics?.timeToFirstFrame.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - upstreamStartedAt))
             if let handshake = connection.handshakeNanoseconds { metrics?.upstreamHandshake.recordNanoseconds(Int64(handshake)) }
             if let resumed = connection.tlsSessionResumed {
@@ -370,18 +376,24 @@ extension ChatStream: SparkConnectionDelegate {
     }
 
     func sparkConnection(_ connection: SparkConnection, didFinishWith error: SparkUpstreamError?) {
-        guard !finished else { return }
-        if let error, !sawFirstFrame, let lease, Self.warrantsFailover(error), upstream.pool.count > triedApps.count {
-            // Nothing was relayed yet: leave this app out for a while and try the next one.
-            logger.warning("Spark app failed, failing over", metadata: ["spark.app": "\(lease.credentials.appID)", "error": "\(error.relayCode)"])
-            metrics?.upstreamError(code: error.relayCode)
-            upstream.pool.markDown(lease, reason: error.relayCode)
-            releaseLease()
-            self.connection = nil
-            startUpstream()
+        guard connection === self.connection else { return }
+        guard let error else {
+            perform(lifecycle.upstreamEnded(StreamEvent(kind: .done, json: StreamEventJSON.done(sid: connection.sid, usage: lastUsage),
+                                                        sid: connection.sid, usage: lastUsage),
+                                            canFailOver: false, now: clock()))
             return
         }
-        if let error {
+        metrics?.upstreamError(code: error.relayCode)
+        let canFailOver = Self.warrantsFailover(error) && upstream.pool.count > triedApps.count
+        let failure = StreamFailure(sparkCode: error.sparkCode, code: error.relayCode, type: "upstream_error",
+                                    httpStatus: error.httpStatus, message: error.message, sid: error.sid)
+        let ending = StreamEvent(kind: .error, json: StreamEventJSON.error(failure), text: error.message, sid: error.sid, failure: failure)
+        failoverReason = error.relayCode
+        let actions = lifecycle.upstreamEnded(ending, canFailOver: canFailOver, now: clock())
+        if actions.contains(.failOver), let lease {
+            // Nothing was relayed yet: leave this app out for a while and try the next one.
+            logger.warning("Spark app failed, failing over", metadata: ["spark.app": "\(lease.credentials.appID)", "error": "\(error.relayCode)"])
+        } else {
             switch error.kind {
             case .unauthorized, .forbidden, .clockSkew:
                 // The operator's problem, not the client's: every request will fail the same way.
@@ -390,13 +402,7 @@ extension ChatStream: SparkConnectionDelegate {
             default:
                 logger.info("upstream failed", metadata: ["error": "\(error.relayCode)", "upstream.sid": "\(error.sid ?? "-")"])
             }
-            metrics?.upstreamError(code: error.relayCode)
-            let failure = StreamFailure(sparkCode: error.sparkCode, code: error.relayCode, type: "upstream_error",
-                                        httpStatus: error.httpStatus, message: error.message, sid: error.sid)
-            finish(StreamEvent(kind: .error, json: StreamEventJSON.error(failure), text: error.message, sid: error.sid, failure: failure))
-        } else {
-            finish(StreamEvent(kind: .done, json: StreamEventJSON.done(sid: connection.sid, usage: lastUsage),
-                               sid: connection.sid, usage: lastUsage))
         }
+        perform(actions)
     }
 }

@@ -65,8 +65,9 @@ extension RedisStreamEngine {
                 writer.respond(error)
             case .success(let stream):
                 let loop = stream.loop
-                stream.logWriter = makeLogWriter(streamID: id, loop: loop)
-                stream.remoteReaderCheck = { [self] done in hasRemoteReader(streamID: id, on: loop, done) }
+                stream.logToEngine(makeLogWriter(streamID: id, loop: loop)) { [self] done in
+                    hasRemoteReader(streamID: id, on: loop, done)
+                }
                 stream.attach(writer: writer, output: output, after: lastSequence, headers: ["X-Stream-Id": id])
             }
         }
