@@ -138,7 +138,15 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
 
     // MARK: - Upgrade
 
+    /// The first byte of a TLS handshake record (a ClientHello), which no HTTP request starts with.
+    static let tlsHandshakeRecord: UInt8 = 0x16
+
     private func readUpgrade(_ bytes: UnsafeRawBufferPointer) {
+        if headBuffer.isEmpty, bytes.first == Self.tlsHandshakeRecord {
+            // A TLS client on this plain port would otherwise wait for a head that never ends.
+            reject(status: .badRequest, message: "TLS arrived on a plain ws:// port: connect with ws://, or start spark-sim with --tls-cert and --tls-key")
+            return
+        }
         let searchFrom = max(0, headBuffer.count - 3)
         headBuffer.append(contentsOf: bytes)
         guard let end = Self.endOfHead(headBuffer, from: searchFrom) else {

@@ -6,6 +6,16 @@ import WSClient
 /// TLS and connect failures.
 public enum HandshakeDiagnosis {
     /// `now` is the local time the request was signed with.
+    /// What to try when a `wss://` URL met a server that does not speak TLS.
+    static func plainHint(_ endpoint: SparkEndpoint) -> String {
+        "If \(endpoint.authority) is a plain ws:// server (such as spark-sim started without --tls-cert), use ws:// in --spark-base-url (upstream.spark_base_url)."
+    }
+
+    /// OpenSSL's words for a peer that answered a ClientHello with something other than TLS.
+    static func answeredInPlaintext(_ message: String) -> Bool {
+        ["wrong version number", "packet length too long", "http request"].contains { message.lowercased().contains($0) }
+    }
+
     public static func diagnose(_ error: WebSocketClientError, endpoint: SparkEndpoint, model: String, now: UnixTime,
                                 maxClockSkew: Double) -> SparkUpstreamError {
         let sparkMessage = Self.sparkMessage(error.responseBody)
@@ -16,9 +26,11 @@ public enum HandshakeDiagnosis {
         case .connect(.connectTimeout):
             return SparkUpstreamError(kind: .timeout(.connect), message: "connecting to Spark at \(endpoint.authority) timed out")
         case .connect(.tlsTimeout):
-            return SparkUpstreamError(kind: .timeout(.handshake), message: "the TLS handshake with \(endpoint.authority) timed out")
+            return SparkUpstreamError(kind: .timeout(.handshake), message: "the TLS handshake with \(endpoint.authority) timed out. \(plainHint(endpoint))")
         case .handshakeTimeout:
             return SparkUpstreamError(kind: .timeout(.handshake), message: "the WebSocket upgrade with \(endpoint.authority) got no answer in time")
+        case .connect(.tls) where Self.answeredInPlaintext(error.message):
+            return SparkUpstreamError(kind: .tls, message: "TLS with \(endpoint.authority) failed: \(error.message): it answered without TLS. \(plainHint(endpoint))")
         case .connect(.tls):
             return SparkUpstreamError(kind: .tls, message: "TLS with Spark at \(endpoint.authority) failed: \(error.message). Check the system CA store or --ca-file.")
         case .handshakeRejected(let status):

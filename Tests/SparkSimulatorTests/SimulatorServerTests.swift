@@ -138,6 +138,19 @@ struct SimulatorServerTests {
         #expect(harness.record(id: 1)?.end == .rejected(426))
     }
 
+    /// A `wss://` client pointed at the plain port is told at once (it used to wait for a head
+    /// that never ended, and the client timed out with no hint).
+    @Test func tlsOnThePlainPortIsRefusedAtOnce() throws {
+        let harness = try SimulatorHarness()
+        let client = try TestWebSocketClient(port: harness.port)
+        // The start of a TLS 1.2/1.3 ClientHello record: handshake (0x16), version 3.1, length.
+        try client.socket.write([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03])
+        let response = try client.readHTTPResponse()
+        #expect(response.status == 400)
+        #expect(String(decoding: response.body, as: UTF8.self).contains("TLS arrived on a plain ws:// port"))
+        #expect(harness.record(id: 1)?.end == .rejected(400))
+    }
+
     @Test func malformedHTTPIs400() throws {
         let harness = try SimulatorHarness()
         let client = try TestWebSocketClient(port: harness.port)
