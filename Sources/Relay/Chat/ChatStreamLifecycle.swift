@@ -111,20 +111,23 @@ struct ChatStreamLifecycle: Sendable, Equatable {
 
     /// When `deadlinePassed` is due next, if anything waits on time.
     var nextDeadline: Double? {
-        var deadlines: [Double] = []
+        var phaseDeadline: Double?
         switch phase {
-        case .awaitingFirstReader(let until): deadlines.append(until)
-        case .finished(let removeAt?): deadlines.append(removeAt)
+        case .awaitingFirstReader(let until): phaseDeadline = until
+        case .finished(let removeAt?): phaseDeadline = removeAt
         default: break
         }
+        var readerDeadline: Double?
         if !isFinished {
             switch reader {
-            case .away(let graceUntil): deadlines.append(graceUntil)
-            case .heldElsewhere(let recheckAt): deadlines.append(recheckAt)
+            case .away(let graceUntil): readerDeadline = graceUntil
+            case .heldElsewhere(let recheckAt): readerDeadline = recheckAt
             default: break
             }
         }
-        return deadlines.min()
+        guard let phaseDeadline else { return readerDeadline }
+        guard let readerDeadline else { return phaseDeadline }
+        return min(phaseDeadline, readerDeadline)
     }
 
     // MARK: - Events
