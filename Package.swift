@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(name: "FuzzHTTPParser", dependencies: ["HTTPCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzSSE", dependencies: ["HTTPCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzWebSocket", dependencies: ["WebSocketCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
-        .executableTarget(name: "FuzzSparkFrame", dependencies: ["SparkCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzSparkFrame", dependencies: ["SparkCodec", "JSON", "CFuzzerShim"], swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzRESP", dependencies: ["RESPCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
         .target(name: "RESPCodec", swiftSettings: swiftSettings),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: swiftSettings),
@@ -49,15 +49,17 @@ let package = Package(
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "RESPCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "WebSocketCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "WebSocketCodecTests", dependencies: ["WebSocketCodec", "RelayCrypto", "RelayTestSupport"], swiftSettings: swiftSettings),
-        .target(name: "SparkCodec", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
-        .testTarget(name: "SparkCodecTests", dependencies: ["SparkCodec", "RelayCrypto", "RelayTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .target(name: "JSON", exclude: ["README.md"], swiftSettings: swiftSettings),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "RelayTestSupport"], swiftSettings: swiftSettings),
+        .target(name: "SparkCodec", dependencies: ["JSON", "RelayCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "SparkCodecTests", dependencies: ["SparkCodec", "JSON", "RelayCrypto", "RelayTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .target(name: "WSClient", dependencies: ["HTTPCodec", "WebSocketCodec", "RelayIO", "RelayCrypto"], swiftSettings: swiftSettings),
         .target(name: "RelayTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "SparkUpstreamTests", dependencies: ["SparkUpstream", "WSClient", "SparkSimulator", "SparkCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
-        .target(name: "SparkUpstream", dependencies: ["SparkCodec", "WSClient", "RelayIO", "WebSocketCodec"], swiftSettings: swiftSettings),
+        .target(name: "SparkUpstream", dependencies: ["SparkCodec", "JSON", "WSClient", "RelayIO", "WebSocketCodec"], swiftSettings: swiftSettings),
         .target(
             name: "SparkSimulator",
-            dependencies: ["RelayIO", "HTTPCodec", "WebSocketCodec", "SparkCodec", "RelayCrypto",
+            dependencies: ["RelayIO", "HTTPCodec", "WebSocketCodec", "SparkCodec", "JSON", "RelayCrypto",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .executableTarget(
@@ -73,7 +75,7 @@ let package = Package(
         .target(
             name: "Relay",
             dependencies: [
-                "HTTPCodec", "RelayIO", "RelayCrypto", "SparkCodec", "WSClient", "SparkUpstream", "SparkSimulator", "RedisClient", "RESPCodec",
+                "HTTPCodec", "RelayIO", "RelayCrypto", "SparkCodec", "JSON", "WSClient", "SparkUpstream", "SparkSimulator", "RedisClient", "RESPCodec",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -84,11 +86,11 @@ let package = Package(
             dependencies: ["Relay", "SparkCodec", "RelayCrypto", "RelayIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport", "RedisClient", "RESPCodec", "HTTPCodec", "RelayIO", "SparkSimulator", "SparkCodec", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport", "RedisClient", "RESPCodec", "HTTPCodec", "RelayIO", "SparkSimulator", "SparkCodec", "JSON", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
         .target(
             name: "SparkKit",
-            dependencies: ["SparkCodec", "SparkUpstream", "RelayIO", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["SparkCodec", "JSON", "SparkUpstream", "RelayIO", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: swiftSettings),
         .testTarget(name: "SparkKitTests", dependencies: ["SparkKit", "SparkSimulator", "SparkCodec", "SparkUpstream", "RelayIO"], swiftSettings: swiftSettings),
         .executableTarget(
@@ -97,11 +99,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "RelayBenchCore",
-            dependencies: ["SparkCodec", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: ["SparkCodec", "JSON", .product(name: "Histogram", package: "hdrhistogram-swift")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "relay-bench",
-            dependencies: ["RelayBenchCore", "RelayIO", "HTTPCodec", "WSClient", "WebSocketCodec", "SparkCodec", "SparkSimulator",
+            dependencies: ["RelayBenchCore", "RelayIO", "HTTPCodec", "WSClient", "WebSocketCodec", "SparkCodec", "JSON", "SparkSimulator",
                            "RelayCrypto", "RESPCodec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .testTarget(name: "RelayBenchTests", dependencies: ["RelayBenchCore"], swiftSettings: swiftSettings),

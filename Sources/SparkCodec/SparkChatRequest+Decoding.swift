@@ -1,3 +1,5 @@
+import JSON
+
 extension SparkChatRequest {
     /// Decodes and validates a request frame the way Spark does (used by the simulator), with model-free
     /// limits: temperature (0, 2], max_tokens [1, 32768], top_k [1, 6], uid ≤ 32 scalars, roles

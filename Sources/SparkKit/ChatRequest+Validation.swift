@@ -1,3 +1,5 @@
+import JSON
+
 extension ChatRequest {
     /// Checks the request against `models` the way Spark (and the relay) would, and builds the
     /// request frame for app `appID`.

@@ -1,4 +1,5 @@
 import HTTPCodec
+import JSON
 import SparkCodec
 
 /// A validated chat request body (`POST /chat/stream`, `POST /chat`): messages (or the `prompt`
