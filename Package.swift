@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
         .target(
             name: "SparkKit",
-            dependencies: ["SparkCodec", "JSON", "SparkUpstream", "RelayIO", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["SparkCodec", "SparkUpstream", "RelayIO", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: swiftSettings),
         .testTarget(name: "SparkKitTests", dependencies: ["SparkKit", "SparkSimulator", "SparkCodec", "SparkUpstream", "RelayIO"], swiftSettings: swiftSettings),
         .executableTarget(
