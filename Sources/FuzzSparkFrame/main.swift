@@ -12,6 +12,7 @@
 // consistent (`frameAfterEnd` after the last frame or an error frame); FormURLEncoding round-trips.
 import CFuzzerShim
 import Foundation
+import JSON
 import SparkCodec
 
 /// A JSONValue without member byte ranges, so values parsed from differently spaced text compare equal.

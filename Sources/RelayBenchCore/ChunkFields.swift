@@ -1,3 +1,4 @@
+import JSON
 import SparkCodec
 
 /// What the bench reads from one forwarded Spark `payload` (the SSE `data` of a chunk): its `seq`,

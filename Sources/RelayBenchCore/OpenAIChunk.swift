@@ -1,3 +1,4 @@
+import JSON
 import SparkCodec
 
 /// One `data:` line of an OpenAI chat-completions stream, as the bench reads it: the `[DONE]`

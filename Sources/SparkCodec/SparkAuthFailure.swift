@@ -1,3 +1,5 @@
+import JSON
+
 /// A rejected WebSocket upgrade, as Spark's gateway answers it: an HTTP status and a JSON body
 /// `{"message":"…"}` (SparkCodec/README.md §3.4; served with `Content-Type: text/plain; charset=utf-8`).
 public struct SparkAuthFailure: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,3 +1,5 @@
+import JSON
+
 extension SparkChatRequest {
     /// Decodes and validates a request frame the way Spark does (used by the simulator), with model-free
     /// limits: temperature (0, 2], max_tokens [1, 32768], top_k [1, 6], uid ≤ 32 scalars, roles
@@ -23,8 +25,8 @@ extension SparkChatRequest {
         let header = try object(root, "header", path: "")
         let appID = try string(header, "app_id", path: "header")
         let uid = try optionalString(header, "uid", path: "header")
-        if let uid, uid.unicodeScalars.count > maxUIDLength {
-            throw SparkChatRequestDecodingError(.outOfRange, field: "header.uid", message: "uid longer than \(maxUIDLength) characters")
+        if let uid {
+            try check { rules throws(SparkRequestRuleViolation) in try rules.checkUID(uid) }
         }
         let chat = try object(try object(root, "parameter", path: ""), "chat", path: "parameter")
         let domain = try string(chat, "domain", path: "parameter.chat")
@@ -34,21 +36,15 @@ extension SparkChatRequest {
         }
         let temperature = try optionalDouble(chat, "temperature", path: "parameter.chat")
         if let temperature {
-            let accepted = model?.acceptsTemperature(temperature) ?? (temperature > 0 && temperature <= 2)
-            guard accepted else {
-                throw SparkChatRequestDecodingError(.outOfRange, field: "parameter.chat.temperature", message: "temperature out of range")
-            }
+            try check { rules throws(SparkRequestRuleViolation) in try rules.checkTemperature(temperature, for: model) }
         }
         let maxTokens = try optionalInt(chat, "max_tokens", path: "parameter.chat")
         if let maxTokens {
-            let accepted = model?.acceptsMaxTokens(maxTokens) ?? (maxTokens >= 1 && maxTokens <= 32768)
-            guard accepted else {
-                throw SparkChatRequestDecodingError(.outOfRange, field: "parameter.chat.max_tokens", message: "max_tokens out of range")
-            }
+            try check { rules throws(SparkRequestRuleViolation) in try rules.checkMaxTokens(maxTokens, for: model) }
         }
         let topK = try optionalInt(chat, "top_k", path: "parameter.chat")
-        if let topK, !(1...6).contains(topK) {
-            throw SparkChatRequestDecodingError(.outOfRange, field: "parameter.chat.top_k", message: "top_k out of range [1, 6]")
+        if let topK {
+            try check { rules throws(SparkRequestRuleViolation) in try rules.checkTopK(topK) }
         }
         let chatID = try optionalString(chat, "chat_id", path: "parameter.chat")
         let webSearch = try decodeWebSearch(chat["tools"])
@@ -77,23 +73,22 @@ extension SparkChatRequest {
         guard let items = text.arrayValue else {
             throw SparkChatRequestDecodingError(.wrongType, field: "payload.message.text", message: "must be an array")
         }
-        guard !items.isEmpty else {
-            throw SparkChatRequestDecodingError(.emptyMessages, field: "payload.message.text", message: "no messages")
-        }
+        try check { rules throws(SparkRequestRuleViolation) in try rules.checkMessageCount(items.count) }
         var messages: [SparkChatMessage] = []
         messages.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
             let path = "payload.message.text[\(index)]"
             guard item.isObject else { throw SparkChatRequestDecodingError(.wrongType, field: path, message: "must be an object") }
             let role = SparkChatMessage.Role(rawValue: try string(item, "role", path: path))
-            guard SparkChatMessage.Role.documented.contains(role) else {
-                throw SparkChatRequestDecodingError(.invalidRole, field: "\(path).role", message: "unknown role \(role.rawValue)")
+            try check { rules throws(SparkRequestRuleViolation) in
+                try rules.checkRole(role, at: index)
+                try rules.checkPosition(role, at: index)
             }
-            if role == .system, index != 0 {
-                throw SparkChatRequestDecodingError(.systemNotFirst, field: "\(path).role", message: "system must be the first message")
-            }
-            messages.append(SparkChatMessage(role: role, content: try string(item, "content", path: path)))
+            let content = try string(item, "content", path: path)
+            try check { rules throws(SparkRequestRuleViolation) in try rules.checkContent(content, at: index) }
+            messages.append(SparkChatMessage(role: role, content: content))
         }
+        try check { rules throws(SparkRequestRuleViolation) in try rules.checkLastMessage(messages) }
         return messages
     }
 
@@ -136,6 +131,47 @@ extension SparkChatRequest {
             return value
         }
         return nil
+    }
+
+    /// Runs Spark's value rules with the gateway's profile (what Spark itself refuses) and turns a
+    /// violation into the error Spark would answer: an empty message list is a schema error (10004),
+    /// the rest value errors (10005).
+    private static func check(_ rules: (SparkRequestRules) throws(SparkRequestRuleViolation) -> Void) throws(SparkChatRequestDecodingError) {
+        do {
+            try rules(.gateway)
+        } catch {
+            throw decodingError(for: error)
+        }
+    }
+
+    private static func decodingError(for violation: SparkRequestRuleViolation) -> SparkChatRequestDecodingError {
+        let text = "payload.message.text"
+        return switch violation {
+        case .noMessages:
+            SparkChatRequestDecodingError(.emptyMessages, field: text, message: "no messages")
+        case .undocumentedRole(let index, let role):
+            SparkChatRequestDecodingError(.invalidRole, field: "\(text)[\(index)].role", message: "unknown role \(role.rawValue)")
+        case .systemNotFirst(let index):
+            SparkChatRequestDecodingError(.systemNotFirst, field: "\(text)[\(index)].role", message: "system must be the first message")
+        case .blankContent(let index):
+            SparkChatRequestDecodingError(.outOfRange, field: "\(text)[\(index)].content", message: "empty content")
+        case .lastNotFromUser(let index):
+            SparkChatRequestDecodingError(.outOfRange, field: "\(text)[\(index)].role", message: "the last message must be the user's")
+        case .temperatureOutOfRange:
+            SparkChatRequestDecodingError(.outOfRange, field: "parameter.chat.temperature", message: "temperature out of range")
+        case .maxTokensOutOfRange:
+            SparkChatRequestDecodingError(.outOfRange, field: "parameter.chat.max_tokens", message: "max_tokens out of range")
+        case .topKOutOfRange:
+            SparkChatRequestDecodingError(
+                .outOfRange, field: "parameter.chat.top_k",
+                message: "top_k out of range [\(SparkRequestRules.topKRange.lowerBound), \(SparkRequestRules.topKRange.upperBound)]")
+        case .emptyUID:
+            SparkChatRequestDecodingError(.outOfRange, field: "header.uid", message: "empty uid")
+        case .uidTooLong:
+            SparkChatRequestDecodingError(.outOfRange, field: "header.uid", message: "uid longer than \(maxUIDLength) characters")
+        case .functionsUnsupported, .emptyFunctionName, .functionParametersNotAnObject:
+            SparkChatRequestDecodingError(.outOfRange, field: "payload.functions", message: violation.description)
+        }
     }
 
     // MARK: typed field access; `null` counts as absent for optional fields.

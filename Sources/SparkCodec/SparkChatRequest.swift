@@ -1,3 +1,5 @@
+import JSON
+
 /// The one request frame a client sends after the handshake (SparkCodec/README.md §4).
 public struct SparkChatRequest: Sendable, Equatable {
     /// Spark's limit on `header.uid`, in Unicode scalars.

@@ -1,3 +1,5 @@
+import JSON
+
 /// Decodes the response frames of one answer, in order (SparkCodec/README.md §5.6): an error frame
 /// throws `.upstream`, the frame with `status` 2 ends the answer, anything after that throws
 /// `.frameAfterEnd`. Missing `payload`, `choices`, `text`, `content` default to empty; unknown fields

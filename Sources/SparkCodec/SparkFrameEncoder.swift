@@ -1,3 +1,5 @@
+import JSON
+
 /// Builds response frames the way Spark sends them (for the simulator), member order and spacing
 /// byte-compatible with the shapes in `Tests/SparkCodecTests/Fixtures/frames-*.jsonl` and SparkCodec/README.md §5.
 public enum SparkFrameEncoder {

@@ -1,3 +1,5 @@
+import JSON
+
 /// One item of `payload.functions.text`: a callable function offered to the model.
 public struct SparkFunction: Sendable, Equatable {
     /// The function name the model answers with in `function_call.name`.

@@ -1,5 +1,6 @@
 import Glibc
 import HTTPCodec
+import JSON
 import Logging
 import RelayCrypto
 import RelayIO

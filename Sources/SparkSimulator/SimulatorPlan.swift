@@ -1,3 +1,4 @@
+import JSON
 import SparkCodec
 
 /// What one connection will send for one accepted request: the frames in order, each with the delay

@@ -1,4 +1,5 @@
 import HTTPCodec
+import JSON
 import RelayBenchCore
 import RelayIO
 import SparkCodec

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import SparkCodec
 import Testing
 @testable import Relay

@@ -1,4 +1,5 @@
 import HTTPCodec
+import JSON
 import SparkCodec
 
 /// A validated chat request body (`POST /chat/stream`, `POST /chat`): messages (or the `prompt`
@@ -60,27 +61,23 @@ public struct ChatInput: Sendable, Equatable {
         var input = ChatInput(messages: messages, model: model, uid: nil, temperature: nil, maxTokens: nil, topK: nil, functions: [])
 
         if let value = present(object["uid"]) {
-            guard let uid = value.stringValue, !uid.isEmpty, uid.count <= SparkChatRequest.maxUIDLength else {
-                throw invalid("uid", "\"uid\" must be a string of 1 to \(SparkChatRequest.maxUIDLength) characters")
-            }
+            guard let uid = value.stringValue else { throw apiError(for: .emptyUID, model: model) }
+            try check(model) { rules throws(SparkRequestRuleViolation) in try rules.checkUID(uid) }
             input.uid = uid
         }
         if let value = present(object["temperature"]) {
-            guard let number = number(value), model.acceptsTemperature(number) else {
-                throw invalid("temperature", "\"temperature\" must be a number in (\(model.temperatureRange.lowerBound), \(model.temperatureRange.upperBound)] for model \(model.name)")
-            }
+            guard let number = number(value) else { throw apiError(for: .temperatureOutOfRange(.nan, allowed: model.temperatureRange), model: model) }
+            try check(model) { rules throws(SparkRequestRuleViolation) in try rules.checkTemperature(number, for: model) }
             input.temperature = number
         }
         if let value = present(object["max_tokens"]) {
-            guard let integer = integer(value), model.acceptsMaxTokens(integer) else {
-                throw invalid("max_tokens", "\"max_tokens\" must be an integer from 1 to \(model.maxTokensLimit) for model \(model.name)")
-            }
+            guard let integer = integer(value) else { throw apiError(for: .maxTokensOutOfRange(0, limit: model.maxTokensLimit), model: model) }
+            try check(model) { rules throws(SparkRequestRuleViolation) in try rules.checkMaxTokens(integer, for: model) }
             input.maxTokens = integer
         }
         if let value = present(object["top_k"]) {
-            guard let integer = integer(value), (1...6).contains(integer) else {
-                throw invalid("top_k", "\"top_k\" must be an integer from 1 to 6")
-            }
+            guard let integer = integer(value) else { throw apiError(for: .topKOutOfRange(0), model: model) }
+            try check(model) { rules throws(SparkRequestRuleViolation) in try rules.checkTopK(integer) }
             input.topK = integer
         }
         if let value = present(object["functions"]) {
@@ -96,17 +93,20 @@ public struct ChatInput: Sendable, Equatable {
             throw invalid("prompt", "send either \"prompt\" or \"messages\", not both")
         }
         if let prompt {
-            guard let text = prompt.stringValue, !text.isBlank else {
-                throw invalid("prompt", "\"prompt\" must be a non-empty string")
+            let notText = invalid("prompt", "\"prompt\" must be a non-empty string")
+            guard let text = prompt.stringValue else { throw notText }
+            do throws(SparkRequestRuleViolation) {
+                try SparkRequestRules.client.checkContent(text, at: 0)
+            } catch {
+                throw notText
             }
             return [SparkChatMessage(role: .user, content: text)]
         }
         guard let list else {
             throw invalid("messages", "\"messages\" is required (or the \"prompt\" shorthand)", code: "missing_field")
         }
-        guard let items = list.arrayValue, !items.isEmpty else {
-            throw invalid("messages", "\"messages\" must be a non-empty array")
-        }
+        guard let items = list.arrayValue else { throw apiError(for: .noMessages, model: model) }
+        try check(model) { rules throws(SparkRequestRuleViolation) in try rules.checkMessageCount(items.count) }
         var messages: [SparkChatMessage] = []
         for (index, item) in items.enumerated() {
             let field = "messages[\(index)]"
@@ -114,23 +114,17 @@ public struct ChatInput: Sendable, Equatable {
             let message = item
             guard let roleText = message["role"]?.stringValue else { throw invalid("\(field).role", "\(field).role is required") }
             let role = SparkChatMessage.Role(rawValue: roleText)
-            guard SparkChatMessage.Role.documented.contains(role) else {
-                throw invalid("\(field).role", "\(field).role must be system, user or assistant, got '\(roleText.prefix(40))'")
-            }
+            try check(model) { rules throws(SparkRequestRuleViolation) in try rules.checkRole(role, at: index) }
             guard let content = message["content"]?.stringValue else {
                 throw invalid("\(field).content", "\(field).content must be a string")
             }
-            guard !content.isBlank else {
-                throw invalid("\(field).content", "\(field).content must not be empty")
-            }
-            if role == .system && index != 0 {
-                throw invalid("\(field).role", "a system message must come first (Spark accepts it only as messages[0])")
+            try check(model) { rules throws(SparkRequestRuleViolation) in
+                try rules.checkContent(content, at: index)
+                try rules.checkPosition(role, at: index)
             }
             messages.append(SparkChatMessage(role: role, content: content))
         }
-        guard messages.last?.role == .user else {
-            throw invalid("messages[\(messages.count - 1)].role", "the last message must have role user (the question to answer)")
-        }
+        try check(model) { rules throws(SparkRequestRuleViolation) in try rules.checkLastMessage(messages) }
         return messages
     }
 
@@ -138,16 +132,15 @@ public struct ChatInput: Sendable, Equatable {
     /// forwarded as its own bytes, compacted, never re-encoded.
     private static func parseFunctions(_ value: JSONValue, in body: [UInt8], model: SparkModel) throws(APIError) -> [SparkFunction] {
         guard let items = value.arrayValue else { throw invalid("functions", "\"functions\" must be an array") }
-        guard items.isEmpty || model.supportsFunctions else {
-            throw invalid("functions", "model \(model.name) does not support function calling")
-        }
+        try check(model) { rules throws(SparkRequestRuleViolation) in try rules.checkFunctionSupport(count: items.count, for: model) }
         var functions: [SparkFunction] = []
         for (index, item) in items.enumerated() {
             let field = "functions[\(index)]"
             let function = item
-            guard function.isObject, let name = function["name"]?.stringValue, !name.isEmpty else {
-                throw invalid("\(field).name", "\(field).name must be a non-empty string")
+            guard function.isObject, let name = function["name"]?.stringValue else {
+                throw apiError(for: .emptyFunctionName(index: index), model: model)
             }
+            try check(model) { rules throws(SparkRequestRuleViolation) in try rules.checkFunctionName(name, at: index) }
             let description = function["description"]?.stringValue ?? ""
             var parameters: [UInt8] = Array("{}".utf8)
             if let schema = function.member("parameters"), !schema.value.isNull {
@@ -175,6 +168,47 @@ public struct ChatInput: Sendable, Equatable {
     static func integer(_ value: JSONValue) -> Int? {
         guard let double = number(value), double.rounded() == double, abs(double) < 1e15 else { return nil }
         return Int(double)
+    }
+
+    /// Runs Spark's value rules with the `client` profile; a violation is the relay's `400`.
+    private static func check(_ model: SparkModel, _ rules: (SparkRequestRules) throws(SparkRequestRuleViolation) -> Void) throws(APIError) {
+        do {
+            try rules(.client)
+        } catch {
+            throw apiError(for: error, model: model)
+        }
+    }
+
+    /// The relay's `400 invalid_field` for a broken rule, named by the body's field. A value of the
+    /// wrong JSON type for a field gets the same message as one out of its range.
+    private static func apiError(for violation: SparkRequestRuleViolation, model: SparkModel) -> APIError {
+        let topK = SparkRequestRules.topKRange
+        return switch violation {
+        case .noMessages:
+            invalid("messages", "\"messages\" must be a non-empty array")
+        case .undocumentedRole(let index, let role):
+            invalid("messages[\(index)].role", "messages[\(index)].role must be system, user or assistant, got '\(role.rawValue.prefix(40))'")
+        case .blankContent(let index):
+            invalid("messages[\(index)].content", "messages[\(index)].content must not be empty")
+        case .systemNotFirst(let index):
+            invalid("messages[\(index)].role", "a system message must come first (Spark accepts it only as messages[0])")
+        case .lastNotFromUser(let index):
+            invalid("messages[\(index)].role", "the last message must have role user (the question to answer)")
+        case .temperatureOutOfRange(_, let allowed):
+            invalid("temperature", "\"temperature\" must be a number in (\(allowed.lowerBound), \(allowed.upperBound)] for model \(model.name)")
+        case .maxTokensOutOfRange(_, let limit):
+            invalid("max_tokens", "\"max_tokens\" must be an integer from 1 to \(limit) for model \(model.name)")
+        case .topKOutOfRange:
+            invalid("top_k", "\"top_k\" must be an integer from \(topK.lowerBound) to \(topK.upperBound)")
+        case .emptyUID, .uidTooLong:
+            invalid("uid", "\"uid\" must be a string of 1 to \(SparkChatRequest.maxUIDLength) characters")
+        case .functionsUnsupported(let name):
+            invalid("functions", "model \(name) does not support function calling")
+        case .emptyFunctionName(let index):
+            invalid("functions[\(index)].name", "functions[\(index)].name must be a non-empty string")
+        case .functionParametersNotAnObject(let index):
+            invalid("functions[\(index)].parameters", "functions[\(index)].parameters must be a JSON Schema object")
+        }
     }
 
     static func invalid(_ field: String, _ message: String, code: String = "invalid_field") -> APIError {

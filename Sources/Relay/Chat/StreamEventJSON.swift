@@ -1,3 +1,4 @@
+import JSON
 import SparkCodec
 
 /// The JSON bodies of `done` and `stream-error` events.

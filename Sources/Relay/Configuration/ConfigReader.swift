@@ -1,3 +1,4 @@
+import JSON
 import SparkCodec
 
 /// A failure to load the configuration: names the key (dotted path) and what is wrong with it.

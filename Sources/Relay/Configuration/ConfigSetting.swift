@@ -1,3 +1,4 @@
+import JSON
 import SparkCodec
 
 /// One configuration key, declared once: its dotted name, the values it takes, a one-line

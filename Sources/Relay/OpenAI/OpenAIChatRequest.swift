@@ -1,4 +1,5 @@
 import HTTPCodec
+import JSON
 import RelayCrypto
 import SparkCodec
 
@@ -49,31 +50,36 @@ struct OpenAIChatRequest: Sendable {
                 throw invalid("'temperature' must be a number between 0 and 2", param: "temperature")
             }
             // OpenAI's [0, 2] is clamped into the model's range: Spark's WebSocket API rejects 0.
-            let range = model.temperatureRange
-            input.temperature = min(max(temperature, range.lowerBound + 0.01), range.upperBound)
+            input.temperature = SparkRequestRules.nearestTemperature(to: temperature, for: model)
         }
         let maxTokensValue = present(object["max_completion_tokens"]) ?? present(object["max_tokens"])
         if let value = maxTokensValue {
             let param = present(object["max_completion_tokens"]) == nil ? "max_tokens" : "max_completion_tokens"
-            guard let tokens = ChatInput.integer(value), tokens >= 1 else {
-                throw invalid("'\(param)' must be a positive integer", param: param)
-            }
-            guard model.acceptsMaxTokens(tokens) else {
+            let notPositive = invalid("'\(param)' must be a positive integer", param: param)
+            guard let tokens = ChatInput.integer(value) else { throw notPositive }
+            do throws(SparkRequestRuleViolation) {
+                try SparkRequestRules.client.checkMaxTokens(tokens, for: model)
+            } catch {
+                guard tokens >= 1 else { throw notPositive }
                 throw invalid("'\(param)' is \(tokens), but model \(model.name) allows at most \(model.maxTokensLimit)", param: param)
             }
             input.maxTokens = tokens
         }
         if let value = present(object["top_k"]) {
-            guard let topK = ChatInput.integer(value), (1...6).contains(topK) else {
-                throw invalid("'top_k' must be an integer from 1 to 6", param: "top_k")
+            let range = SparkRequestRules.topKRange
+            let outOfRange = invalid("'top_k' must be an integer from \(range.lowerBound) to \(range.upperBound)", param: "top_k")
+            guard let topK = ChatInput.integer(value) else { throw outOfRange }
+            do throws(SparkRequestRuleViolation) {
+                try SparkRequestRules.client.checkTopK(topK)
+            } catch {
+                throw outOfRange
             }
             input.topK = topK
         }
-        if let user = object["user"]?.stringValue, !user.isEmpty {
-            // Spark's uid holds at most 32 characters; longer ids are hashed so they stay distinct.
-            input.uid = user.count <= SparkChatRequest.maxUIDLength ? user : String(Hex.encode(Digest.sha256(Array(user.utf8))).prefix(32))
+        if let user = object["user"]?.stringValue {
+            input.uid = uid(forUser: user)
         }
-        input.functions = try mapTools(object, in: body, model: model)
+        input.functions = try mapTools(object, in: body, models: models, model: model)
 
         var ignored: [String] = []
         for key in ["top_p", "presence_penalty", "frequency_penalty", "logit_bias", "stop", "seed", "response_format", "logprobs", "top_logprobs"]
@@ -133,10 +139,11 @@ struct OpenAIChatRequest: Sendable {
                 throw invalid("\(param).role must be system, user, assistant or tool, got '\(role.prefix(40))'", param: "\(param).role")
             }
         }
-        guard let last = turns.last else {
+        do throws(SparkRequestRuleViolation) {
+            try SparkRequestRules.client.checkLastMessage(turns)
+        } catch .noMessages {
             throw invalid("'messages' needs at least one user message", param: "messages")
-        }
-        guard last.role == .user else {
+        } catch {
             throw invalid("the last message must be from the user (or a tool result)", param: "messages[\(items.count - 1)].role")
         }
         if !systemParts.isEmpty {
@@ -160,9 +167,7 @@ struct OpenAIChatRequest: Sendable {
             return ""
         }
         if let text = value.stringValue {
-            if required && text.isBlank {
-                throw invalid("\(param) must not be empty", param: param)
-            }
+            if required { try checkContent(text, param: param) }
             return text
         }
         if let parts = objects(value) {
@@ -174,19 +179,39 @@ struct OpenAIChatRequest: Sendable {
                 texts.append(text)
             }
             let joined = texts.joined(separator: "\n")
-            if required && joined.isBlank {
-                throw invalid("\(param) must not be empty", param: param)
-            }
+            if required { try checkContent(joined, param: param) }
             return joined
         }
         throw invalid("\(param) must be a string or an array of text parts", param: param)
+    }
+
+    /// A required content must hold more than white space (Spark's rule for message contents).
+    private static func checkContent(_ text: String, param: String) throws(APIError) {
+        do throws(SparkRequestRuleViolation) {
+            try SparkRequestRules.client.checkContent(text, at: 0)
+        } catch {
+            throw invalid("\(param) must not be empty", param: param)
+        }
+    }
+
+    /// OpenAI's `user` as Spark's uid: as is when Spark accepts it, hashed when it is longer than Spark
+    /// allows (so distinct users stay distinct), `nil` when empty.
+    static func uid(forUser user: String) -> String? {
+        do throws(SparkRequestRuleViolation) {
+            try SparkRequestRules.client.checkUID(user)
+            return user
+        } catch .emptyUID {
+            return nil
+        } catch {
+            return String(Hex.encode(Digest.sha256(Array(user.utf8))).prefix(SparkChatRequest.maxUIDLength))
+        }
     }
 
     // MARK: - Tools
 
     /// `body` is the request the object was parsed from: a tool's `parameters` schema is forwarded
     /// as its own bytes, compacted, never re-encoded.
-    private static func mapTools(_ object: JSONValue, in body: [UInt8], model: SparkModel) throws(APIError) -> [SparkFunction] {
+    private static func mapTools(_ object: JSONValue, in body: [UInt8], models: SparkModelTable, model: SparkModel) throws(APIError) -> [SparkFunction] {
         var definitions: [JSONValue] = []
         if let tools = present(object["tools"]) {
             guard let list = objects(tools) else { throw invalid("'tools' must be an array", param: "tools") }
@@ -207,13 +232,20 @@ struct OpenAIChatRequest: Sendable {
             definitions = definitions.filter { $0["name"]?.stringValue == forced }
         }
         guard !definitions.isEmpty else { return [] }
-        guard model.supportsFunctions else {
-            throw invalid("model \(model.name) does not support tools on Spark; use generalv3.5 or 4.0Ultra", param: "tools")
+        do throws(SparkRequestRuleViolation) {
+            try SparkRequestRules.client.checkFunctionSupport(count: definitions.count, for: model)
+        } catch {
+            let capable = models.models.filter(\.supportsFunctions).map(\.name).joined(separator: " or ")
+            throw invalid("model \(model.name) does not support tools on Spark; use \(capable)", param: "tools")
         }
         var functions: [SparkFunction] = []
         for (index, definition) in definitions.enumerated() {
-            guard let name = definition["name"]?.stringValue, !name.isEmpty else {
-                throw invalid("tools[\(index)].function.name is required", param: "tools[\(index)].function.name")
+            let nameRequired = invalid("tools[\(index)].function.name is required", param: "tools[\(index)].function.name")
+            guard let name = definition["name"]?.stringValue else { throw nameRequired }
+            do throws(SparkRequestRuleViolation) {
+                try SparkRequestRules.client.checkFunctionName(name, at: index)
+            } catch {
+                throw nameRequired
             }
             var parameters = Array("{}".utf8)
             if let schema = definition.member("parameters"), !schema.value.isNull {

@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 import SparkCodec
 
 /// Builds OpenAI `chat.completion` and `chat.completion.chunk` JSON for one completion: one id

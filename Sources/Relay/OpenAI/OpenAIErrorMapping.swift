@@ -1,4 +1,5 @@
 import HTTPCodec
+import JSON
 import SparkCodec
 
 /// Spark and relay failures in OpenAI's terms, so SDKs raise the matching exception class:

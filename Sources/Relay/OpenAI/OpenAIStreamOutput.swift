@@ -1,4 +1,5 @@
 import HTTPCodec
+import JSON
 import SparkCodec
 
 /// `stream: true`: `chat.completion.chunk` events ending in `data: [DONE]`. The head waits for the

@@ -1,3 +1,4 @@
+import JSON
 import SparkCodec
 
 /// Encodes response bodies as compact JSON: keys sorted, slashes unescaped, `nil` optionals left out

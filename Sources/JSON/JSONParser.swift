@@ -1,20 +1,21 @@
-/// The recursive-descent RFC 8259 parser behind `JSONScanner` (internal; use `JSONScanner.parse`).
-struct JSONParser {
-    let bytes: [UInt8]
-    let maxDepth: Int
-    var index = 0
+/// The recursive-descent RFC 8259 parser behind `JSONScanner`. Visible to this package's targets
+/// (for single-pass decoders such as the Spark frame fast path); elsewhere use `JSONScanner.parse`.
+package struct JSONParser {
+    package let bytes: [UInt8]
+    package let maxDepth: Int
+    package var index = 0
     /// Reused buffer for decoding strings, so each string costs no extra allocation beyond its result.
     var scratch: [UInt8] = []
     /// `true` once any insignificant whitespace was skipped (the input is not already compact).
-    var sawWhitespace = false
+    package var sawWhitespace = false
 
-    init(bytes: [UInt8], maxDepth: Int) {
+    package init(bytes: [UInt8], maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
     }
 
-    @inline(__always)
-    mutating func skipWhitespace() {
+    @inlinable @inline(__always)
+    package mutating func skipWhitespace() {
         // Compact input (the usual case) has no whitespace: one comparison.
         if index < bytes.count && bytes[index] > 0x20 { return }
         while index < bytes.count {
@@ -32,7 +33,7 @@ struct JSONParser {
         return bytes[index]
     }
 
-    mutating func expect(_ literal: StaticString, value: JSONValue) throws(JSONScanError) -> JSONValue {
+    package mutating func expect(_ literal: StaticString, value: JSONValue) throws(JSONScanError) -> JSONValue {
         let count = literal.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw JSONScanError(.unexpectedEnd, at: bytes.count) }
         let start = literal.utf8Start
@@ -131,7 +132,7 @@ struct JSONParser {
 
     /// Moves past the number at `index` (grammar only); returns the count of integer digits, or -1 when
     /// the number has an exponent.
-    mutating func scanNumber() throws(JSONScanError) -> Int {
+    package mutating func scanNumber() throws(JSONScanError) -> Int {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, isDigit(bytes[index]) else { throw JSONScanError(.invalidNumber, at: start) }
@@ -158,7 +159,7 @@ struct JSONParser {
     }
 
     /// RFC 8259 §7 strings; §8.1: the text MUST be UTF-8, so invalid UTF-8 and lone surrogate escapes are rejected.
-    mutating func parseString() throws(JSONScanError) -> String {
+    package mutating func parseString() throws(JSONScanError) -> String {
         let start = try scanString()
         guard let string = String(validating: scratch, as: UTF8.self) else {
             throw JSONScanError(.invalidString, at: start)
@@ -304,20 +305,6 @@ struct JSONParser {
     }
 }
 
-/// Which parts of a JSON text `JSONParser.parseValue(depth:pick:)` materializes. Everything is still
-/// validated exactly as by a full parse; parts not picked are skipped without building values.
-indirect enum JSONPick: Sendable {
-    /// The whole value.
-    case all
-    /// For an object: only the named members (in input order, duplicates kept, with their value
-    /// ranges), each with its own pick. Any other kind of value is materialized whole.
-    case members([(key: String, pick: JSONPick)])
-    /// For an array: every element with this pick. Any other kind of value is materialized whole.
-    case elements(JSONPick)
-    /// Scalars whole; objects and arrays as empty containers (their kind only).
-    case kind
-}
-
 extension JSONParser {
     /// `parseValue(depth:)` restricted to `pick`.
     mutating func parseValue(depth: Int, pick: JSONPick) throws(JSONScanError) -> JSONValue {
@@ -401,7 +388,7 @@ extension JSONParser {
 
     /// Validates one value exactly like `parseValue(depth:)` (same errors at the same offsets) without
     /// building it.
-    mutating func skipValue(depth: Int) throws(JSONScanError) {
+    package mutating func skipValue(depth: Int) throws(JSONScanError) {
         let byte = try peek()
         switch byte {
         case UInt8(ascii: "{"): try skipObject(depth: depth + 1)

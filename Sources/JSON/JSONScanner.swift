@@ -18,7 +18,7 @@ public enum JSONScanner {
     /// `parse` that materializes only `pick` (everything is still validated, with the same errors).
     /// `isCompact` is `true` when the input holds no insignificant whitespace, so any value's byte
     /// range is already its compact form.
-    static func parse(_ bytes: [UInt8], picking pick: JSONPick, maxDepth: Int = defaultMaxDepth) throws(JSONScanError) -> (value: JSONValue, isCompact: Bool) {
+    package static func parse(_ bytes: [UInt8], picking pick: JSONPick, maxDepth: Int = defaultMaxDepth) throws(JSONScanError) -> (value: JSONValue, isCompact: Bool) {
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0, pick: pick)

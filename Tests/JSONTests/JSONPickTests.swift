@@ -1,5 +1,5 @@
 import Testing
-@testable import SparkCodec
+@testable import JSON
 
 /// The selective parse behind `SparkFrameDecoder`: validates exactly like a full parse, builds only
 /// the picked members.

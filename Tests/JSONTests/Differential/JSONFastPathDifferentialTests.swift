@@ -1,6 +1,6 @@
 import RelayTestSupport
 import Testing
-@testable import SparkCodec
+@testable import JSON
 
 /// The JSON parser's word-at-a-time and in-place fast paths against plain references, for every
 /// length 0...300 at every start offset 0...7 (leading whitespace moves the value against word

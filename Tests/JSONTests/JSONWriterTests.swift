@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SparkCodec
+@testable import JSON
 
 @Suite struct JSONWriterTests {
     @Test func writesNestedContainersWithCommas() {
