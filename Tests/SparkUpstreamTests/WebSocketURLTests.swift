@@ -1,5 +1,6 @@
 import Testing
 import WSClient
+import WebSocketCodec
 
 /// The WebSocket client's URL parser: what it accepts, what it refuses, and what it puts on the wire.
 @Suite struct WebSocketURLTests {

@@ -1,4 +1,6 @@
-/// A parsed `ws://` or `wss://` URL: what the client connects to and what it puts in the request.
+/// A parsed `ws://` or `wss://` URL (RFC 6455 §3): what a client connects to and what it puts in
+/// the request line. The project's one URL parser: Spark endpoints (`SparkEndpoint`) are these
+/// without a query.
 public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
     /// `true` for `wss`.
     public var isSecure: Bool
@@ -54,6 +56,14 @@ public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
             hostPart = authority[..<colon]
             portPart = authority[(colon + 1)...]
         }
+        if authority.first == UInt8(ascii: "[") {
+            // An IPv6 literal: hex digits, colons and a dotted IPv4 tail.
+            guard hostPart.contains(UInt8(ascii: ":")),
+                  hostPart.allSatisfy({ Self.isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }) else { return nil }
+        } else {
+            // A DNS name or IPv4 address (RFC 3986 reg-name without escapes and sub-delimiters).
+            guard hostPart.allSatisfy(Self.isHostByte) else { return nil }
+        }
         guard !hostPart.isEmpty else { return nil }
         host = String(decoding: hostPart, as: UTF8.self)
         if let portPart {
@@ -71,6 +81,26 @@ public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
             requestTarget = String(decoding: target, as: UTF8.self)
         }
     }
+
+    /// A URL from its parts (`requestTarget`: path and query, starting with `/`).
+    public init(isSecure: Bool, host: String, port: Int, requestTarget: String) {
+        self.isSecure = isSecure
+        self.host = host
+        self.port = port
+        self.requestTarget = requestTarget
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+    }
+
+    private static func isHostByte(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+    }
+
+    /// `true` when the request target carries a query.
+    public var hasQuery: Bool { requestTarget.utf8.contains(UInt8(ascii: "?")) }
 
     /// The path without the query.
     public var path: String {
