@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "RelayCrypto", dependencies: ["COpenSSL", "CLinuxShim"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CLinuxShim"),
         .target(name: "RelayIO", dependencies: ["COpenSSL", "CLinuxShim", "RelayCrypto", .product(name: "DequeModule", package: "swift-collections")], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayIOTests", dependencies: ["RelayIO"], swiftSettings: swiftSettings),
         .target(name: "HTTPCodec", swiftSettings: swiftSettings),
         .testTarget(name: "HTTPCodecTests", dependencies: ["HTTPCodec", "RelayTestSupport"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CFuzzerShim"),
@@ -53,7 +54,8 @@ let package = Package(
         .testTarget(name: "SparkCodecTests", dependencies: ["SparkCodec", "RelayCrypto", "RelayTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .target(name: "WSClient", dependencies: ["HTTPCodec", "WebSocketCodec", "RelayIO", "RelayCrypto"], swiftSettings: swiftSettings),
         .target(name: "RelayTestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "SparkUpstreamTests", dependencies: ["SparkUpstream", "WSClient", "SparkSimulator", "SparkCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "WSClientTests", dependencies: ["WSClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "SparkUpstreamTests", dependencies: ["SparkUpstream", "SparkSimulator", "SparkCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "SparkUpstream", dependencies: ["SparkCodec", "WSClient", "RelayIO", "WebSocketCodec"], swiftSettings: swiftSettings),
         .target(
             name: "SparkSimulator",
