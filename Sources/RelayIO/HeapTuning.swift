@@ -117,6 +117,7 @@ public struct IdleTrimPolicy: Sendable, Equatable {
 /// Every `interval` seconds, reads the process's CPU time (`getrusage`) and, when idle, the heap's free
 /// bytes (`mallinfo2`), and calls `malloc_trim(0)` (freed heap back to the kernel) when
 /// `IdleTrimPolicy` says so. Runs on a utility queue of its own, never on an event loop.
+// @unchecked: `lastCPU` and `policy` are touched only by the timer's handler, on its own serial queue, once `init` has resumed it; the trim count is atomic
 public final class IdleHeapTrimmer: @unchecked Sendable {
     private let timer: any DispatchSourceTimer
     private var lastCPU: Double
