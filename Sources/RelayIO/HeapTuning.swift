@@ -133,7 +133,10 @@ public final class IdleHeapTrimmer: @unchecked Sendable {
         self.policy = policy
         let nanoseconds = Int(interval * 1_000_000_000)
         timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds), leeway: .milliseconds(250))
-        timer.setEventHandler { [unowned self] in
+        // Weak, not unowned: `deinit` (any thread) cancels the timer but does not wait, and a handler
+        // firing meanwhile must find the trimmer gone instead of trapping on a deallocating one.
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
             let cpu = Self.processCPUSeconds()
             let used = cpu - lastCPU
             lastCPU = cpu
