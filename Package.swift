@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "RelayCrypto", dependencies: ["COpenSSL", "CLinuxShim"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CLinuxShim"),
         .target(name: "RelayIO", dependencies: ["COpenSSL", "CLinuxShim", "RelayCrypto", .product(name: "DequeModule", package: "swift-collections")], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayIOTests", dependencies: ["RelayIO"], swiftSettings: swiftSettings),
         .target(name: "HTTPCodec", swiftSettings: swiftSettings),
         .testTarget(name: "HTTPCodecTests", dependencies: ["HTTPCodec", "RelayTestSupport"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CFuzzerShim"),

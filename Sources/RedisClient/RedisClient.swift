@@ -19,6 +19,7 @@ import RESPCodec
 ///   without waiting for a timeout.
 ///
 /// Everything happens on `loop`: call every method there; completions and delegate calls run there.
+// @unchecked: confined to its event loop: every mutable member is touched only on `loop` (the public methods check preconditionInEventLoop; connector, channel and timer callbacks run there)
 public final class RedisClient: @unchecked Sendable {
     /// Where the connection stands.
     public enum State: Sendable, Equatable {

@@ -5,11 +5,12 @@ import RelayCrypto
 import RelayIO
 import SparkCodec
 import SparkSimulator
+import Synchronization
 
 /// Puts the relay together from a configuration: the upstream (real Spark, or the built-in simulator
 /// started in-process on a loopback port and used through the real signed-URL + WebSocket path),
 /// routes, handlers and the server.
-public final class RelayApplication: @unchecked Sendable {
+public final class RelayApplication: Sendable {
     public let configuration: RelayConfiguration
     public let server: RelayServer
     /// The upstream actually used (`auto` resolved).
@@ -130,14 +131,16 @@ public final class RelayApplication: @unchecked Sendable {
     /// limit (see `descriptorLimit`).
     @discardableResult
     public func start() throws -> SocketAddress {
-        descriptorLimit = FileDescriptorLimit.raiseToHardLimit()
+        let limit = FileDescriptorLimit.raiseToHardLimit()
+        raisedDescriptorLimit.withLock { $0 = limit }
         let address = try server.start()
         engine.start()
         return address
     }
 
     /// The open-file limit after `start()` raised it.
-    public private(set) var descriptorLimit: FileDescriptorLimit?
+    public var descriptorLimit: FileDescriptorLimit? { raisedDescriptorLimit.withLock { $0 } }
+    private let raisedDescriptorLimit = Mutex<FileDescriptorLimit?>(nil)
 
     /// Logs the effective open-file limit once, and warns when the configured bounds need more
     /// descriptors than it allows. Call after the listening line (which must stay the first line).
@@ -230,6 +233,11 @@ public final class RelayApplication: @unchecked Sendable {
 }
 
 /// Lets handlers created before the server refer to it.
-private final class ServerBox: @unchecked Sendable {
-    var server: RelayServer?
+private final class ServerBox: Sendable {
+    private let stored = Mutex<RelayServer?>(nil)
+
+    var server: RelayServer? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
 }

@@ -3,6 +3,7 @@ import Glibc
 /// A mutex with a condition variable (pthreads), for the few places where a thread must block until
 /// another one changes shared state — tests and tools waiting for an event instead of sleeping. Never
 /// used on an event loop. Waits are measured on `CLOCK_MONOTONIC`, so wall-clock jumps do not bend them.
+// @unchecked: its two pointers are immutable after init, and pthread mutexes and condition variables are made for use from any thread
 public final class ConditionLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>

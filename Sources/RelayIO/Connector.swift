@@ -26,6 +26,7 @@ public struct ConnectError: Error, Sendable, Equatable, CustomStringConvertible 
 /// Opens a TCP (and optionally TLS) connection on an event loop without blocking it: resolution off
 /// the loop, non-blocking connect tried on each address in turn, then the TLS handshake, each phase
 /// under its own timeout. The completion runs exactly once, on the loop.
+// @unchecked: confined to its event loop: made anywhere, but every mutable member is touched only on `loop` (`begin` is queued there, `cancel` checks preconditionInEventLoop, resolver, poller, handshake and timer callbacks run there)
 public final class Connector: @unchecked Sendable {
     private let loop: EventLoop
     private let host: String

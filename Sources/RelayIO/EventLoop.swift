@@ -3,6 +3,7 @@ import Glibc
 
 /// One serial `DispatchQueue`: every connection and upstream assigned to it runs on it, so their
 /// state needs no locks. Also owns a scratch read buffer shared by the loop's sockets.
+// @unchecked: every stored property is a `let`; the memory behind `readBuffer` is only used on `queue`, and the poller is shared under its own confinement rules
 public final class EventLoop: @unchecked Sendable {
     /// The queue all work of this loop runs on.
     public let queue: DispatchQueue
@@ -69,6 +70,7 @@ public final class EventLoop: @unchecked Sendable {
 /// A pending timer keeps itself alive (the poller holds its work) until it fires or is cancelled,
 /// so dropping the handle does not cancel it. Made off the loop, it is armed on the loop shortly
 /// after (a `cancel()` on the loop before that still wins).
+// @unchecked: `work` and `id` are touched only on `loop`: the initializer hops there when called elsewhere, `fire` runs there, and `cancel` and `isActive` are for the loop only
 public final class LoopTimer: @unchecked Sendable {
     private let loop: EventLoop
     private var work: (@Sendable () -> Void)?

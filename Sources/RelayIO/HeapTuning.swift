@@ -117,6 +117,7 @@ public struct IdleTrimPolicy: Sendable, Equatable {
 /// Every `interval` seconds, reads the process's CPU time (`getrusage`) and, when idle, the heap's free
 /// bytes (`mallinfo2`), and calls `malloc_trim(0)` (freed heap back to the kernel) when
 /// `IdleTrimPolicy` says so. Runs on a utility queue of its own, never on an event loop.
+// @unchecked: `lastCPU` and `policy` are touched only by the timer's handler, on its own serial queue, once `init` has resumed it; the trim count is atomic
 public final class IdleHeapTrimmer: @unchecked Sendable {
     private let timer: any DispatchSourceTimer
     private var lastCPU: Double
@@ -132,7 +133,10 @@ public final class IdleHeapTrimmer: @unchecked Sendable {
         self.policy = policy
         let nanoseconds = Int(interval * 1_000_000_000)
         timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds), leeway: .milliseconds(250))
-        timer.setEventHandler { [unowned self] in
+        // Weak, not unowned: `deinit` (any thread) cancels the timer but does not wait, and a handler
+        // firing meanwhile must find the trimmer gone instead of trapping on a deallocating one.
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
             let cpu = Self.processCPUSeconds()
             let used = cpu - lastCPU
             lastCPU = cpu

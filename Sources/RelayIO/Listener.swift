@@ -8,6 +8,7 @@ import Glibc
 /// bound on open connections (over it, `onOverload` gets the socket instead). When `accept` fails for
 /// want of descriptors or memory it stops accepting for a growing pause (`AcceptBackoff`) instead of
 /// spinning, and tries again early when one of its connections closes.
+// @unchecked: the accept state (`registration`, `backoff`, `suspended`, `stopped`, `resumeTimer`) is touched only on `acceptLoop` (`start` and `stop` run there, poller and timer callbacks too); what other threads read is atomic
 public final class Listener: @unchecked Sendable {
     /// The bound address (the real port when bound to port 0).
     public let address: SocketAddress

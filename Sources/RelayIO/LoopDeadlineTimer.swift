@@ -9,6 +9,7 @@ import Dispatch
 /// Loop-confined: create, arm, disarm and cancel on `loop`; the work runs on `loop`, at most once per
 /// `arm`. The work closure should not hold its owner strongly (or the owner must `cancel()`): the
 /// owner holds the timer, and dropping the timer stops it.
+// @unchecked: confined to its event loop: every mutable member is touched only on `loop` (not checked: `arm` runs per chunk); `deinit` only hands the poller timer's id to the loop
 public final class LoopDeadlineTimer: @unchecked Sendable {
     /// The loop the timer runs on.
     public let loop: EventLoop

@@ -31,6 +31,7 @@ import Glibc
 /// source wakes libdispatch's manager thread and then a worker each time: measured, it made most of
 /// a stream's ~40 context switches). Scheduling a deadline earlier than the one the thread sleeps
 /// towards wakes it through the eventfd.
+// @unchecked: registrations, timers and the descriptors are touched only on the loop's queue (the poll thread enters it with `queue.sync`) or by `stop()` once the loop is released; what the poll thread reads outside the queue is atomic
 final class ReadinessPoller: @unchecked Sendable {
     /// What a registered socket wants to hear about.
     struct Interest: OptionSet, Sendable {
@@ -322,7 +323,7 @@ final class ReadinessPoller: @unchecked Sendable {
 
 /// What the poll thread holds: the poller is retained for the thread's lifetime; the thread closes
 /// the descriptors when it ends after `stop()`, and leaves them to `stop()` when it fails.
-private final class PollThreadContext: @unchecked Sendable {
+private final class PollThreadContext: Sendable {
     let poller: ReadinessPoller
     let epoll: Int32
     let wake: Int32

@@ -20,6 +20,7 @@ public protocol StreamChannelDelegate: AnyObject {
 /// One connected socket on an event loop: read and write readiness from the loop's `ReadinessPoller`,
 /// a bounded output buffer with a "writable again" signal (so a streaming handler can be
 /// back-pressured by a slow reader), pause/resume of reading, and an orderly or immediate close.
+// @unchecked: confined to its event loop: every mutable member is touched only on `loop` (the public methods check preconditionInEventLoop; poller and timer callbacks run there)
 public final class StreamChannel: @unchecked Sendable {
     /// The loop everything happens on.
     public let loop: EventLoop

@@ -3,6 +3,7 @@ import RelayCrypto
 
 /// An OpenSSL `SSL_CTX`: TLS 1.2 or newer, peer verification always on for clients (system store plus
 /// an optional CA bundle), or a certificate and key for servers (the simulator's `--tls-cert`).
+// @unchecked: immutable after init; the configured OpenSSL SSL_CTX is only read afterwards (SSL_new), which OpenSSL allows from any thread, and the session cache is locked
 public final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     /// `true` for a client context.

@@ -2,6 +2,7 @@
 /// loop's poller), under a timeout. The socket's registration is removed before the result is
 /// reported, so the next owner of the descriptor can register it again; on failure the socket is
 /// closed. Confined to its loop.
+// @unchecked: confined to its event loop: every mutable member is touched only on `loop` (`start` and `cancel` check preconditionInEventLoop; poller and timer callbacks run there)
 public final class TLSHandshake: @unchecked Sendable {
     /// Why the handshake did not complete.
     public enum Failure: Error, Sendable, Equatable {

@@ -96,6 +96,7 @@ public final class TLSSessionCache: Sendable {
 }
 
 /// An owned `SSL_SESSION` reference moved between threads under the cache's lock.
+// @unchecked: an owned SSL_SESSION reference, handed between threads only under the cache's lock; OpenSSL counts session references atomically
 struct SessionPointer: @unchecked Sendable {
     let pointer: OpaquePointer
     init(_ pointer: OpaquePointer) { self.pointer = pointer }

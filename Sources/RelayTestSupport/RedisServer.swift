@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,7 +7,7 @@ import Glibc
 /// A real `redis-server` for one test (the Redis client's and the relay's engine tests): a free loopback port, a temporary directory, no persistence
 /// (`--save "" --appendonly no`). Tests that need it are enabled only when the binary exists
 /// (`RedisServer.isAvailable`), and say why they skip otherwise.
-public final class RedisServer: @unchecked Sendable {
+public final class RedisServer: Sendable {
     /// The server binary, if installed.
     public static let binary: String? = {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
@@ -29,7 +30,8 @@ public final class RedisServer: @unchecked Sendable {
     public let port: Int
     public let directory: URL
     private let arguments: [String]
-    private var process: Process?
+    /// The running server's process, from `start()` until `kill()`.
+    private let running = Mutex<Process?>(nil)
 
     /// Starts a server with `extraArguments` (e.g. `--requirepass`, `--enable-debug-command yes`).
     /// With `tls`, the port speaks TLS only (cert, key and CA paths).
@@ -58,7 +60,7 @@ public final class RedisServer: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        self.process = process
+        running.withLock { $0 = process }
         // Readiness: the port accepts a TCP connection (bounded wait; Redis starts in milliseconds).
         for _ in 0..<500 {
             guard process.isRunning else {
@@ -73,10 +75,10 @@ public final class RedisServer: @unchecked Sendable {
 
     /// Kills the server at once (SIGKILL), as a crash would.
     public func kill() {
-        guard let process, process.isRunning else { return }
+        guard let process = running.withLock({ $0 }), process.isRunning else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        self.process = nil
+        running.withLock { $0 = nil }
     }
 
     /// Stops the server and deletes its directory.

@@ -4,9 +4,10 @@ import SparkUpstream
 /// The loop side of one ``SparkStream``: owns the `SparkConnection`, turns its frames into events
 /// for the ``StreamCore`` and applies the core's back-pressure decisions to the connection.
 ///
-/// `@unchecked Sendable` because it is loop-confined: every method runs on the client's event loop
-/// (the only cross-thread step is handing it to `EventLoop.execute`). It holds the core weakly, so
-/// that dropping the iterator releases the core, whose `deinit` cancels this driver.
+/// Loop-confined: every method runs on the client's event loop (the only cross-thread step is
+/// handing it to `EventLoop.execute`). It holds the core weakly, so that dropping the iterator
+/// releases the core, whose `deinit` cancels this driver.
+// @unchecked: confined to the client's event loop: every method runs on `connection.loop` (the entry points check preconditionInEventLoop, the connection calls back there); `core` is a weak reference written only in init
 final class StreamDriver: SparkConnectionDelegate, @unchecked Sendable {
     private let connection: SparkConnection
     private weak var core: StreamCore?

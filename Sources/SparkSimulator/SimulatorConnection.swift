@@ -10,6 +10,7 @@ import WebSocketCodec
 /// One accepted socket of the simulator, confined to its event loop: optional TLS handshake, the upgrade
 /// request (404 / 401 / 403 / 400 / 426, or 101), exactly one request message, then the scripted answer
 /// with its faults, and the close. Kept alive by the server's registry until its socket is closed.
+// @unchecked: confined to its event loop: every mutable member is touched only on `loop` (`start` and `shutdown` check preconditionInEventLoop; channel, handshake and timer callbacks run there)
 final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
     enum Phase {
         case tlsHandshake, upgrading, awaitingRequest, streaming, stalled, closing, closed

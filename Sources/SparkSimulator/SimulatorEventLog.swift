@@ -2,6 +2,7 @@ import RelayIO
 
 /// Thread-safe counters and the log of finished connections, with blocking waits on a condition variable
 /// so tests await events instead of sleeping.
+// @unchecked: mutable state is only touched under `condition`
 public final class SimulatorEventLog: @unchecked Sendable {
     private let condition = ConditionLock()
     private var open = 0

@@ -17,6 +17,7 @@ public protocol SparkConnectionDelegate: AnyObject {
 /// One Spark conversation on an event loop: signs the URL, opens the WebSocket (TCP or TLS), sends
 /// the request frame, decodes response frames in order, and enforces the first-frame and idle
 /// timeouts. `cancel()` closes the WebSocket with code 1000 at once.
+// @unchecked: confined to its event loop: every mutable member is touched only on `loop` (the public methods check preconditionInEventLoop; WebSocket and timer callbacks run there)
 public final class SparkConnection: @unchecked Sendable {
     public let loop: EventLoop
     public let endpoint: SparkEndpoint
@@ -85,6 +86,7 @@ public final class SparkConnection: @unchecked Sendable {
     /// Stops reading frames (the downstream client is slow) until `resumeReading()`. The idle
     /// timeout is suspended meanwhile: silence we asked for is not Spark's fault.
     public func pauseReading() {
+        loop.preconditionInEventLoop()
         guard !paused else { return }
         paused = true
         if decoder.frameCount > 0 {
@@ -95,6 +97,7 @@ public final class SparkConnection: @unchecked Sendable {
 
     /// Resumes after `pauseReading()`.
     public func resumeReading() {
+        loop.preconditionInEventLoop()
         guard paused else { return }
         paused = false
         if decoder.frameCount > 0 && !finished && !decoder.isFinished {

@@ -15,6 +15,7 @@ public protocol WebSocketClientDelegate: AnyObject {
 
 /// An RFC 6455 client over TCP or TLS on an event loop: connect (DNS off the loop), upgrade, frames
 /// through the sans-I/O codec, ping → pong, the close handshake, and back-pressure (pause reading).
+// @unchecked: confined to its event loop: every mutable member is touched only on `loop` (the public methods check preconditionInEventLoop; connector, channel and timer callbacks run there)
 public final class WebSocketClient: @unchecked Sendable {
     /// How a connection ended.
     public enum CloseResult: Sendable, Equatable {
@@ -136,12 +137,14 @@ public final class WebSocketClient: @unchecked Sendable {
 
     /// Stops reading frames (back-pressure towards the server) until `resumeReading()`.
     public func pauseReading() {
+        loop.preconditionInEventLoop()
         paused = true
         if case .open(let channel) = state { channel.pauseReading() }
     }
 
     /// Resumes after `pauseReading()`, first delivering what is already buffered.
     public func resumeReading() {
+        loop.preconditionInEventLoop()
         guard paused else { return }
         paused = false
         guard case .open(let channel) = state else { return }

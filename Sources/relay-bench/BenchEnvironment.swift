@@ -7,6 +7,7 @@ import SparkSimulator
 /// The processes under test and the bench's own event loops: `spark-sim` and `spark-relay` from the
 /// bench's build directory (or a relay given by URL), each a separate process so CPU and memory are
 /// measured apart. Every child is stopped by its pid when the bench ends.
+// @unchecked: its mutable members are set and read only on the bench's main thread (the command and the scenarios it runs one after another); event loops use only the immutable `group`
 final class BenchEnvironment: @unchecked Sendable {
     let buildDir: String
     let repoDir: String

@@ -8,6 +8,7 @@ import RelayIO
 /// exchange before the response's end is reported once through `onFailure`. After `close()`
 /// (which the owner calls when it is done, also from inside `onPart`) nothing more is reported.
 /// Confined to its loop.
+// @unchecked: confined to its event loop: its stream makes and starts it on `loop`, and the connector and channel call back there
 final class BenchExchange: StreamChannelDelegate, @unchecked Sendable {
     /// Why an exchange ended before its response did.
     enum Failure: CustomStringConvertible {

@@ -1,5 +1,6 @@
 import Foundation
 import RelayBenchCore
+import Synchronization
 
 /// Why a child process could not be started or did not come up.
 enum ChildProcessError: Error, CustomStringConvertible {
@@ -16,11 +17,11 @@ enum ChildProcessError: Error, CustomStringConvertible {
 
 /// A process the bench started (simulator, relay, nginx), with stdout and stderr in a log file. Only
 /// this process (by its pid) is ever signalled.
-final class ChildProcess: @unchecked Sendable {
+final class ChildProcess: Sendable {
     let name: String
     let pid: pid_t
     let logPath: String
-    private var reaped = false
+    private let reaped = Atomic<Bool>(false)
 
     /// Starts `path` with `arguments` and `environment` (added to the bench's own, less `removed`); it runs in the bench's
     /// working directory (`directory` is where the caller expects it to be, for the log message only).
@@ -73,10 +74,10 @@ final class ChildProcess: @unchecked Sendable {
 
     /// `true` while the process has not exited.
     var isRunning: Bool {
-        guard !reaped else { return false }
+        guard !reaped.load(ordering: .acquiring) else { return false }
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) == pid {
-            reaped = true
+            reaped.store(true, ordering: .releasing)
             return false
         }
         return true
@@ -94,6 +95,6 @@ final class ChildProcess: @unchecked Sendable {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        reaped = true
+        reaped.store(true, ordering: .releasing)
     }
 }

@@ -9,6 +9,7 @@ import WSClient
 /// The baseline: one conversation over a signed WebSocket straight to the simulator (what the relay
 /// itself does upstream), checking chunks like `SSEStream` and recording receive − send for each
 /// stamped frame as soon as the WebSocket message is complete. Confined to its loop.
+// @unchecked: confined to its event loop: LoadRun makes and starts it on `loop`, aborts it inside `loop.queue.sync`, and the WebSocket client calls back there
 final class DirectStream: BenchStream, WebSocketClientDelegate, @unchecked Sendable {
     private let spec: StreamSpec
     private let simulatorPort: Int

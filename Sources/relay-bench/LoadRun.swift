@@ -21,14 +21,15 @@ enum StreamTarget: Sendable {
 /// Runs a batch of streams on the bench's event loops: starts them at a bounded rate, waits until all
 /// are over or the deadline passes (the rest are aborted and counted as not completed), and merges the
 /// per-loop results. While waiting, `onTick` runs on the calling thread every 50 ms (RSS sampling).
-final class LoadRun: @unchecked Sendable {
+final class LoadRun: Sendable {
     let group: EventLoopGroup
     let collectors: [LoopCollector]
     private let finished = Atomic<Int>(0)
     /// Streams whose response has started and not ended.
     let openStreams = Atomic<Int>(0)
     private let allDone = DispatchSemaphore(value: 0)
-    private var total = 0
+    /// Streams in the current run (set before any of them starts).
+    private let total = Atomic<Int>(0)
 
     init(group: EventLoopGroup) {
         self.group = group
@@ -49,7 +50,7 @@ final class LoadRun: @unchecked Sendable {
     /// Called by a stream when it is over (on its loop).
     func streamFinished(index: Int, collector: LoopCollector) {
         collector.active.removeValue(forKey: index)
-        if finished.add(1, ordering: .acquiringAndReleasing).newValue == total { allDone.signal() }
+        if finished.add(1, ordering: .acquiringAndReleasing).newValue == total.load(ordering: .relaxed) { allDone.signal() }
     }
 
     /// New streams per second for `streams` streams with chunks `delayMs` apart: at least `minimum`,
@@ -60,8 +61,8 @@ final class LoadRun: @unchecked Sendable {
 
     func run(specs: [StreamSpec], target: StreamTarget, ratePerSecond: Int, timeout: Double,
              onTick: () -> Void = {}) -> Outcome {
-        total = specs.count
-        guard total > 0 else { return Outcome() }
+        total.store(specs.count, ordering: .relaxed)
+        guard !specs.isEmpty else { return Outcome() }
         let batchInterval = 0.01
         let perBatch = max(1, Int(Double(ratePerSecond) * batchInterval))
         let deadline = WallClock.monotonicSeconds() + timeout

@@ -1,6 +1,7 @@
 import RelayBenchCore
 
 /// Results of the streams on one event loop; only touched on that loop, merged after the run.
+// @unchecked: confined to its event loop: streams update it there, and LoadRun reads and resets it inside `loop.queue.sync`
 final class LoopCollector: @unchecked Sendable {
     var latency = LatencyRecorder()
     /// OpenAI streams: time to the first content chunk, and per-chunk lateness after it.

@@ -11,6 +11,7 @@ import SparkCodec
 /// chunk's arrival time is recorded relative to the request start (taken before connecting); apart
 /// from that, the first chunk's (the per-request cost) and each later chunk's lateness after the first
 /// (piece k is sent k × delay after piece 0: the per-chunk cost). The receive time is taken once per socket read, before parsing. Confined to its loop.
+// @unchecked: confined to its event loop: LoadRun makes and starts it on `loop`, aborts it inside `loop.queue.sync`, and its exchange calls back there
 final class OpenAIStream: BenchStream, @unchecked Sendable {
     private let spec: StreamSpec
     private let port: Int

@@ -9,6 +9,7 @@ import SparkCodec
 /// record receive − send for stamped ones. The receive time is taken once per socket read, before
 /// parsing. As a ticket stream, it first asks `POST /chat` for a ticket (201), then reads
 /// `GET /chat/stream/{id}` on a new connection. Confined to its loop.
+// @unchecked: confined to its event loop: LoadRun makes and starts it on `loop`, aborts it inside `loop.queue.sync`, and its exchange calls back there
 final class SSEStream: BenchStream, @unchecked Sendable {
     private let spec: StreamSpec
     private let port: Int

@@ -45,6 +45,7 @@ enum SoakBehaviour: String, CaseIterable, Sendable {
 }
 
 /// Soak results of one loop; only touched on that loop.
+// @unchecked: confined to its event loop: soak streams update it there, and the soak scenario reads it inside `loop.queue.sync`
 final class SoakCollector: @unchecked Sendable {
     var check = StreamCheck()
     var exactResumes = 0
@@ -53,6 +54,7 @@ final class SoakCollector: @unchecked Sendable {
 
 /// One soak client on one loop: one or two HTTP exchanges (three for a resume), each on its own
 /// connection, every chunk checked against the simulator's script.
+// @unchecked: confined to its event loop: the soak scenario makes and starts it on `loop`, aborts it inside `loop.queue.sync`, and its exchange and stall timer call back there
 final class SoakStream: @unchecked Sendable {
     let index: Int
     let behaviour: SoakBehaviour

@@ -4,6 +4,7 @@ import RelayIO
 /// A reader attached to a `ChatStream`: one HTTP response on its connection's loop. Writes events
 /// through its `StreamOutput`, sends heartbeats while nothing else is written, and reports
 /// back-pressure and its departure to the stream (which hops to its own loop for them).
+// @unchecked: confined to its writer's loop; the stream calls in only there (it hops when it lives elsewhere).
 final class StreamSubscriber: @unchecked Sendable {
     let writer: ResponseWriter
     let output: any StreamOutput

@@ -9,7 +9,7 @@ import Synchronization
 ///   passed.
 /// - QPS: a token bucket per app (`sr:app:{A}:qps`) with the same semantics as `TokenBucket`.
 /// Both in one script with Redis's own clock (`TIME`), so relays' clocks do not matter.
-final class RedisAppLimiter: FleetAppLimiter, @unchecked Sendable {
+final class RedisAppLimiter: FleetAppLimiter, Sendable {
     private let engine: RedisStreamEngine
     private let maxConcurrency: Int
     private let maxQPS: Int

@@ -8,7 +8,7 @@ import Synchronization
 /// - concurrent streams: leases in a sorted set per client (`sr:client:{C}:streams`), renewed on
 ///   every heartbeat and lapsing `cluster.lease_ttl` after a relay died, like the app leases.
 /// Redis unreachable: allowed (the process's own limits already decided).
-final class RedisClientLimiter: FleetClientLimiter, @unchecked Sendable {
+final class RedisClientLimiter: FleetClientLimiter, Sendable {
     private let engine: RedisStreamEngine
     private let counter = Atomic<Int>(0)
     /// Stream leases this relay holds, by client (renewed by the heartbeat).

@@ -38,6 +38,7 @@ import Synchronization
 /// - the ticket holds the request as received (re-validated by the claiming relay), and scripts go
 ///   out with `EVAL` each time (small, and no `NOSCRIPT` handling after a Redis restart);
 /// - only ticket streams are logged to Redis: a direct stream's reader is its own connection.
+// @unchecked: `appLimiter` and `clientLimiter` are set during set-up, before `start()` hands the engine to the loops; `heartbeat` and `stopped` are touched only on the first loop; the rest is immutable, atomic or locked
 final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
     let instanceID: String
     let cluster: RelayConfiguration.Cluster

@@ -13,6 +13,7 @@ import RelayIO
 /// `dropped`, so a reader asking for it gets `replay_unavailable`, never a silent gap) and retried
 /// every `cluster.heartbeat_interval`. An `XADD` that Redis refuses (the id exists: a retried
 /// batch, or a reader declared this relay lost) is skipped. Lives on the stream's loop.
+// @unchecked: confined to its stream's event loop: every mutable member is touched only on `loop` (`append` checks preconditionInEventLoop; flushes, Redis replies and the retry timer run there); `deinit` touches only the atomic count
 final class RedisStreamLog: StreamLogWriter, @unchecked Sendable {
     private let engine: RedisStreamEngine
     private let streamID: String

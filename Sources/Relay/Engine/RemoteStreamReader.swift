@@ -26,6 +26,7 @@ import RelayIO
 /// the client's next id; one further ahead was never issued and is clamped to the log's last
 /// event. A reader that already has a finished stream's last event gets `204`, like a finished
 /// stream held in memory; the response head waits for the first poll, which decides.
+// @unchecked: confined to its subscriber's event loop: every mutable member is touched only there (`start` checks preconditionInEventLoop; the subscriber's callbacks, Redis replies and the poll timer run there)
 final class RemoteStreamReader: @unchecked Sendable {
     private let engine: RedisStreamEngine
     private let streamID: String

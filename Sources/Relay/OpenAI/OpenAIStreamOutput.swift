@@ -5,6 +5,7 @@ import SparkCodec
 /// `stream: true`: `chat.completion.chunk` events ending in `data: [DONE]`. The head waits for the
 /// first frame, so a failure before it is an HTTP error status; a failure after it is an error
 /// chunk, and the stream ends without `[DONE]` (how OpenAI's SDKs expect errors mid-stream).
+// @unchecked: used only by its one subscriber, on that subscriber's event loop (the StreamOutput contract); it encodes every chunk, so it takes no lock
 final class OpenAIStreamOutput: StreamOutput, @unchecked Sendable {
     private var completion: OpenAICompletion
     private let includeUsage: Bool
@@ -92,6 +93,7 @@ final class OpenAIStreamOutput: StreamOutput, @unchecked Sendable {
 
 /// `stream: false`: collects the answer and responds once with a `chat.completion`, or with the
 /// error status of the failure.
+// @unchecked: used only by its one subscriber, on that subscriber's event loop (the StreamOutput contract); it collects every chunk, so it takes no lock
 final class OpenAICompletionOutput: StreamOutput, @unchecked Sendable {
     private var completion: OpenAICompletion
     private var text = ""

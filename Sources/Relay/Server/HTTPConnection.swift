@@ -7,6 +7,7 @@ import RelayIO
 /// One client socket: feeds bytes to the request parser, routes complete requests, writes responses
 /// in order (keep-alive and pipelining), and enforces the header, body and idle timeouts.
 /// Confined to its event loop.
+// @unchecked: confined to its channel's loop; handlers and writers reach it only through that loop.
 final class HTTPConnection: @unchecked Sendable {
     private enum State {
         /// Between requests, nothing buffered yet.

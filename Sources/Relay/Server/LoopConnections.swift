@@ -1,9 +1,8 @@
 /// The open connections of one event loop and whether that loop drains. One instance per loop,
 /// created with the server and only ever used on its own loop, so the bookkeeping of different
 /// loops shares no mutable storage. Generic so its rules can be checked without sockets.
+// @unchecked: confined to its event loop: one instance per loop, which ServerContext uses only on that loop (each entry point checks preconditionInEventLoop)
 final class LoopConnections<Connection: AnyObject>: @unchecked Sendable {
-    // @unchecked Sendable: every member is only touched on the one loop that owns this instance.
-
     /// `true` once the loop started draining.
     private(set) var isDraining = false
     private var connections: [ObjectIdentifier: Connection] = [:]

@@ -7,7 +7,7 @@ import Synchronization
 
 /// The HTTP server: event loops, the listener, connections, and the lifecycle
 /// `idle → running → draining → stopped` (SIGTERM/SIGINT drain in-flight requests up to a timeout).
-public final class RelayServer: @unchecked Sendable {
+public final class RelayServer: Sendable {
     /// Where the server is in its life.
     public enum LifecycleState: Sendable, Equatable {
         case idle, running, draining, stopped
@@ -18,8 +18,8 @@ public final class RelayServer: @unchecked Sendable {
     private let logger: Logger
     private let router: Router
     private let state = Mutex(LifecycleState.idle)
-    private var listener: Listener?
-    private var context: ServerContext?
+    /// The listener and the connections' shared context, from `start()` on.
+    private let running = Mutex<Running?>(nil)
     private let connectionSerial = Atomic<Int>(0)
     private let stopped = DispatchSemaphore(value: 0)
     private let controlQueue = DispatchQueue(label: "spark-relay.control")
@@ -40,10 +40,10 @@ public final class RelayServer: @unchecked Sendable {
     public var lifecycleState: LifecycleState { state.withLock { $0 } }
 
     /// The address the server listens on (after `start()`).
-    public var localAddress: SocketAddress? { listener?.address }
+    public var localAddress: SocketAddress? { running.withLock { $0?.listener.address } }
 
     /// Open client connections.
-    public var connectionCount: Int { listener?.connectionCount ?? 0 }
+    public var connectionCount: Int { running.withLock { $0?.listener.connectionCount } ?? 0 }
 
     /// Binds, listens and starts accepting. Returns the bound address (the real port for port 0).
     @discardableResult
@@ -85,8 +85,7 @@ public final class RelayServer: @unchecked Sendable {
                 ])
             })
         listenerRef.withLock { $0 = listener }
-        self.listener = listener
-        self.context = context
+        running.withLock { $0 = Running(listener: listener, context: context) }
         state.withLock { $0 = .running }
         listener.start()
         return listener.address
@@ -100,7 +99,8 @@ public final class RelayServer: @unchecked Sendable {
             current = .draining
             return true
         }
-        guard proceed, let listener, let context else {
+        let started = running.withLock { $0 }
+        guard proceed, let listener = started?.listener, let context = started?.context else {
             let neverStarted = state.withLock { current -> Bool in
                 guard current == .idle else { return false }
                 current = .stopped
@@ -119,7 +119,9 @@ public final class RelayServer: @unchecked Sendable {
     }
 
     private func pollDrain(deadline: DispatchTime, completion: @escaping @Sendable () -> Void) {
-        guard let listener, let context else { return }
+        guard let started = running.withLock({ $0 }) else { return }
+        let listener = started.listener
+        let context = started.context
         if listener.connectionCount == 0 || DispatchTime.now() >= deadline {
             let pending = DispatchGroup()
             if listener.connectionCount > 0 {
@@ -146,6 +148,11 @@ public final class RelayServer: @unchecked Sendable {
         if lifecycleState == .stopped { return }
         stopped.wait()
         stopped.signal()
+    }
+
+    private struct Running: Sendable {
+        let listener: Listener
+        let context: ServerContext
     }
 
     /// The bind address for `host`: IP literals as given, `localhost` as 127.0.0.1.

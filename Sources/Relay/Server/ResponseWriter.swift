@@ -16,6 +16,7 @@ protocol ResponseSink: AnyObject {
 /// How a handler answers one request, on the connection's event loop: either one complete response,
 /// or a streamed one (head flushed at once, then chunks, each written to the socket immediately).
 /// The connection picks the framing: chunked for HTTP/1.1, close-delimited for HTTP/1.0.
+// @unchecked: confined to `loop` (its connection's); streams on other loops hop there before writing.
 public final class ResponseWriter: @unchecked Sendable {
     /// The loop to call the writer on.
     public let loop: EventLoop

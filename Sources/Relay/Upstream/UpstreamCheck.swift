@@ -3,6 +3,7 @@ import Glibc
 import RelayIO
 import SparkCodec
 import SparkUpstream
+import Synchronization
 
 /// `spark-relay check`: one real handshake and a one-token request against the configured upstream,
 /// with a diagnosis of what failed. Blocks the calling thread (never call it on an event loop).
@@ -21,9 +22,8 @@ public enum UpstreamCheck {
         let loop = EventLoop(index: 0, label: "spark-relay.check")
         let request = SparkChatRequest(appID: settings.credentials.appID, uid: "spark-relay-check", domain: model.domain,
                                        maxTokens: 1, messages: [SparkChatMessage(role: .user, content: "ping")])
-        let observer = Observer()
         let done = DispatchSemaphore(value: 0)
-        observer.onDone = { done.signal() }
+        let observer = Observer { done.signal() }
         let connection = settings.makeConnection(model: model, request: request, loop: loop)
         let endpoint = model.endpoint(on: settings.base)
         loop.execute {
@@ -34,28 +34,43 @@ public enum UpstreamCheck {
             loop.execute { connection.cancel() }
             return Outcome(succeeded: false, summary: "no answer from \(endpoint) within \(Int(timeout)) s")
         }
-        if let error = observer.error {
+        let result = observer.result
+        if let error = result.error {
             let sid = error.sid.map { " (sid \($0))" } ?? ""
             return Outcome(succeeded: false, summary: "\(endpoint) model \(model.name): \(error.message)\(sid)")
         }
-        let sid = observer.sid ?? "-"
-        return Outcome(succeeded: true, summary: "OK: \(endpoint) accepted the credentials (app \(settings.credentials.appID)) and answered for model \(model.name) (sid \(sid), \(observer.frames) frame(s))")
+        let sid = result.sid ?? "-"
+        return Outcome(succeeded: true, summary: "OK: \(endpoint) accepted the credentials (app \(settings.credentials.appID)) and answered for model \(model.name) (sid \(sid), \(result.frames) frame(s))")
     }
 
-    private final class Observer: SparkConnectionDelegate, @unchecked Sendable {
-        var onDone: (() -> Void)?
-        var error: SparkUpstreamError?
-        var frames = 0
-        var sid: String?
+    /// Written on the connection's loop, read by the waiting thread once `onDone` ran.
+    private final class Observer: SparkConnectionDelegate, Sendable {
+        struct Result {
+            var error: SparkUpstreamError?
+            var frames = 0
+            var sid: String?
+        }
+
+        private let onDone: @Sendable () -> Void
+        private let state = Mutex(Result())
+
+        init(onDone: @escaping @Sendable () -> Void) {
+            self.onDone = onDone
+        }
+
+        var result: Result { state.withLock { $0 } }
 
         func sparkConnection(_ connection: SparkConnection, didReceive frame: SparkResponseFrame) {
-            frames += 1
-            sid = frame.sid ?? sid
+            let sid = frame.sid
+            state.withLock { result in
+                result.frames += 1
+                result.sid = sid ?? result.sid
+            }
         }
 
         func sparkConnection(_ connection: SparkConnection, didFinishWith error: SparkUpstreamError?) {
-            self.error = error
-            onDone?()
+            state.withLock { $0.error = error }
+            onDone()
         }
     }
 }

@@ -4,7 +4,7 @@ import SparkUpstream
 
 /// Everything needed to open Spark conversations, resolved once from the configuration:
 /// credentials, the base URL every model path goes to, the model table, TLS and timeouts.
-public final class UpstreamSettings: @unchecked Sendable {
+public final class UpstreamSettings: Sendable {
     /// The first app's credentials.
     public let credentials: SparkCredentials
     /// Every app, leased per conversation.

@@ -1,8 +1,7 @@
 import Testing
-import WSClient
 import WebSocketCodec
 
-/// The WebSocket client's URL parser: what it accepts, what it refuses, and what it puts on the wire.
+/// The one ws:// URL parser (RFC 6455 §3): what it accepts, what it refuses, and what it puts on the wire.
 @Suite struct WebSocketURLTests {
     @Test func parsesSchemeHostPortAndTarget() throws {
         let url = try #require(WebSocketURL("wss://spark-api.xf-yun.com/v3.5/chat?authorization=YWJj%3D&date=Fri%2C%2005&host=x"))
