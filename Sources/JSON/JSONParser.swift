@@ -1,13 +1,17 @@
 /// The recursive-descent RFC 8259 parser behind `JSONScanner`. Visible to this package's targets
 /// (for single-pass decoders such as the Spark frame fast path); elsewhere use `JSONScanner.parse`.
-package struct JSONParser {
-    package let bytes: [UInt8]
+///
+/// `skipWhitespace` runs between every two tokens of every Spark frame the fast path decodes: it is
+/// public and `@inlinable` (with the fields it reads `@usableFromInline`) so that it inlines into
+/// SparkCodec; `package` alone left it an out-of-line call per token (measured with callgrind).
+public struct JSONParser {
+    @usableFromInline package let bytes: [UInt8]
     package let maxDepth: Int
-    package var index = 0
+    @usableFromInline package var index = 0
     /// Reused buffer for decoding strings, so each string costs no extra allocation beyond its result.
     var scratch: [UInt8] = []
     /// `true` once any insignificant whitespace was skipped (the input is not already compact).
-    package var sawWhitespace = false
+    @usableFromInline package var sawWhitespace = false
 
     package init(bytes: [UInt8], maxDepth: Int) {
         self.bytes = bytes
@@ -15,7 +19,7 @@ package struct JSONParser {
     }
 
     @inlinable @inline(__always)
-    package mutating func skipWhitespace() {
+    public mutating func skipWhitespace() {
         // Compact input (the usual case) has no whitespace: one comparison.
         if index < bytes.count && bytes[index] > 0x20 { return }
         while index < bytes.count {
