@@ -149,10 +149,10 @@ final class ChatStream: @unchecked Sendable {
                 acquireCredential()
             case .openUpstream:
                 openUpstream()
-            case .returnCredential, .failOver:
-                if action == .failOver, let lease {
-                    upstream.pool.markDown(lease, reason: failoverReason ?? "failover")
-                }
+            case .returnCredential:
+                releaseLease()
+            case .failOver:
+                if let lease { upstream.pool.markDown(lease, reason: failoverReason ?? "failover") }
                 releaseLease()
                 connection = nil
             case .cancelUpstream:
