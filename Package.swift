@@ -85,7 +85,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "spark-relay",
-            dependencies: ["Relay", "SparkCodec", "RelayCrypto", "RelayIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["Relay", "SparkCodec", "SparkSimulator", "RelayCrypto", "RelayIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport", "RedisClient", "RESPCodec", "HTTPCodec", "RelayIO", "SparkSimulator", "SparkCodec", "JSON", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),

@@ -212,7 +212,7 @@ public final class RelayApplication: Sendable {
 
     /// Starts the simulator on 127.0.0.1 with fresh random credentials and returns settings that
     /// reach it through `ws://`.
-    static func startEmbeddedSimulator(_ upstream: RelayConfiguration.Upstream, group: EventLoopGroup,
+    public static func startEmbeddedSimulator(_ upstream: RelayConfiguration.Upstream, group: EventLoopGroup,
                                        logger: Logger) throws -> (SimulatorServer, UpstreamSettings) {
         let credentials = SparkCredentials(appID: "sim" + SecureRandom.hex(byteCount: 3).prefix(5),
                                            apiKey: SecureRandom.hex(byteCount: 16),

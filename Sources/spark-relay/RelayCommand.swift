@@ -6,6 +6,7 @@ import Logging
 import Relay
 import RelayIO
 import SparkCodec
+import SparkSimulator
 
 /// `spark-relay`: the HTTP relay in front of iFlytek Spark (`serve` is the default subcommand).
 @main
@@ -208,15 +209,27 @@ struct Check: ParsableCommand {
     func run() throws {
         let configuration: RelayConfiguration
         let settings: UpstreamSettings
+        // An explicit simulator mode (--upstream simulator, upstream.mode) checks the built-in
+        // simulator through the same signed-URL + WebSocket path `serve` uses; otherwise Spark, whose
+        // credentials are what `check` is for (`auto` without them names the missing setting).
+        var simulator: SimulatorServer?
         do {
             let location: ConfigFileLocator.Location
             (configuration, location) = try options.loadLocated()
             print("config: " + (location.path ?? "none found (looked for \(location.searched.joined(separator: " and "))), built-in defaults"))
-            settings = try UpstreamSettings.make(from: configuration.upstream, mode: .spark)
+            if configuration.upstream.mode == .simulator {
+                let quiet = Logger(label: "spark-relay") { label in RelayLogHandler(label: label, level: .warning, format: .text) }
+                (simulator, settings) = try RelayApplication.startEmbeddedSimulator(configuration.upstream, group: EventLoopGroup(count: 1),
+                                                                                   logger: quiet)
+                print("upstream: the BUILT-IN SPARK SIMULATOR (upstream mode simulator), not iFlytek Spark; check Spark with --upstream spark or auto and SPARK_APP_ID, SPARK_API_KEY, SPARK_API_SECRET")
+            } else {
+                settings = try UpstreamSettings.make(from: configuration.upstream, mode: .spark)
+            }
         } catch let error as ConfigError {
             print(error)
             throw ExitCode.failure
         }
+        defer { simulator?.stop() }
         print("checking \(settings.base) with app \(settings.credentials.appID) (key \(settings.credentials.apiKeyPrefix))")
         let outcome = UpstreamCheck.run(settings: settings, modelName: model)
         print(outcome.summary)

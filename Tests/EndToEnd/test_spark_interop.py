@@ -208,6 +208,20 @@ def test_check_without_credentials_names_the_missing_setting():
     assert "upstream.app_id" in out.stdout and "SPARK_APP_ID" in out.stdout
 
 
+def test_check_honours_upstream_simulator():
+    """`check --upstream simulator` checks the built-in simulator (it used to check Spark with
+    whatever credentials were set, or fail for want of them), and says so."""
+    out = subprocess.run([str(relay_binary()), "check", "--upstream", "simulator"], env=clean_env(), capture_output=True,
+                         text=True, timeout=60, cwd=REPO_ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "BUILT-IN SPARK SIMULATOR" in out.stdout
+    assert "OK: ws://127.0.0.1:" in out.stdout
+    # The explicit mode wins over credentials in the environment, as it does for serve.
+    out = subprocess.run([str(relay_binary()), "check", "--upstream", "simulator"], env=clean_env(SIM_CREDS),
+                         capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    assert out.returncode == 0 and "BUILT-IN SPARK SIMULATOR" in out.stdout, out.stdout + out.stderr
+
+
 def test_curl_streams_the_readme_example(start_relay):
     relay = start_relay({"upstream": {"simulator_chunk_delay": 0.01}})
     out = subprocess.run(["curl", "-sS", "-N", "-d", '{"prompt":"你好"}', f"{relay.base_url}/chat/stream"],
