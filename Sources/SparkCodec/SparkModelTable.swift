@@ -8,16 +8,19 @@ public struct SparkModelTable: Sendable, Equatable {
     private let byName: [String: Int]
     private let byAlias: [String: Int]
 
-    /// Builds a table; throws when a name/domain or alias would be ambiguous between two models.
-    /// Names and domains must be unique exactly; an alias must not equal (ignoring case) any name,
-    /// domain or alias of another model.
+    /// Builds a table; throws when a name or alias would be ambiguous between two models. Names
+    /// are unique exactly. A domain also finds its model, unless a model has it as its name (a
+    /// configured model may run on a built-in's domain: the built-in keeps its name); models that
+    /// share a domain are found through it in table order. An alias must not equal (ignoring case)
+    /// any name, domain or alias of another model.
     public init(models: [SparkModel]) throws(SparkModelTableError) {
         var byName: [String: Int] = [:]
         for (index, model) in models.enumerated() {
-            for key in model.name == model.domain ? [model.name] : [model.name, model.domain] {
-                if let other = byName[key], other != index { throw .duplicateName(key) }
-                byName[key] = index
-            }
+            if byName[model.name] != nil { throw .duplicateName(model.name) }
+            byName[model.name] = index
+        }
+        for (index, model) in models.enumerated() where byName[model.domain] == nil {
+            byName[model.domain] = index
         }
         var folded: [String: Int] = [:]
         for (index, model) in models.enumerated() {

@@ -61,9 +61,12 @@ import Testing
         let a = SparkModel(name: "a", domain: "a", path: "/a", aliases: ["first"], maxTokensLimit: 10, defaultMaxTokens: 10)
         let b = SparkModel(name: "b", domain: "b", path: "/b", aliases: ["second"], maxTokensLimit: 10, defaultMaxTokens: 10)
         #expect(throws: SparkModelTableError.duplicateName("a")) { try SparkModelTable(models: [a, a]) }
+        // A model on another's domain is allowed (a configured model on a built-in's domain); the
+        // name keeps its model.
         var sameDomain = b
         sameDomain.domain = "a"
-        #expect(throws: SparkModelTableError.duplicateName("a")) { try SparkModelTable(models: [a, sameDomain]) }
+        let shared = try? SparkModelTable(models: [a, sameDomain])
+        #expect(shared?.model(named: "a")?.name == "a" && shared?.model(named: "b")?.domain == "a")
         var aliasClash = b
         aliasClash.aliases = ["FIRST"]
         #expect(throws: SparkModelTableError.duplicateAlias("FIRST")) { try SparkModelTable(models: [a, aliasClash]) }

@@ -84,9 +84,13 @@ public final class UpstreamSettings: Sendable {
     static func modelTable(from upstream: RelayConfiguration.Upstream) throws(ConfigError) -> SparkModelTable {
         var models = SparkModelTable.standard(x1Domain: upstream.x1Domain).models
         for entry in upstream.models {
-            let builtIn = models.first { $0.name == entry.name || $0.domain == entry.domain }
+            // The built-in the entry overrides (same name), or whose limits a new model on its
+            // domain starts from.
+            let overridden = models.first { $0.name == entry.name }
+            let builtIn = overridden ?? models.first { $0.domain == entry.domain }
             let model = SparkModel(
-                name: entry.name, domain: entry.domain, path: entry.path, aliases: entry.aliases,
+                name: entry.name, domain: entry.domain, path: entry.path,
+                aliases: entry.aliases.isEmpty ? overridden?.aliases ?? [] : entry.aliases,
                 maxTokensLimit: entry.maxTokens ?? builtIn?.maxTokensLimit ?? 8192,
                 defaultMaxTokens: min(entry.maxTokens ?? builtIn?.defaultMaxTokens ?? 4096, builtIn?.defaultMaxTokens ?? 4096),
                 temperatureRange: builtIn?.temperatureRange ?? 0...1,
