@@ -44,6 +44,8 @@ final class HTTPConnection: @unchecked Sendable {
     private var keepAliveAfterResponse = true
     /// The matched route pattern, for metrics (bounded label values).
     private var currentRoute = "unmatched"
+    /// The request path as the access log shows it: capabilities in it cut short.
+    private var loggedPath = "-"
     /// The client the current request is for (`server.trusted_proxies`).
     private var currentClient = "-"
     private var streamFraming: HTTPBodyFraming = .none
@@ -133,6 +135,7 @@ final class HTTPConnection: @unchecked Sendable {
         body = []
         keepAliveAfterResponse = head.keepAlive && !draining
         currentRoute = "unmatched"
+        loggedPath = head.path
         currentClient = context.clientAddress(peer: remoteAddress, headers: head.headers)
         if let cors = context.cors, CORSPolicy.isPreflight(head), let origin = head.headers["Origin"] {
             answerWithoutBody(head, cors.preflightResponse(origin: origin))
@@ -141,6 +144,7 @@ final class HTTPConnection: @unchecked Sendable {
         switch context.router.match(method: head.method, path: head.path) {
         case .found(let handler, let parameters, let route):
             currentRoute = route
+            loggedPath = CapabilityRedaction.path(head.path, parameters: parameters)
             state = .readingBody(head: head, handler: handler, parameters: parameters)
             if head.expectsContinue { channel.write(HTTPResponseEncoder.continueResponse()) }
             armTimer(http.bodyReadTimeout) { $0.bodyTimedOut() }
@@ -327,7 +331,7 @@ final class HTTPConnection: @unchecked Sendable {
             "request.id": "\(connectionID)-\(requestCount)",
             "client": "\(currentHead == nil ? remoteAddress?.host ?? "-" : currentClient)",
             "method": "\(head?.method.rawValue ?? "-")",
-            "path": "\(head?.path ?? "-")",
+            "path": "\(head == nil ? "-" : loggedPath)",
             "status": "\(responseStatus)",
             "bytes": "\(responseBodyBytes)",
             "duration_ms": "\(FixedPoint.format(elapsed, decimals: 2))",

@@ -152,4 +152,27 @@ import Testing
             #expect(!transcript.contains(secret), "leaked: \(secret.prefix(12))…")
         }
     }
+
+    /// A ticket id is the only credential an `EventSource` has: no log line of a ticket round trip
+    /// (make, attach, resume, the 204 after the end) holds it in full; the access log shows its start.
+    @Test func ticketIdsNeverReachTheLogsInFull() throws {
+        let (application, port, logs) = try TestServer.application { $0.log.level = "trace" }
+        defer { application.shutdown() }
+        let client = try TestHTTPClient(port: port)
+        client.postJSON("/chat", #"{"prompt":"log me [[chunks:4]]"}"#)
+        let id = try #require(try client.readResponse().json?["id"] as? String)
+        client.send("GET /chat/stream/\(id) HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        let stream = try client.readStream()
+        let last = try #require(stream.events.last?.lastEventID)
+        client.send("GET /chat/stream/\(id) HTTP/1.1\r\nHost: x\r\nLast-Event-ID: \(id):1\r\n\r\n")
+        #expect(try client.readStream().terminal?.type == "done")
+        client.send("GET /chat/stream/\(id) HTTP/1.1\r\nHost: x\r\nLast-Event-ID: \(last)\r\n\r\n")
+        #expect(try client.readResponse().status == 204)
+        client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try client.readResponse()  // every access line above is written by now
+        let lines = logs.lines
+        #expect(!lines.isEmpty)
+        #expect(!lines.contains { $0.contains(id) }, "a log line holds the whole ticket id")
+        #expect(lines.filter { $0.contains("path=/chat/stream/\(id.prefix(8))…") }.count == 3)
+    }
 }
