@@ -77,11 +77,16 @@ final class ClientGate: Sendable {
     func protect(_ handler: @escaping RouteHandler) -> RouteHandler {
         { [self] request, writer in
             var request = request
-            switch admit(request) {
+            switch identify(request) {
             case .success(let client):
                 request.clientID = client.id
                 request.keyName = client.keyName
+                // Set before any refusal, so the access log and the metrics name the key a 429 was for.
                 writer.keyName = client.keyName
+                if let refused = limitRate(client) {
+                    writer.respond(request.path.hasPrefix("/v1/") ? refused.openAIResponse : refused.response)
+                    return
+                }
                 admitFleetWide(request, writer, handler)
             case .failure(let error):
                 writer.respond(request.path.hasPrefix("/v1/") ? error.openAIResponse : error.response)
@@ -110,55 +115,51 @@ final class ClientGate: Sendable {
         var keyName: String?
     }
 
-    /// The client for `request`, or the error to answer with.
-    func admit(_ request: HTTPRequest) -> Result<Client, APIError> {
-        let client: Client
-        var key: NamedKey?
-        if authEnabled {
-            guard let header = request.headers["Authorization"] else {
-                return .failure(.unauthorized("missing API key: send Authorization: Bearer <key>"))
-            }
-            let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
-                return .failure(.unauthorized("the Authorization header must be 'Bearer <key>'"))
-            }
-            let digest = Digest.sha256(Array(parts[1].utf8))
-            // Every configured hash is compared, in constant time, so timing reveals nothing.
-            var matched: (hash: [UInt8], key: NamedKey?)?
-            for entry in keyHashes where ConstantTime.equals(entry.hash, digest) { matched = entry }
-            guard let matched else { return .failure(.unauthorized("invalid API key")) }
-            key = matched.key
-            if let key {
-                client = Client(id: "key:" + key.name, keyName: key.name)
-            } else {
-                client = Client(id: "key:" + Hex.encode(matched.hash.prefix(6)))
-            }
-        } else {
-            client = Client(id: "addr:" + (request.clientAddress ?? request.remoteAddress?.host ?? "unknown"))
+    /// Who the request is from: its key (named or anonymous), or its address when keys are off;
+    /// `401` when keys are on and it has none that matches.
+    func identify(_ request: HTTPRequest) -> Result<Client, APIError> {
+        guard authEnabled else {
+            return .success(Client(id: "addr:" + (request.clientAddress ?? request.remoteAddress?.host ?? "unknown")))
         }
+        guard let header = request.headers["Authorization"] else {
+            return .failure(.unauthorized("missing API key: send Authorization: Bearer <key>"))
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+            return .failure(.unauthorized("the Authorization header must be 'Bearer <key>'"))
+        }
+        let digest = Digest.sha256(Array(parts[1].utf8))
+        // Every configured hash is compared, in constant time, so timing reveals nothing.
+        var matched: (hash: [UInt8], key: NamedKey?)?
+        for entry in keyHashes where ConstantTime.equals(entry.hash, digest) { matched = entry }
+        guard let matched else { return .failure(.unauthorized("invalid API key")) }
+        if let key = matched.key { return .success(Client(id: "key:" + key.name, keyName: key.name)) }
+        return .success(Client(id: "key:" + Hex.encode(matched.hash.prefix(6))))
+    }
+
+    /// `429` when `client` is over its request rate (its named key's, else the global one).
+    func limitRate(_ client: Client) -> APIError? {
+        let key = client.keyName.flatMap { namedKeys[$0] }
         let perMinute = key?.requestsPerMinute ?? limits.requestsPerMinute
-        if perMinute > 0 {
-            let now = clock()
-            let wait: Double? = buckets.withLock { table in
-                if table[client.id] == nil && table.count >= Self.maxTrackedClients {
-                    // Forget the fullest buckets first: they are the clients that have not been seen for longest.
-                    if let stale = table.max(by: { $0.value.tokens < $1.value.tokens })?.key { table[stale] = nil }
-                }
-                var bucket = table[client.id] ?? TokenBucket(capacity: Double(limits.burst),
-                                                            ratePerSecond: Double(perMinute) / 60, now: now)
-                let wait = bucket.take(now: now)
-                table[client.id] = bucket
-                return wait
+        guard perMinute > 0 else { return nil }
+        let now = clock()
+        let wait: Double? = buckets.withLock { table in
+            if table[client.id] == nil && table.count >= Self.maxTrackedClients {
+                // Forget the fullest buckets first: they are the clients that have not been seen for longest.
+                if let stale = table.max(by: { $0.value.tokens < $1.value.tokens })?.key { table[stale] = nil }
             }
-            if let wait {
-                let seconds = Int(wait.rounded(.up))
-                let whose = key.map { "the key '\($0.name)'" } ?? "this client"
-                return .failure(APIError(status: .tooManyRequests, type: "rate_limit_error", code: "rate_limited",
-                                         message: "too many requests: the limit for \(whose) is \(perMinute) per minute; retry in \(seconds) s",
-                                         headers: [("Retry-After", String(max(1, seconds)))]))
-            }
+            var bucket = table[client.id] ?? TokenBucket(capacity: Double(limits.burst),
+                                                        ratePerSecond: Double(perMinute) / 60, now: now)
+            let wait = bucket.take(now: now)
+            table[client.id] = bucket
+            return wait
         }
-        return .success(client)
+        guard let wait else { return nil }
+        let seconds = Int(wait.rounded(.up))
+        let whose = key.map { "the key '\($0.name)'" } ?? "this client"
+        return APIError(status: .tooManyRequests, type: "rate_limit_error", code: "rate_limited",
+                        message: "too many requests: the limit for \(whose) is \(perMinute) per minute; retry in \(seconds) s",
+                        headers: [("Retry-After", String(max(1, seconds)))])
     }
 
     /// `nil` when the request's key may use `model` (its canonical name), else the `403` naming it.

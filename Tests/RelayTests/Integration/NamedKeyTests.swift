@@ -28,7 +28,7 @@ import Testing
     private func bearer(_ key: String) -> [(String, String)] { [("Authorization", "Bearer \(key)")] }
 
     @Test func aKeysRequestRateOverridesTheGlobalOne() throws {
-        let (application, port, _) = try Self.relay { $0.limits.requestsPerMinute = 0 }
+        let (application, port, logs) = try Self.relay { $0.limits.requestsPerMinute = 0 }
         defer { application.shutdown() }
         let client = try TestHTTPClient(port: port)
         #expect(try client.request("GET", "/v1/models", headers: bearer(Self.alphaKey)).status == 200)
@@ -36,6 +36,10 @@ import Testing
         let limited = try client.request("GET", "/v1/models", headers: bearer(Self.alphaKey))
         #expect(limited.status == 429)
         #expect(limited.text.contains("the key 'alpha'"))
+        // The refusal is attributed to the key, in the access log and the metrics alike.
+        #expect(logs.lines.contains { $0.contains(" access ") && $0.contains("status=429") && $0.contains("key=alpha") })
+        let metrics = String(decoding: application.metrics.render(), as: UTF8.self)
+        #expect(metrics.contains(#"relay_http_requests_total{route="/v1/models",method="GET",status="429",key="alpha"} 1"#))
         // beta has no rate of its own and the global one is off.
         for _ in 0..<5 { #expect(try client.request("GET", "/v1/models", headers: bearer(Self.betaKey)).status == 200) }
 
