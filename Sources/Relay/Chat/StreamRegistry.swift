@@ -2,8 +2,8 @@ import RelayCrypto
 import Synchronization
 
 /// Live and recently finished streams by id, reachable from every event loop (a reconnect can land
-/// on any loop). Ids are unguessable capabilities: 128 random bits. The registry is the one seam a
-/// shared store (Redis) would implement to let a reconnect reach another instance.
+/// on any loop). Ids are unguessable capabilities: 128 random bits. It holds this process's streams
+/// only, under either engine; sharing streams across relays is the `StreamEngine`'s job.
 final class StreamRegistry: Sendable {
     private let streams = Mutex<[String: ChatStream]>([:])
     /// Shared bound for all replay buffers.
