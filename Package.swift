@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "WebSocketCodecTests", dependencies: ["WebSocketCodec", "RelayCrypto", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "JSON", exclude: ["README.md"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "RelayTestSupport"], swiftSettings: swiftSettings),
-        .target(name: "SparkCodec", dependencies: ["JSON", "RelayCrypto", "WebSocketCodec"], exclude: ["README.md"], swiftSettings: swiftSettings),
+        .target(name: "SparkCodec", dependencies: ["JSON", "RelayCrypto", "WebSocketCodec", "HTTPCodec"], exclude: ["README.md"], swiftSettings: swiftSettings),
         .testTarget(name: "SparkCodecTests", dependencies: ["SparkCodec", "JSON", "RelayCrypto", "RelayTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .target(name: "WSClient", dependencies: ["HTTPCodec", "WebSocketCodec", "RelayIO", "RelayCrypto"], swiftSettings: swiftSettings),
         .target(name: "RelayTestSupport", swiftSettings: swiftSettings),

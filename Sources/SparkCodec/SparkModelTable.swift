@@ -56,10 +56,19 @@ public struct SparkModelTable: Sendable, Equatable {
     /// Spark's public host for the built-in table.
     public static let defaultBase = SparkEndpoint(scheme: "wss", host: "spark-api.xf-yun.com", path: "/")
 
+    /// Spark's public host for the HTTP API (SparkCodec/README.md §10).
+    public static let defaultHTTPBase = SparkHTTPBase(scheme: "https", host: "spark-api-open.xf-yun.com")
+
+    /// The models whose HTTP path is `path` (the simulator serves `POST path` for them).
+    public func models(forHTTPPath path: String) -> [SparkModel] {
+        models.filter { $0.httpPath == path }
+    }
+
     /// The built-in table (SparkCodec/README.md §1) with X1's domain `x1`.
     public static let `default` = standard(x1Domain: "x1")
 
-    /// The built-in table with a chosen X1 domain: `x1` (X1 WS doc, 2025-04) or `spark-x` (iFlytek's
+    /// The built-in table with a chosen X1 domain (every model on WebSocket; HTTP path
+    /// `/v1/chat/completions`, X1 `/v2/chat/completions`): `x1` (X1 WS doc, 2025-04) or `spark-x` (iFlytek's
     /// Java SDK since the X1.5 upgrade, 2025-11); which one the live service requires is unverified.
     public static func standard(x1Domain: String) -> SparkModelTable {
         let models = [
@@ -77,7 +86,7 @@ public struct SparkModelTable: Sendable, Equatable {
                        maxTokensLimit: 8192, defaultMaxTokens: 4096, supportsFunctions: true, supportsWebSearch: true),
             SparkModel(name: "x1", domain: x1Domain, path: "/v1/x1", aliases: ["Spark-X1"],
                        maxTokensLimit: 32768, defaultMaxTokens: 32768, temperatureRange: 0...2, isReasoning: true,
-                       contextTokenLimit: 32 * 1024),
+                       contextTokenLimit: 32 * 1024, httpPath: SparkModel.reasoningHTTPPath),
         ]
         do {
             return try SparkModelTable(models: models)

@@ -17,8 +17,20 @@ public struct SparkResponseFrame: Sendable, Equatable {
     public var content: String
     /// `text[0].reasoning_content` (X1 thinking delta), when present.
     public var reasoningContent: String?
-    /// `text[0].function_call`, when present.
-    public var functionCall: SparkFunctionCall?
+    /// The function calls of the frame: `text[0].function_call` (WebSocket, at most one) or
+    /// `delta.tool_calls` (HTTP, one or more); empty when none.
+    public var functionCalls: [SparkFunctionCall]
+    /// The first of `functionCalls`. Setting it replaces (or adds) the first call; `nil` removes it.
+    public var functionCall: SparkFunctionCall? {
+        get { functionCalls.first }
+        set {
+            if let newValue {
+                if functionCalls.isEmpty { functionCalls.append(newValue) } else { functionCalls[0] = newValue }
+            } else if !functionCalls.isEmpty {
+                functionCalls.removeFirst()
+            }
+        }
+    }
     /// `payload.usage.text`, when present (last frame).
     public var usage: SparkUsage?
     /// Whether the frame has `payload.choices` (search-source frames do not).
@@ -28,10 +40,11 @@ public struct SparkResponseFrame: Sendable, Equatable {
     /// The `payload` object exactly as sent minus insignificant whitespace (one line); `nil` without payload.
     public var payloadJSON: [UInt8]?
 
-    /// Creates a frame.
+    /// Creates a frame. `functionCall`, when set, comes first, before `functionCalls`.
     public init(code: Int = 0, message: String = "Success", sid: String?, status: Int, choicesStatus: Int? = nil, seq: Int? = nil,
                 content: String = "", reasoningContent: String? = nil, functionCall: SparkFunctionCall? = nil,
-                usage: SparkUsage? = nil, hasChoices: Bool = true, pluginsJSON: [UInt8]? = nil, payloadJSON: [UInt8]? = nil) {
+                usage: SparkUsage? = nil, hasChoices: Bool = true, pluginsJSON: [UInt8]? = nil, payloadJSON: [UInt8]? = nil,
+                functionCalls: [SparkFunctionCall] = []) {
         self.code = code
         self.message = message
         self.sid = sid
@@ -40,7 +53,7 @@ public struct SparkResponseFrame: Sendable, Equatable {
         self.seq = seq
         self.content = content
         self.reasoningContent = reasoningContent
-        self.functionCall = functionCall
+        self.functionCalls = functionCall.map { [$0] + functionCalls } ?? functionCalls
         self.usage = usage
         self.hasChoices = hasChoices
         self.pluginsJSON = pluginsJSON
