@@ -85,3 +85,64 @@ import Testing
         #expect(try JSONDecoder().decode([SparkModel].self, from: data) == table.models)
     }
 }
+
+@Suite struct SparkModelHTTPTests {
+    @Test func builtInHTTPPaths() throws {
+        let table = SparkModelTable.default
+        for model in table.models {
+            #expect(model.upstreamProtocol == .websocket)
+            #expect(model.httpPath == (model.name == "x1" ? "/v2/chat/completions" : "/v1/chat/completions"), "\(model.name)")
+        }
+        #expect(table.models(forHTTPPath: "/v2/chat/completions").map(\.name) == ["x1"])
+        #expect(table.models(forHTTPPath: "/v1/chat/completions").count == table.models.count - 1)
+        let x1 = try #require(table.model(named: "x1"))
+        #expect(x1.httpURL() == "https://spark-api-open.xf-yun.com/v2/chat/completions")
+        #expect(x1.httpURL(on: SparkHTTPBase(scheme: "http", host: "127.0.0.1", port: 9443)) == "http://127.0.0.1:9443/v2/chat/completions")
+    }
+
+    @Test func decodesModelsWrittenBeforeTheHTTPMembers() throws {
+        let json = #"{"name":"m","domain":"d","path":"/p","aliases":[],"maxTokensLimit":10,"defaultMaxTokens":5,"temperatureRange":[0,1],"supportsSystem":true,"supportsFunctions":false,"isReasoning":false,"supportsWebSearch":false,"contextTokenLimit":100}"#
+        let model = try JSONDecoder().decode(SparkModel.self, from: Data(json.utf8))
+        #expect(model.upstreamProtocol == .websocket && model.httpPath == "/v1/chat/completions")
+        var http = model
+        http.upstreamProtocol = .http
+        http.httpPath = "/v2/chat/completions"
+        #expect(try JSONDecoder().decode(SparkModel.self, from: JSONEncoder().encode(http)) == http)
+    }
+
+    @Test func httpBaseParsing() {
+        #expect(SparkHTTPBase(url: "https://spark-api-open.xf-yun.com") == SparkHTTPBase(scheme: "https", host: "spark-api-open.xf-yun.com"))
+        #expect(SparkHTTPBase(url: "http://127.0.0.1:9443/ignored") == SparkHTTPBase(scheme: "http", host: "127.0.0.1", port: 9443))
+        #expect(SparkHTTPBase(url: "HTTPS://h:443")?.port == nil)
+        #expect(SparkHTTPBase(url: "http://[::1]:8080")?.authority == "[::1]:8080")
+        for bad in ["ws://h", "http://", "http://h:0", "http://h:+80", "http://h:99999", "http://u@h", "http://h?x", "h:80", "http://a:b:c"] {
+            #expect(SparkHTTPBase(url: bad) == nil, "\(bad)")
+        }
+    }
+}
+
+@Suite struct SparkToolCallMembersTests {
+    @Test func messageCodableKeepsPlainShapeAndCarriesToolCalls() throws {
+        let plain = SparkChatMessage(role: .user, content: "x")
+        #expect(String(decoding: try JSONEncoder().encode(plain), as: UTF8.self).contains("toolCall") == false)
+        let rich = SparkChatMessage(role: .assistant, content: "", toolCalls: [SparkFunctionCall(name: "f", arguments: "{}", id: "c")])
+        #expect(try JSONDecoder().decode(SparkChatMessage.self, from: JSONEncoder().encode(rich)) == rich)
+        let tool = SparkChatMessage(role: .tool, content: "r", toolCallID: "c")
+        #expect(try JSONDecoder().decode(SparkChatMessage.self, from: JSONEncoder().encode(tool)) == tool)
+    }
+
+    @Test func frameFunctionCallIsTheFirstOfFunctionCalls() {
+        let a = SparkFunctionCall(name: "a", arguments: "{}")
+        let b = SparkFunctionCall(name: "b", arguments: "{}", id: "2")
+        var frame = SparkResponseFrame(sid: nil, status: 2, functionCall: a, functionCalls: [b])
+        #expect(frame.functionCalls == [a, b])
+        frame.functionCall = b
+        #expect(frame.functionCalls == [b, b])
+        frame.functionCall = nil
+        #expect(frame.functionCalls == [b])
+        frame.functionCalls = []
+        frame.functionCall = a
+        #expect(frame.functionCalls == [a])
+        #expect(SparkResponseFrame(sid: nil, status: 1).functionCall == nil)
+    }
+}
