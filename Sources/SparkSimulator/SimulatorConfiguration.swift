@@ -1,7 +1,7 @@
 import Glibc
 import SparkCodec
 
-/// Everything a `SimulatorServer` needs: where to listen, whom to accept, how to pace answers, and the
+/// Everything a `SimulatorServer` needs: where to listen, whom to accept (signed URLs and HTTP bearer tokens), how to pace answers, and the
 /// limits and timeouts Spark's gateway applies. Every value has a documented default.
 public struct SimulatorConfiguration: Sendable {
     /// Address to bind: an IP literal or `localhost` (bound as 127.0.0.1). Default `127.0.0.1`.
@@ -9,7 +9,11 @@ public struct SimulatorConfiguration: Sendable {
     /// Port to bind; `0` picks a free one (`SimulatorServer.start()` returns the real address). Default 0.
     public var port: Int
     /// Apps whose signed URLs are accepted (matched by API key); `header.app_id` must be the matching APPID.
+    /// The HTTP API also accepts `Authorization: Bearer <APIKey>:<APISecret>` of any of them.
     public var credentials: [SparkCredentials]
+    /// The HTTP API password (`Authorization: Bearer <APIPassword>`) accepted besides key:secret;
+    /// `nil` accepts only key:secret. `spark-sim` reads it from `SPARK_API_PASSWORD`. Default `nil`.
+    public var apiPassword: String?
     /// Models served, by path (`/v3.5/chat` → `generalv3.5`). Default `SparkModelTable.default`.
     public var models: SparkModelTable
     /// PEM certificate chain for `wss://`; TLS is on when both this and `tlsKeyFile` are set.
@@ -37,6 +41,7 @@ public struct SimulatorConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 0,
         credentials: [SparkCredentials] = [SimulatorConfiguration.defaultCredentials],
+        apiPassword: String? = nil,
         models: SparkModelTable = .default,
         tlsCertificateFile: String? = nil,
         tlsKeyFile: String? = nil,
@@ -51,6 +56,7 @@ public struct SimulatorConfiguration: Sendable {
         self.host = host
         self.port = port
         self.credentials = credentials
+        self.apiPassword = apiPassword
         self.models = models
         self.tlsCertificateFile = tlsCertificateFile
         self.tlsKeyFile = tlsKeyFile

@@ -9,11 +9,19 @@ import WebSocketCodec
 
 /// One accepted socket of the simulator, confined to its event loop: optional TLS handshake, the upgrade
 /// request (404 / 401 / 403 / 400 / 426, or 101), exactly one request message, then the scripted answer
-/// with its faults, and the close. Kept alive by the server's registry until its socket is closed.
+/// with its faults, and the close. A first request that is not an upgrade but `POST` to an HTTP API
+/// path turns the connection into an HTTP API connection instead (`SimulatorHTTPExchange.swift`).
+/// Kept alive by the server's registry until its socket is closed.
 // @unchecked: confined to its event loop: every mutable member is touched only on `loop` (`start` and `shutdown` check preconditionInEventLoop; channel, handshake and timer callbacks run there)
 final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
     enum Phase {
         case tlsHandshake, upgrading, awaitingRequest, streaming, stalled, closing, closed
+        /// HTTP API: reading a request (or idle between keep-alive requests).
+        case httpReading
+        /// HTTP API: sending an answer.
+        case httpStreaming
+        /// HTTP API: `[[stall@N]]` went silent mid-answer.
+        case httpStalled
     }
 
     /// Largest upgrade request head accepted (request line 8 KiB + headers 16 KiB, the HTTP codec's defaults).
@@ -21,8 +29,8 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
 
     let id: Int
     let loop: EventLoop
-    private let server: SimulatorServer
-    private var configuration: SimulatorConfiguration { server.configuration }
+    let server: SimulatorServer
+    var configuration: SimulatorConfiguration { server.configuration }
     var phase = Phase.upgrading
     var channel: StreamChannel?
     private var tlsHandshake: TLSHandshake?
@@ -32,13 +40,15 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
     private var frameDecoder: WebSocketFrameDecoder
     private var assembler: WebSocketMessageAssembler
     var webSocket = WebSocketStateMachine()
-    private var requestTimer: LoopTimer?
+    var requestTimer: LoopTimer?
     var stepTimer: LoopTimer?
     var delayElapsed = false
     var plan: SimulatorPlan?
     var stepIndex = 0
     var pingCounter = 0
     var record: SimulatorConnectionRecord
+    /// The HTTP API state once the connection speaks it.
+    var http: SimulatorHTTPState?
     private var ended = false
     private var released = false
 
@@ -114,6 +124,8 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
         case .awaitingRequest, .streaming, .stalled:
             frameDecoder.append(bytes)
             readFrames()
+        case .httpReading, .httpStreaming, .httpStalled:
+            readHTTP(bytes)
         case .tlsHandshake, .closing, .closed:
             break
         }
@@ -121,19 +133,20 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
 
     func channelDidReadEndOfStream(_ channel: StreamChannel) {
         webSocket.transportClosed()
-        end(.clientClosed(code: nil, closeFrameReceived: false))
+        end(http != nil ? httpEndOnClientClose() : .clientClosed(code: nil, closeFrameReceived: false))
         channel.close()
     }
 
     func channelBecameWritable(_ channel: StreamChannel) {
         if phase == .streaming { pump() }
+        if phase == .httpStreaming { httpPump() }
     }
 
     func channel(_ channel: StreamChannel, didCloseWith error: TransportError?) {
         if let error, !error.isDisconnect {
             end(.transportError(error.description))
         } else {
-            end(.clientClosed(code: nil, closeFrameReceived: false))
+            end(http != nil ? httpEndOnClientClose() : .clientClosed(code: nil, closeFrameReceived: false))
         }
         released(socketClosedBy: "channel")
     }
@@ -157,6 +170,7 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
             }
             return
         }
+        let received = headBuffer
         let leftover = Array(headBuffer[end...])
         var parser = HTTPRequestParser()
         parser.append(headBuffer[..<end])
@@ -170,6 +184,10 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
             head = parsed
         } catch {
             reject(status: error.status, message: error.status.reasonPhrase)
+            return
+        }
+        if isHTTPAPIRequest(head) {
+            startHTTP(received: received)
             return
         }
         guard handleUpgrade(head) else { return }
@@ -376,6 +394,8 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
         case .upgrading:
             end(.timedOut)
             channel?.close()
+        case .httpReading:
+            httpIdleTimedOut()
         case .awaitingRequest:
             // Spark closes a connection that sends nothing within 60 s (Sources/SparkCodec/README.md §2).
             if case .sendClose(let payload) = webSocket.sendClose(code: .normalClosure, reason: "no request received in time") {
@@ -394,7 +414,7 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
         channel?.closeAfterFlushing(lingerSeconds: lingerSeconds)
     }
 
-    private func cancelTimers() {
+    func cancelTimers() {
         requestTimer?.cancel()
         requestTimer = nil
         stepTimer?.cancel()
@@ -406,8 +426,11 @@ final class SimulatorConnection: StreamChannelDelegate, @unchecked Sendable {
         guard !ended else { return }
         ended = true
         cancelTimers()
-        if phase == .streaming || phase == .stalled || phase == .awaitingRequest || phase == .upgrading {
+        switch phase {
+        case .streaming, .stalled, .awaitingRequest, .upgrading, .httpReading, .httpStreaming, .httpStalled:
             phase = .closing
+        case .tlsHandshake, .closing, .closed:
+            break
         }
         record.end = end
         record.endedAt = ContinuousClock.now

@@ -1,3 +1,5 @@
+import SparkCodec
+
 /// A fault the simulator injected into an answer because the prompt asked for it (`SimulatorDirectives`).
 public enum SimulatorFault: Sendable, Hashable {
     /// `[[error:CODE]]` / `[[error:CODE@N]]`: an error frame with this code.
@@ -8,7 +10,10 @@ public enum SimulatorFault: Sendable, Hashable {
     case stall
 }
 
-/// How a simulator connection ended.
+/// How a simulator connection ended. For an HTTP API connection whose client closes it (or lets it
+/// time out) between requests, the end is the outcome of its last exchange: `completed`,
+/// `faultInjected`, `rejected` (HTTP status) or `requestError` (Spark code); a client that closes
+/// mid-answer is `clientClosed(code: nil, closeFrameReceived: false)`.
 public enum SimulatorConnectionEnd: Sendable, Hashable {
     /// The whole answer was sent (last frame `status` 2), then a Close frame with code 1000.
     case completed
@@ -60,6 +65,12 @@ public struct SimulatorConnectionRecord: Sendable, Equatable {
     public var pongsReceived: Int
     /// Over TLS: the client resumed an earlier session (no certificate was sent).
     public var tlsResumed: Bool = false
+    /// The protocol the client spoke: `.websocket`, or `.http` for Spark's HTTP API.
+    public var sparkProtocol: SparkProtocol = .websocket
+    /// HTTP API requests read on this connection (keep-alive serves several); 0 for WebSocket.
+    /// `path`, `sid`, `prompt` and `fault` describe the last of them, `framesSent` counts the SSE
+    /// events (not `[DONE]`) or bodies of all of them.
+    public var httpRequests: Int = 0
     /// When the socket was accepted (monotonic).
     public var startedAt: ContinuousClock.Instant
     /// When the end was detected (monotonic): for `clientClosed`, the moment the client's Close frame or

@@ -10,7 +10,8 @@ import SparkSimulator
 /// `spark-sim`: the Spark simulator alone, for the relay, benchmarks and interop tests.
 ///
 /// Credentials to accept come from `SPARK_APP_ID`, `SPARK_API_KEY`, `SPARK_API_SECRET`; when none is set
-/// it accepts the PUBLIC FAKE defaults of `SimulatorConfiguration.defaultCredentials`.
+/// it accepts the PUBLIC FAKE defaults of `SimulatorConfiguration.defaultCredentials`. The HTTP API
+/// (same port) accepts `Bearer <APIKey>:<APISecret>` and, when `SPARK_API_PASSWORD` is set, `Bearer <password>`.
 @main
 struct SimulatorCommand: ParsableCommand {
     /// OpenSSL is set up before anything else runs (see `OpenSSLRuntime`).
@@ -21,7 +22,7 @@ struct SimulatorCommand: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "spark-sim",
-        abstract: "A local iFlytek Spark WebSocket gateway simulator (signed URLs, scripted answers, faults).")
+        abstract: "A local iFlytek Spark gateway simulator: WebSocket and HTTP API (signed URLs, scripted answers, faults).")
 
     @Option(help: "Address to listen on (IP literal or localhost).")
     var host = "127.0.0.1"
@@ -60,6 +61,7 @@ struct SimulatorCommand: ParsableCommand {
         let appID = environment["SPARK_APP_ID"].flatMap { $0.isEmpty ? nil : $0 }
         let apiKey = environment["SPARK_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let apiSecret = environment["SPARK_API_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        let apiPassword = environment["SPARK_API_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         let credentials: SparkCredentials
         let usingDefaults: Bool
         switch (appID, apiKey, apiSecret) {
@@ -84,12 +86,13 @@ struct SimulatorCommand: ParsableCommand {
         let group = EventLoopGroup(count: eventLoops)
         let server = SimulatorServer(
             configuration: SimulatorConfiguration(
-                host: host, port: port, credentials: [credentials], tlsCertificateFile: tlsCert, tlsKeyFile: tlsKey,
+                host: host, port: port, credentials: [credentials], apiPassword: apiPassword, tlsCertificateFile: tlsCert, tlsKeyFile: tlsKey,
                 chunkDelay: chunkDelay, requestTimeout: requestTimeout),
             group: group, logger: logger)
         let address = try server.start()
         let scheme = tlsCert == nil ? "ws" : "wss"
         print("spark-sim listening on \(scheme)://\(address)")
+        print("spark-sim: HTTP API on the same port: \(tlsCert == nil ? "http" : "https")://\(address)/v1/chat/completions (X1: /v2/chat/completions)")
         if usingDefaults {
             let fake = SimulatorConfiguration.defaultCredentials
             print("spark-sim: no SPARK_* credentials set; accepting the PUBLIC FAKE defaults (safe to share, they open"
@@ -97,6 +100,9 @@ struct SimulatorCommand: ParsableCommand {
                   + " SPARK_API_SECRET=\(fake.apiSecret)")
         } else {
             print("spark-sim: accepting app \(credentials.appID) with API key \(credentials.apiKey) (secret from SPARK_API_SECRET, not shown)")
+        }
+        if apiPassword != nil {
+            print("spark-sim: the HTTP API also accepts the password from SPARK_API_PASSWORD (not shown)")
         }
         fflush(nil)
 

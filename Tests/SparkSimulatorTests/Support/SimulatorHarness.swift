@@ -14,12 +14,12 @@ final class SimulatorHarness {
     let group: EventLoopGroup
 
     init(chunkDelay: Double = 0, requestTimeout: Double = 60, tls: (certificate: String, key: String)? = nil,
-         maxRequestBytes: Int = 1_048_576) throws {
+         maxRequestBytes: Int = 1_048_576, apiPassword: String? = nil) throws {
         group = EventLoopGroup(count: 2, label: "sim-test")
         let now = Self.now
         server = SimulatorServer(
             configuration: SimulatorConfiguration(
-                credentials: [Self.credentials], tlsCertificateFile: tls?.certificate, tlsKeyFile: tls?.key,
+                credentials: [Self.credentials], apiPassword: apiPassword, tlsCertificateFile: tls?.certificate, tlsKeyFile: tls?.key,
                 chunkDelay: chunkDelay, maxRequestBytes: maxRequestBytes, requestTimeout: requestTimeout, now: { now }),
             group: group)
         port = try server.start().port
