@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "FuzzWebSocket", targets: ["FuzzWebSocket"]),
         .executable(name: "FuzzSparkFrame", targets: ["FuzzSparkFrame"]),
         .executable(name: "FuzzRESP", targets: ["FuzzRESP"]),
+        .executable(name: "FuzzSparkHTTPStream", targets: ["FuzzSparkHTTPStream"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,6 +42,7 @@ let package = Package(
         .executableTarget(name: "FuzzWebSocket", dependencies: ["WebSocketCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzSparkFrame", dependencies: ["SparkCodec", "JSON", "CFuzzerShim"], swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzRESP", dependencies: ["RESPCodec", "CFuzzerShim"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzSparkHTTPStream", dependencies: ["SparkCodec", "JSON", "CFuzzerShim"], swiftSettings: swiftSettings),
         .target(name: "RESPCodec", swiftSettings: swiftSettings),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: swiftSettings),
         .target(

@@ -80,7 +80,7 @@ check_build_log /tmp/spark-relay-release-tests.log
 swift test -c release --skip-build --filter "Differential|FastPath" 2>&1
 
 step "fuzzing (optimized builds)"
-for target in FuzzHTTPParser FuzzSSE FuzzWebSocket FuzzSparkFrame FuzzRESP; do
+for target in FuzzHTTPParser FuzzSSE FuzzWebSocket FuzzSparkFrame FuzzRESP FuzzSparkHTTPStream; do
   bash Tests/Fuzz/run-fuzz.sh "$target" "${FUZZ_SECONDS:-60}"
 done
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: Tests/Fuzz/run-fuzz.sh TARGET SECONDS
-#   TARGET: FuzzHTTPParser | FuzzSSE | FuzzWebSocket | FuzzSparkFrame | FuzzRESP
+#   TARGET: FuzzHTTPParser | FuzzSSE | FuzzWebSocket | FuzzSparkFrame | FuzzRESP | FuzzSparkHTTPStream
 # Builds TARGET optimized (-c release: the optimizer is what users run) with libFuzzer + ASan into
 # .build-fuzz, fuzzes a temporary copy of its seed corpus for SECONDS, and exits non-zero on any
 # crash (crash files are kept in the temp dir).
@@ -16,6 +16,7 @@ case "$target" in
     FuzzWebSocket) corpus="$root/Tests/Fuzz/Corpus/WebSocket" ;;
     FuzzSparkFrame) corpus="$root/Tests/Fuzz/Corpus/SparkFrame" ;;
     FuzzRESP) corpus="$root/Tests/Fuzz/Corpus/FuzzRESP" ;;
+    FuzzSparkHTTPStream) corpus="$root/Tests/Fuzz/Corpus/SparkHTTPStream" ;;
     *) echo "unknown target: $target" >&2; exit 2 ;;
 esac
 
