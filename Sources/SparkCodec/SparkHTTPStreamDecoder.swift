@@ -59,22 +59,34 @@ public struct SparkHTTPStreamDecoder: Sendable {
         return try process(parser.append(bytes))
     }
 
-    /// The end of the body. Dispatches a last event whose blank line is missing (when the body ended
-    /// on a line break), then throws a pending failure, or `.closedBeforeEnd(sid:)` when neither
-    /// `[DONE]` nor a last frame came. The frames of such a trailing event are returned.
+    /// The end of the body: throws a pending failure, or `.closedBeforeEnd(sid:)` when neither
+    /// `[DONE]` nor a last frame came. A trailing event whose blank line is missing (the body ended
+    /// on a line break) is read when it completes the answer (`[DONE]`, or the usage chunk), and its
+    /// frames are returned; otherwise it is dropped, as an `EventSource` drops an unfinished event.
     @discardableResult
     public mutating func finish() throws(SparkError) -> [SparkResponseFrame] {
         if let pendingError {
             self.pendingError = nil
             throw pendingError
         }
-        var frames: [SparkResponseFrame] = []
-        if !isFinished && endedWithLineBreak {
+        if !isFinished && !sawLastFrame && endedWithLineBreak {
             endedWithLineBreak = false
-            frames = try process(parser.append([0x0A, 0x0A]))
-            if let pendingError {
-                self.pendingError = nil
-                throw pendingError
+            var probe = self
+            let frames: [SparkResponseFrame]
+            do throws(SparkError) {
+                frames = try probe.process(probe.parser.append([0x0A, 0x0A]))
+            } catch {
+                self = probe
+                throw error
+            }
+            if let failure = probe.pendingError {
+                isFinished = true
+                throw failure
+            }
+            if probe.isFinished || probe.sawLastFrame {
+                self = probe
+                isFinished = true
+                return frames
             }
         }
         guard isFinished || sawLastFrame else {
@@ -82,7 +94,7 @@ public struct SparkHTTPStreamDecoder: Sendable {
             throw .closedBeforeEnd(sid: sid)
         }
         isFinished = true
-        return frames
+        return []
     }
 
     // MARK: - Events

@@ -61,8 +61,6 @@ extension SimulatorConnection {
             guard let part else { return }
             switch part {
             case .head(let head):
-                requestTimer?.cancel()
-                requestTimer = nil
                 http?.head = head
                 http?.body = []
                 if head.expectsContinue { channel?.write(HTTPResponseEncoder.continueResponse()) }
@@ -80,6 +78,9 @@ extension SimulatorConnection {
 
     /// Checks method, path, credentials, body and model in that order; answers an error or starts the answer.
     private func handleHTTPRequest(_ head: HTTPRequestHead, body: [UInt8]) {
+        // The whole request arrived in time (`requestTimeout` bounds head and body together).
+        requestTimer?.cancel()
+        requestTimer = nil
         record.httpRequests += 1
         record.path = head.path
         http?.keepAlive = head.keepAlive

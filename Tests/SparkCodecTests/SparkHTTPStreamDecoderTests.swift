@@ -217,6 +217,19 @@ import Testing
         _ = try truncated.append(Array(("data:" + Self.chunk(#""content":"a""#, usage: Self.usageJSON)).utf8))
         #expect(throws: SparkError.closedBeforeEnd(sid: nil)) { try truncated.finish() }
 
+        // A trailing event without its blank line that does not complete the answer is dropped:
+        // finish() returns no frame and frameCount stays as it was.
+        var trailing = SparkHTTPStreamDecoder()
+        _ = try trailing.append(Array(("data:" + Self.chunk(#""content":"a""#) + "\n\ndata:" + Self.chunk(#""content":"b""#) + "\n").utf8))
+        #expect(throws: SparkError.closedBeforeEnd(sid: Self.sid)) { try trailing.finish() }
+        #expect(trailing.frameCount == 1)
+
+        // One that completes it is read.
+        var completing = SparkHTTPStreamDecoder()
+        _ = try completing.append(Array(("data:" + Self.chunk(#""content":"a""#) + "\n\ndata:" + Self.chunk(#""content":"b""#, usage: Self.usageJSON) + "\r\n").utf8))
+        #expect(try completing.finish().map(\.content) == ["b"])
+        #expect(completing.frameCount == 2 && completing.sawLastFrame)
+
         // A last frame without [DONE] is a complete answer.
         var noDone = SparkHTTPStreamDecoder()
         _ = try noDone.append(Array(("data:" + Self.chunk(#""content":"a""#, usage: Self.usageJSON) + "\n\n").utf8))

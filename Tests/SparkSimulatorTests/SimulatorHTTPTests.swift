@@ -308,3 +308,16 @@ struct SimulatorHTTPTests {
         #expect(SimulatorHTTPPlan.stamped(SparkHTTPChunkEncoder.doneEvent, nanoseconds: 1) == SparkHTTPChunkEncoder.doneEvent)
     }
 }
+
+@Suite("SimulatorServer HTTP API timeouts")
+struct SimulatorHTTPTimeoutTests {
+    @Test func aRequestBodyThatNeverCompletesTimesOut() throws {
+        let harness = try SimulatorHarness(requestTimeout: 0.3)
+        let client = try TestHTTPClient(port: harness.port)
+        let body = TestHTTPClient.body("x")
+        let head = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: \(TestHTTPClient.keySecret)\r\nContent-Length: \(body.count)\r\n\r\n"
+        try client.socket.write(Array(head.utf8) + body.prefix(5))
+        #expect(client.serverClosed())
+        #expect(harness.record(id: 1)?.end == .timedOut)
+    }
+}
