@@ -90,13 +90,12 @@ MODELS_BY_PATH = {
     V2_PATH: {"x1", "spark-x"},
 }
 ROLES = {"system", "user", "assistant", "tool"}
-# The request fields iFlytek documents for the HTTP API; anything else is refused (10004), so an
+# The request fields iFlytek documents for the HTTP API; anything else is refused with a 400, so an
 # OpenAI-only field the relay forgot to drop (n, stream_options, top_p, …) shows up.
 KNOWN_FIELDS = {"model", "messages", "stream", "temperature", "max_tokens", "top_k", "user", "tools",
                 "tool_choice", "response_format", "thinking", "presence_penalty", "frequency_penalty"}
 
 # Every wait in this module is bounded by one of these (seconds).
-START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 BODY_TIMEOUT = 10.0
 SLOW_CHUNKS = 100
@@ -117,8 +116,8 @@ KEYWORD = re.compile(r"\[(reasoning|tool|tool-id|tool-array|error:\d+|error-firs
 
 
 def clean_prompt(prompt: str) -> str:
-    """The prompt without scenario keywords, as the answer quotes it."""
-    return re.sub(r"\s+", " ", KEYWORD.sub("", prompt)).strip()
+    """The prompt without scenario keywords (and the blanks before them), as the answer quotes it."""
+    return re.sub(r"[ \t]*" + KEYWORD.pattern, "", prompt).strip()
 
 
 def expected_answer(prompt: str) -> str:
