@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from typing import Iterator, Optional
@@ -9,6 +10,11 @@ from typing import Iterator, Optional
 import pytest
 
 from relay_harness import RelayProcess, write_config
+
+# relay_harness hands relays the environment without the WebSocket credentials; the HTTP protocol's
+# APIPassword must not reach them either (a developer's real one would send tests to Spark).
+# Tests that want one pass it explicitly.
+os.environ.pop("SPARK_API_PASSWORD", None)
 
 
 @pytest.fixture
