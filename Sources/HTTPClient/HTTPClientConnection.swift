@@ -40,7 +40,7 @@ final class HTTPClientConnection: StreamChannelDelegate, @unchecked Sendable {
             task.connection(self, didRead: bytes)
         } else {
             // Bytes nobody asked for (a late 408, or broken framing): the connection cannot be reused.
-            channel.close()
+            close()
         }
     }
 
@@ -48,7 +48,7 @@ final class HTTPClientConnection: StreamChannelDelegate, @unchecked Sendable {
         if let task {
             task.connectionDidReadEndOfStream(self)
         } else {
-            channel.close()
+            close()
         }
     }
 

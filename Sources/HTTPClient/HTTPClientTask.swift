@@ -271,6 +271,7 @@ public final class HTTPClientTask: @unchecked Sendable {
             && !(head?.headers.tokens(for: "Connection").contains("close") ?? true)
             && !HTTPHeaders(request.headers).tokens(for: "Connection").contains("close")
             && parser.remainingBytes.isEmpty
+            && connection.channel.pendingWriteBytes == 0  // an early answer may leave part of the request unsent
         state = .finished
         connection.task = nil
         client.release(connection, reusable: persists)
