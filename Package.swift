@@ -57,6 +57,8 @@ let package = Package(
         .target(name: "SparkCodec", dependencies: ["JSON", "RelayCrypto", "WebSocketCodec", "HTTPCodec"], exclude: ["README.md"], swiftSettings: swiftSettings),
         .testTarget(name: "SparkCodecTests", dependencies: ["SparkCodec", "JSON", "RelayCrypto", "RelayTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .target(name: "WSClient", dependencies: ["HTTPCodec", "WebSocketCodec", "RelayIO", "RelayCrypto"], swiftSettings: swiftSettings),
+        .target(name: "HTTPClient", dependencies: ["HTTPCodec", "RelayIO"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "RelayTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "SparkUpstreamTests", dependencies: ["SparkUpstream", "WSClient", "SparkSimulator", "SparkCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "SparkUpstream", dependencies: ["SparkCodec", "JSON", "WSClient", "RelayIO", "WebSocketCodec"], swiftSettings: swiftSettings),

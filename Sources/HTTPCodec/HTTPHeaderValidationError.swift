@@ -1,4 +1,4 @@
-/// A response head the encoder refuses to write because it would corrupt the byte stream.
+/// A response or request head an encoder refuses to write because it would corrupt the byte stream.
 public struct HTTPHeaderValidationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong.
     public enum Kind: String, Sendable, Equatable {
@@ -16,6 +16,12 @@ public struct HTTPHeaderValidationError: Error, Sendable, Equatable, CustomStrin
         case framingNotAllowed
         /// Chunked framing on an HTTP/1.0 response (RFC 9112 §7).
         case chunkedRequiresHTTP11
+        /// A request method that is not an RFC 9110 token.
+        case invalidMethod
+        /// A request target that is not origin-form (`/path?query`, or `*` for OPTIONS) of RFC 3986 characters.
+        case invalidRequestTarget
+        /// A Host that is empty or contains whitespace, control characters, `/`, `?`, `#` or `@`.
+        case invalidHost
     }
 
     /// What is wrong.
