@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "RelayTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "SparkUpstreamTests", dependencies: ["SparkUpstream", "WSClient", "SparkSimulator", "SparkCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
-        .target(name: "SparkUpstream", dependencies: ["SparkCodec", "JSON", "WSClient", "RelayIO", "WebSocketCodec"], swiftSettings: swiftSettings),
+        .target(name: "SparkUpstream", dependencies: ["SparkCodec", "JSON", "WSClient", "HTTPClient", "HTTPCodec", "RelayIO", "WebSocketCodec"], swiftSettings: swiftSettings),
         .target(
             name: "SparkSimulator",
             dependencies: ["RelayIO", "HTTPCodec", "WebSocketCodec", "SparkCodec", "JSON", "RelayCrypto",

@@ -116,14 +116,15 @@ public final class RelayApplication: Sendable {
         }
     }
 
-    /// `auto` means Spark when all three credentials are set, else the built-in simulator.
+    /// `auto` means Spark when all three credentials (or the HTTP API's password) are set, else the
+    /// built-in simulator.
     public static func resolveUpstreamMode(_ upstream: RelayConfiguration.Upstream) -> UpstreamMode {
         switch upstream.mode {
         case .spark, .simulator:
             return upstream.mode
         case .auto:
             let complete = [upstream.appID, upstream.apiKey, upstream.apiSecret].allSatisfy { !($0 ?? "").isEmpty }
-            return complete ? .spark : .simulator
+            return complete || !(upstream.apiPassword ?? "").isEmpty ? .spark : .simulator
         }
     }
 
@@ -211,7 +212,7 @@ public final class RelayApplication: Sendable {
     }
 
     /// Starts the simulator on 127.0.0.1 with fresh random credentials and returns settings that
-    /// reach it through `ws://`.
+    /// reach it through `ws://` and, for HTTP-protocol models, `http://` on the same port.
     public static func startEmbeddedSimulator(_ upstream: RelayConfiguration.Upstream, group: EventLoopGroup,
                                        logger: Logger) throws -> (SimulatorServer, UpstreamSettings) {
         let credentials = SparkCredentials(appID: "sim" + SecureRandom.hex(byteCount: 3).prefix(5),
@@ -227,7 +228,8 @@ public final class RelayApplication: Sendable {
         let simulator = SimulatorServer(configuration: configuration, group: group, logger: quiet)
         let address = try simulator.start()
         let base = SparkEndpoint(scheme: "ws", host: "127.0.0.1", port: address.port, path: "/")
-        let settings = try UpstreamSettings.make(from: upstream, mode: .simulator, credentials: credentials, base: base)
+        let httpBase = SparkHTTPBase(scheme: "http", host: "127.0.0.1", port: address.port)
+        let settings = try UpstreamSettings.make(from: upstream, mode: .simulator, credentials: credentials, base: base, httpBase: httpBase)
         return (simulator, settings)
     }
 }

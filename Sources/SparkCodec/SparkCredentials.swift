@@ -1,6 +1,7 @@
-/// Spark console credentials (APPID, APIKey, APISecret). The secret is held in a wrapper whose
-/// `description`, `debugDescription` and reflection are `<redacted>`, so `print`, string
-/// interpolation, `dump` and `Mirror` never reveal it.
+/// Spark console credentials (APPID, APIKey, APISecret, and the HTTP API's APIPassword when there is
+/// one). The secret and the password are held in a wrapper whose `description`, `debugDescription`
+/// and reflection are `<redacted>`, so `print`, string interpolation, `dump` and `Mirror` never
+/// reveal them.
 public struct SparkCredentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The console APPID (sent as `header.app_id`).
     public var appID: String
@@ -8,6 +9,8 @@ public struct SparkCredentials: Sendable, Equatable, CustomStringConvertible, Cu
     public var apiKey: String
     /// The wrapped APISecret (the HMAC key).
     private var secret: Secret
+    /// The wrapped APIPassword of the HTTP API, when configured.
+    private var password: Secret?
 
     /// The console APISecret, used as HMAC key. Read it only to sign.
     public var apiSecret: String {
@@ -15,11 +18,24 @@ public struct SparkCredentials: Sendable, Equatable, CustomStringConvertible, Cu
         set { secret = Secret(newValue) }
     }
 
+    /// The HTTP API's APIPassword, when configured. Read it only to build the `Authorization` header.
+    public var apiPassword: String? {
+        get { password?.value }
+        set { password = newValue.map(Secret.init) }
+    }
+
     /// Creates credentials.
-    public init(appID: String, apiKey: String, apiSecret: String) {
+    public init(appID: String, apiKey: String, apiSecret: String, apiPassword: String? = nil) {
         self.appID = appID
         self.apiKey = apiKey
         self.secret = Secret(apiSecret)
+        self.password = apiPassword.flatMap { $0.isEmpty ? nil : Secret($0) }
+    }
+
+    /// The bearer token of Spark's HTTP API: the APIPassword when configured, else `APIKey:APISecret`
+    /// (which iFlytek accepts too). Secret: only for the `Authorization` header.
+    public var httpBearerToken: String {
+        apiPassword ?? "\(apiKey):\(apiSecret)"
     }
 
     /// The first four characters of the API key followed by an ellipsis (the whole key only if it is that short).
@@ -29,7 +45,7 @@ public struct SparkCredentials: Sendable, Equatable, CustomStringConvertible, Cu
 
     /// `SparkCredentials(appID: …, apiKey: abcd…, apiSecret: <redacted>)`.
     public var description: String {
-        "SparkCredentials(appID: \(appID), apiKey: \(apiKeyPrefix), apiSecret: <redacted>)"
+        "SparkCredentials(appID: \(appID), apiKey: \(apiKeyPrefix), apiSecret: <redacted>\(password == nil ? "" : ", apiPassword: <redacted>"))"
     }
 
     /// Same as `description`.
@@ -37,7 +53,8 @@ public struct SparkCredentials: Sendable, Equatable, CustomStringConvertible, Cu
 
     /// A mirror that shows the app id and key prefix only.
     public var customMirror: Mirror {
-        Mirror(self, children: ["appID": appID, "apiKey": apiKeyPrefix, "apiSecret": "<redacted>"], displayStyle: .struct)
+        Mirror(self, children: ["appID": appID, "apiKey": apiKeyPrefix, "apiSecret": "<redacted>",
+                                "apiPassword": password == nil ? "-" : "<redacted>"], displayStyle: .struct)
     }
 }
 

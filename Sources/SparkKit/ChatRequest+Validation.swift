@@ -1,3 +1,4 @@
+import SparkUpstream
 import SparkCodec
 
 extension ChatRequest {
@@ -6,7 +7,7 @@ extension ChatRequest {
     ///
     /// - Throws: ``SparkClientError/unknownModel(name:available:)`` or
     ///   ``SparkClientError/invalidParameter(name:reason:)``.
-    func validated(against models: SparkModelTable, appID: String) throws(SparkClientError) -> (SparkModel, SparkChatRequest) {
+    func validated(against models: SparkModelTable) throws(SparkClientError) -> UpstreamChatRequest {
         guard let model = models.model(named: self.model) else {
             throw .unknownModel(name: self.model, available: models.models.map(\.name))
         }
@@ -16,9 +17,8 @@ extension ChatRequest {
         } catch {
             throw Self.clientError(for: error, model: model)
         }
-        let request = SparkChatRequest(appID: appID, uid: uid, domain: model.domain, temperature: temperature,
-                                       maxTokens: maxTokens, topK: topK, messages: messages, functions: functions)
-        return (model, request)
+        return UpstreamChatRequest(model: model, messages: messages, user: uid, temperature: temperature,
+                                   maxTokens: maxTokens, topK: topK, functions: functions)
     }
 
     /// SparkKit's wording of a broken rule: the Swift parameter's name and what is allowed.

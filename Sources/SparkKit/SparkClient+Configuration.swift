@@ -16,9 +16,17 @@ extension SparkClient {
         /// `ws://` is allowed (the simulator). The base's own path is ignored.
         /// Default `wss://spark-api.xf-yun.com`.
         public var baseURL: SparkEndpoint
-        /// The models requests may name, with their paths and parameter limits.
+        /// Scheme, host and port (and an optional path prefix) of Spark's OpenAI-style HTTP API, for
+        /// models whose `upstreamProtocol` is `.http`; each model's `httpPath` is appended.
+        /// `http://` is allowed (the simulator serves it on its WebSocket port).
+        /// Default `https://spark-api-open.xf-yun.com`.
+        public var httpBaseURL: SparkHTTPBase
+        /// The models requests may name, with their paths, protocols and parameter limits.
         /// Default ``SparkModelTable/default``.
         public var models: SparkModelTable
+        /// Sends every model over this protocol instead of its own `upstreamProtocol`; `nil` (the
+        /// default) keeps each model's.
+        public var upstreamProtocol: SparkProtocol?
         /// A PEM CA bundle to trust for `wss://`, in addition to the system store. Default `nil`.
         public var caFile: String?
         /// Most events held for a consumer that has not asked for them yet. When the buffer is
@@ -35,9 +43,14 @@ extension SparkClient {
         ///   - models: The model table.
         ///   - caFile: A PEM CA bundle to trust for `wss://`, or `nil`.
         ///   - bufferLimit: Most events buffered for a slow consumer.
+        ///   - httpBaseURL: Where Spark's HTTP API is.
+        ///   - upstreamProtocol: One protocol for every model, or `nil` for each model's own.
         public init(baseURL: SparkEndpoint = SparkModelTable.defaultBase, models: SparkModelTable = .default,
-                    caFile: String? = nil, bufferLimit: Int = 64) {
+                    caFile: String? = nil, bufferLimit: Int = 64,
+                    httpBaseURL: SparkHTTPBase = SparkModelTable.defaultHTTPBase, upstreamProtocol: SparkProtocol? = nil) {
             self.baseURL = baseURL
+            self.httpBaseURL = httpBaseURL
+            self.upstreamProtocol = upstreamProtocol
             self.models = models
             self.caFile = caFile
             self.bufferLimit = bufferLimit

@@ -1,7 +1,8 @@
 import RelayIO
 import SparkUpstream
 
-/// A client for iFlytek Spark's chat WebSocket API that streams answers as an `AsyncSequence`.
+/// A client for iFlytek Spark's chat APIs — the signed WebSocket, or the OpenAI-style HTTP API for
+/// models whose `upstreamProtocol` is `.http` — that streams answers as an `AsyncSequence`.
 ///
 /// ```swift
 /// let client = SparkClient(credentials: SparkCredentials(appID: "…", apiKey: "…", apiSecret: "…"))
@@ -10,18 +11,20 @@ import SparkUpstream
 /// }
 /// ```
 ///
-/// Each request opens its own signed WebSocket to Spark. Create one client and share it: it is
-/// `Sendable`, and all its connections run on one serial event loop that it owns. Cancelling the
-/// consuming task, or leaving the `for try await` loop early, closes the request's WebSocket at once
-/// with code 1000.
+/// Each request opens its own signed WebSocket to Spark (or a `POST` on a pooled keep-alive HTTP
+/// connection). Create one client and share it: it is `Sendable`, and all its connections run on
+/// one serial event loop that it owns. Cancelling the consuming task, or leaving the `for try
+/// await` loop early, closes the request's WebSocket with code 1000 (or aborts the HTTP request) at
+/// once.
 public final class SparkClient: Sendable {
     /// The configuration the client was created with.
     public let configuration: Configuration
     private let credentials: SparkCredentials
     /// The loop every connection of this client runs on.
     let loop: EventLoop
-    /// The TLS client context for `wss://` (created once), or why it could not be created.
-    private let tls: Result<TLSContext?, SparkClientError>
+    /// The upstream of each protocol, or why TLS could not be set up for it.
+    private let webSocket: Result<WebSocketUpstream, SparkClientError>
+    private let http: Result<HTTPUpstream, SparkClientError>
 
     /// Creates a client.
     ///
@@ -33,15 +36,23 @@ public final class SparkClient: Sendable {
         self.credentials = credentials
         self.configuration = configuration
         self.loop = EventLoop(index: 0, label: "SparkKit.client")
-        if configuration.baseURL.isSecure {
+        let base = configuration.baseURL
+        let httpBase = configuration.httpBaseURL
+        let caFile = configuration.caFile
+        func context(_ secure: Bool, _ authority: String) -> Result<TLSContext?, SparkClientError> {
+            guard secure else { return .success(nil) }
             do throws(TransportError) {
-                tls = .success(try TLSContext(clientWithCAFile: configuration.caFile))
+                return .success(try TLSContext(clientWithCAFile: caFile))
             } catch {
-                tls = .failure(.tls(diagnosis: "cannot set up TLS for \(configuration.baseURL.authority): \(error)"))
+                return .failure(.tls(diagnosis: "cannot set up TLS for \(authority): \(error)"))
             }
-        } else {
-            tls = .success(nil)
         }
+        webSocket = context(base.isSecure, base.authority).map { WebSocketUpstream(base: base, tls: $0, configuration: configuration.upstream) }
+        http = context(httpBase.isSecure, httpBase.authority).map { HTTPUpstream(base: httpBase, tls: $0, configuration: configuration.upstream) }
+    }
+
+    deinit {
+        if case .success(let http) = http { http.shutdown() }
     }
 
     /// Streams the answer to `request`.
@@ -71,11 +82,17 @@ public final class SparkClient: Sendable {
         return result
     }
 
-    /// A validated conversation for `request`, not started yet.
-    func makeConnection(for request: ChatRequest) throws(SparkClientError) -> SparkConnection {
-        let (model, sparkRequest) = try request.validated(against: configuration.models, appID: credentials.appID)
-        let tls = try tls.get()
-        return SparkConnection(credentials: credentials, model: model, endpoint: model.endpoint(on: configuration.baseURL),
-                               request: sparkRequest, loop: loop, tls: tls, configuration: configuration.upstream)
+    /// A validated conversation for `request` on the model's protocol, not started yet, and the
+    /// path it goes to (named by a 404's diagnosis).
+    func makeConversation(for request: ChatRequest) throws(SparkClientError) -> (any UpstreamConversation, path: String) {
+        var upstreamRequest = try request.validated(against: configuration.models)
+        if let forced = configuration.upstreamProtocol { upstreamRequest.model.upstreamProtocol = forced }
+        let upstream: any Upstream = switch upstreamRequest.model.upstreamProtocol {
+        case .websocket: try webSocket.get()
+        case .http: try http.get()
+        }
+        let model = upstreamRequest.model
+        let conversation = upstream.makeConversation(for: upstreamRequest, credentials: credentials, loop: loop, defaultUID: nil)
+        return (conversation, upstream.path(for: model))
     }
 }

@@ -116,14 +116,15 @@ final class StreamCore: Sendable {
             return true
         }
         guard start else { return }
-        let connection: SparkConnection
+        let connection: any UpstreamConversation
+        let path: String
         do throws(SparkClientError) {
-            connection = try client.makeConnection(for: request)
+            (connection, path) = try client.makeConversation(for: request)
         } catch {
             finish(error)
             return
         }
-        let driver = StreamDriver(connection: connection, core: self)
+        let driver = StreamDriver(connection: connection, path: path, core: self)
         let installed = state.withLock { state -> Bool in
             guard case .running = state.phase else { return false }  // cancelled meanwhile
             state.driver = driver

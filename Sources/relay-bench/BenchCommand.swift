@@ -106,6 +106,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Peers to run with --peers, comma-separated: nginx,litellm.")
     var peerList = "nginx,litellm"
 
+    @Option(name: .customLong("upstream-protocol"), help: "How the relays under test talk to the simulator: websocket (Spark's signed WebSocket) or http (its OpenAI-style HTTP API, pooled keep-alive connections).")
+    var upstreamProtocol = "websocket"
+
     @Option(help: "Directory holding spark-sim and spark-relay (default: the bench's own).")
     var buildDir: String?
 
@@ -128,7 +131,11 @@ struct BenchCommand: ParsableCommand {
         if selected.contains("engine"), engine == "redis", !FileManager.default.isExecutableFile(atPath: BenchEnvironment.redisServerPath) {
             throw ValidationError("--engine redis needs \(BenchEnvironment.redisServerPath) (Debian package redis-server: apt-get install redis-server)")
         }
+        guard ["websocket", "http"].contains(upstreamProtocol) else {
+            throw ValidationError("--upstream-protocol must be websocket or http, got '\(upstreamProtocol)'")
+        }
         let environment = try BenchEnvironment(buildDir: buildDir, repoDir: repoDir, clientLoops: clientLoops)
+        environment.upstreamProtocol = upstreamProtocol
         defer { environment.stopAll() }
         environment.pin = pin
         if pin && ProcessInfo.processInfo.activeProcessorCount < 2 {

@@ -25,6 +25,9 @@ final class BenchEnvironment: @unchecked Sendable {
     var pin = false
     /// Processes under test besides the relay (pinned with it).
     private var underTest: [pid_t] = []
+    /// `--upstream-protocol`: how every relay the bench starts talks to the simulator (`websocket`
+    /// or `http`; the simulator serves both on one port).
+    var upstreamProtocol = "websocket"
 
     /// Credentials both children use: the simulator's public fake defaults.
     static var sparkEnvironment: [String: String] {
@@ -52,7 +55,8 @@ final class BenchEnvironment: @unchecked Sendable {
     /// The relay's arguments for an external simulator on `simulatorPort` and `port`.
     func relayArguments(port: Int) -> [String] {
         ["--host", "127.0.0.1", "--port", "\(port)", "--upstream", "spark",
-         "--spark-base-url", "ws://127.0.0.1:\(simulatorPort)"]
+         "--spark-base-url", "ws://127.0.0.1:\(simulatorPort)",
+         "--spark-http-base-url", "http://127.0.0.1:\(simulatorPort)", "--upstream-protocol", upstreamProtocol]
     }
 
     /// A second simulator serving `wss://` with a throw-away CA (openssl CLI) and a second relay trusting
@@ -82,7 +86,8 @@ final class BenchEnvironment: @unchecked Sendable {
         let simPort = try sim.waitForListening(marker: "listening on ", timeout: 20)
         let relay = try ChildProcess(name: "spark-relay (wss upstream)", path: "\(buildDir)/spark-relay",
                                      arguments: ["--host", "127.0.0.1", "--port", "0", "--upstream", "spark",
-                                                 "--spark-base-url", "wss://127.0.0.1:\(simPort)", "--ca-file", "\(dir)/ca.pem"],
+                                                 "--spark-base-url", "wss://127.0.0.1:\(simPort)", "--ca-file", "\(dir)/ca.pem",
+                                                 "--spark-http-base-url", "https://127.0.0.1:\(simPort)", "--upstream-protocol", upstreamProtocol],
                                      environment: Self.sparkEnvironment, directory: repoDir, logPath: "\(dir)/spark-relay.log")
         adopt(relay)
         let port = try relay.waitForListening(marker: "listening on http://", timeout: 20)

@@ -36,6 +36,12 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("spark-base-url"), help: "Replace scheme, host and port of every model URL (e.g. wss://127.0.0.1:9443).")
     var sparkBaseURL: String?
 
+    @Option(name: .customLong("upstream-protocol"), help: "How to talk to Spark for models that name no protocol: websocket (default) or http (Spark's OpenAI-style HTTP API).")
+    var upstreamProtocol: String?
+
+    @Option(name: .customLong("spark-http-base-url"), help: "Replace scheme, host and port of Spark's HTTP API (e.g. http://127.0.0.1:9090).")
+    var sparkHTTPBaseURL: String?
+
     @Option(name: .customLong("ca-file"), help: "Extra PEM CA bundle trusted for the upstream TLS.")
     var caFile: String?
 
@@ -63,6 +69,13 @@ struct ConfigOptions: ParsableArguments {
             configuration.upstream.mode = mode
         }
         if let sparkBaseURL { configuration.upstream.sparkBaseURL = sparkBaseURL }
+        if let upstreamProtocol {
+            guard let value = SparkProtocol(rawValue: upstreamProtocol) else {
+                throw ValidationError("--upstream-protocol must be websocket or http, got '\(upstreamProtocol)'")
+            }
+            configuration.upstream.sparkProtocol = value
+        }
+        if let sparkHTTPBaseURL { configuration.upstream.sparkHTTPBaseURL = sparkHTTPBaseURL }
         if let caFile { configuration.upstream.caFile = caFile }
         if let logLevel {
             guard LogLevelName.parse(logLevel) != nil else {
@@ -203,15 +216,15 @@ struct Check: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "Model to test (a Spark domain or alias).")
-    var model = "lite"
+    @Option(help: "Model to test (a Spark domain or alias). Default: for each protocol in use, the default model if it uses that protocol, else the first model that does.")
+    var model: String?
 
     func run() throws {
         let configuration: RelayConfiguration
         let settings: UpstreamSettings
         // An explicit simulator mode (--upstream simulator, upstream.mode) checks the built-in
-        // simulator through the same signed-URL + WebSocket path `serve` uses; otherwise Spark, whose
-        // credentials are what `check` is for (`auto` without them names the missing setting).
+        // simulator through the same signed-URL + WebSocket and HTTP paths `serve` uses; otherwise
+        // Spark, whose credentials are what `check` is for (`auto` without them names the missing setting).
         var simulator: SimulatorServer?
         do {
             let location: ConfigFileLocator.Location
@@ -221,7 +234,7 @@ struct Check: ParsableCommand {
                 let quiet = Logger(label: "spark-relay") { label in RelayLogHandler(label: label, level: .warning, format: .text) }
                 (simulator, settings) = try RelayApplication.startEmbeddedSimulator(configuration.upstream, group: EventLoopGroup(count: 1),
                                                                                    logger: quiet)
-                print("upstream: the BUILT-IN SPARK SIMULATOR (upstream mode simulator), not iFlytek Spark; check Spark with --upstream spark or auto and SPARK_APP_ID, SPARK_API_KEY, SPARK_API_SECRET")
+                print("upstream: the BUILT-IN SPARK SIMULATOR (upstream mode simulator), not iFlytek Spark; check Spark with --upstream spark or auto and SPARK_APP_ID, SPARK_API_KEY, SPARK_API_SECRET (or SPARK_API_PASSWORD)")
             } else {
                 settings = try UpstreamSettings.make(from: configuration.upstream, mode: .spark)
             }
@@ -230,9 +243,24 @@ struct Check: ParsableCommand {
             throw ExitCode.failure
         }
         defer { simulator?.stop() }
-        print("checking \(settings.base) with app \(settings.credentials.appID) (key \(settings.credentials.apiKeyPrefix))")
-        let outcome = UpstreamCheck.run(settings: settings, modelName: model)
-        print(outcome.summary)
-        if !outcome.succeeded { throw ExitCode.failure }
+        let targets: [SparkModel]
+        if let model {
+            guard let named = settings.models.model(named: model) else {
+                print(UpstreamCheck.run(settings: settings, modelName: model).summary)
+                throw ExitCode.failure
+            }
+            targets = [named]
+        } else {
+            targets = UpstreamCheck.models(toCheck: settings, defaultModel: configuration.upstream.defaultModel)
+        }
+        var failed = false
+        for target in targets {
+            let upstream = settings.upstream(for: target)
+            print("checking \(upstream.sparkProtocol.rawValue) \(upstream.endpointDescription(for: target)) with \(UpstreamCheck.credentialSummary(settings.credentials, for: upstream.sparkProtocol))")
+            let outcome = UpstreamCheck.run(settings: settings, model: target)
+            print(outcome.summary)
+            failed = failed || !outcome.succeeded
+        }
+        if failed { throw ExitCode.failure }
     }
 }

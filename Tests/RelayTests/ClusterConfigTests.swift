@@ -72,7 +72,7 @@ import Testing
 
     @Test func eventsRoundTripThroughStreamEntries() throws {
         var data = StreamEvent(kind: .data, json: Array(#"{"choices":{}}"#.utf8), text: "你好", reasoning: "think",
-                               functionCall: SparkFunctionCall(name: "f", arguments: "{\"a\":1}"), sid: "cht0001",
+                               functionCalls: [SparkFunctionCall(name: "f", arguments: "{\"a\":1}"), SparkFunctionCall(name: "g", arguments: "{}", id: "call_9")], sid: "cht0001",
                                usage: SparkUsage(promptTokens: 1, completionTokens: 2, totalTokens: 3, questionTokens: 4))
         data.sequence = 7
         var error = StreamEvent.relayError(code: "relay_instance_lost", message: "gone")

@@ -79,7 +79,7 @@ import Testing
         configuration.server.eventLoops = 1
         let pool = CredentialPool(credentials: credentials, cooloff: 60)
         let base = simulatorHost.upstream
-        let settings = UpstreamSettings(credentials: credentials[0], base: base.base, models: base.models, tls: nil,
+        let settings = UpstreamSettings(credentials: credentials[0], base: base.base, httpBase: base.http.base, models: base.models, tls: nil,
                                         configuration: base.configuration, mode: .spark, pool: pool)
         let logger = Logger(label: "test") { label in RelayLogHandler(label: label, level: .critical, sink: { _ in }) }
         let relay = try RelayApplication(configuration: configuration, logger: logger, upstream: settings)

@@ -5,7 +5,7 @@ import Testing
 @Suite struct ChatRequestRuleMessagesTests {
     private func error(_ request: ChatRequest) -> String? {
         do throws(SparkClientError) {
-            _ = try request.validated(against: .default, appID: "app")
+            _ = try request.validated(against: .default)
             return nil
         } catch {
             #expect(error.isInvalidRequest)

@@ -4,7 +4,7 @@ import Testing
 @Suite struct ChatRequestValidationTests {
     private func reject(_ request: ChatRequest) -> String? {
         do throws(SparkClientError) {
-            _ = try request.validated(against: .default, appID: "app")
+            _ = try request.validated(against: .default)
             return nil
         } catch {
             if case .invalidParameter(let name, _) = error { return name }
@@ -18,8 +18,9 @@ import Testing
             SparkChatMessage(role: .system, content: "简洁"),
             SparkChatMessage(role: .user, content: "你好"),
         ], temperature: 0.5, maxTokens: 100, topK: 4, uid: "u1")
-        let (model, frame) = try request.validated(against: .default, appID: "app")
-        #expect(model.name == "generalv3.5")
+        let validated = try request.validated(against: .default)
+        let frame = validated.webSocketRequest(appID: "app", defaultUID: nil)
+        #expect(validated.model.name == "generalv3.5")
         #expect(frame.domain == "generalv3.5")
         #expect(frame.appID == "app")
         #expect(frame.uid == "u1")

@@ -1,6 +1,7 @@
 import HTTPCodec
 import JSON
 import SparkCodec
+import SparkUpstream
 
 /// A validated chat request body (`POST /chat/stream`, `POST /chat`): messages (or the `prompt`
 /// shorthand), the model and Spark's parameters. Every rejection names the field.
@@ -12,11 +13,23 @@ public struct ChatInput: Sendable, Equatable {
     public var maxTokens: Int?
     public var topK: Int?
     public var functions: [SparkFunction]
+    /// What only the HTTP API carries (`/v1` on HTTP models): tools verbatim, `tool_choice`,
+    /// `response_format`, `thinking`.
+    public var httpOnly = HTTPOnlyFields()
 
-    /// The Spark request frame for this input.
-    public func sparkRequest(appID: String, defaultUID: String) -> SparkChatRequest {
-        SparkChatRequest(appID: appID, uid: uid ?? defaultUID, domain: model.domain, temperature: temperature,
-                         maxTokens: maxTokens, topK: topK, messages: messages, functions: functions)
+    /// Fields of a request only Spark's HTTP API can honour, as compact JSON forwarded verbatim.
+    public struct HTTPOnlyFields: Sendable, Equatable {
+        public var toolsJSON: [UInt8]?
+        public var toolChoiceJSON: [UInt8]?
+        public var responseFormatJSON: [UInt8]?
+        public var thinkingJSON: [UInt8]?
+    }
+
+    /// The protocol-neutral request an `Upstream` puts on its wire.
+    public var upstreamRequest: UpstreamChatRequest {
+        UpstreamChatRequest(model: model, messages: messages, user: uid, temperature: temperature, maxTokens: maxTokens,
+                            topK: topK, functions: functions, toolsJSON: httpOnly.toolsJSON, toolChoiceJSON: httpOnly.toolChoiceJSON,
+                            responseFormatJSON: httpOnly.responseFormatJSON, thinkingJSON: httpOnly.thinkingJSON)
     }
 
     /// Content types accepted for chat bodies: JSON, and `application/x-www-form-urlencoded` when the

@@ -29,6 +29,8 @@ final class ChatStream: @unchecked Sendable {
     let loop: EventLoop
     let origin: Origin
     private let input: ChatInput
+    /// The protocol of the stream's model (for the access log; `input` never changes).
+    var upstreamProtocol: SparkProtocol { input.model.upstreamProtocol }
     private let upstream: UpstreamSettings
     private let settings: RelayConfiguration.Stream
     private let logger: Logger
@@ -38,7 +40,7 @@ final class ChatStream: @unchecked Sendable {
     private var lifecycle: ChatStreamLifecycle
     /// Wakes the lifecycle at its `nextDeadline`.
     private var deadline: LoopDeadlineTimer?
-    private var connection: SparkConnection?
+    private var connection: (any UpstreamConversation)?
     private var buffer: ReplayBuffer
     private var nextSequence = 1
     private var lastSequence = 0
@@ -225,13 +227,14 @@ final class ChatStream: @unchecked Sendable {
     private func openUpstream() {
         guard let lease else { return }
         triedApps.insert(lease.index)
-        let request = input.sparkRequest(appID: lease.credentials.appID, defaultUID: "relay-\(id.prefix(24))")
-        let connection = upstream.makeConnection(model: input.model, request: request, loop: loop, credentials: lease.credentials)
+        let connection = upstream.upstream(for: input.model).makeConversation(
+            for: input.upstreamRequest, credentials: lease.credentials, loop: loop, defaultUID: "relay-\(id.prefix(24))")
         connection.delegate = self
         self.connection = connection
         metrics?.streamsStarted.increment()
+        metrics?.conversationOpened(input.model.upstreamProtocol)
         upstreamStartedAt = DispatchTime.now().uptimeNanoseconds
-        logger.debug("upstream starting", metadata: ["model": "\(input.model.name)", "upstream": "\(connection.endpoint)",
+        logger.debug("upstream starting", metadata: ["model": "\(input.model.name)", "upstream": "\(connection.endpointDescription)",
                                                      "spark.app": "\(lease.credentials.appID)"])
         connection.start()
     }
@@ -358,8 +361,8 @@ final class ChatStream: @unchecked Sendable {
     }
 }
 
-extension ChatStream: SparkConnectionDelegate {
-    func sparkConnection(_ connection: SparkConnection, didReceive frame: SparkResponseFrame) {
+extension ChatStream: UpstreamConversationDelegate {
+    func upstreamConversation(_ connection: any UpstreamConversation, didReceive frame: SparkResponseFrame) {
         guard connection === self.connection else { return }
         if lifecycle.frameReceived() {
             metrics?.timeToFirstFrame.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - upstreamStartedAt))
@@ -372,10 +375,10 @@ extension ChatStream: SparkConnectionDelegate {
         metrics?.bytesRelayed.increment(by: Int64(frame.payloadJSON?.count ?? 0))
         if let usage = frame.usage { lastUsage = usage }
         append(StreamEvent(kind: .data, json: frame.payloadJSON ?? Array("{}".utf8), text: frame.content,
-                           reasoning: frame.reasoningContent, functionCall: frame.functionCall, sid: frame.sid, usage: frame.usage))
+                           reasoning: frame.reasoningContent, functionCalls: frame.functionCalls, sid: frame.sid, usage: frame.usage))
     }
 
-    func sparkConnection(_ connection: SparkConnection, didFinishWith error: SparkUpstreamError?) {
+    func upstreamConversation(_ connection: any UpstreamConversation, didFinishWith error: SparkUpstreamError?) {
         guard connection === self.connection else { return }
         guard let error else {
             perform(lifecycle.upstreamEnded(StreamEvent(kind: .done, json: StreamEventJSON.done(sid: connection.sid, usage: lastUsage),

@@ -36,8 +36,9 @@ public struct StreamEvent: Sendable, Equatable {
     public var text: String
     /// For `.data`: X1's reasoning delta.
     public var reasoning: String?
-    /// For `.data`: a function call chosen by the model.
-    public var functionCall: SparkFunctionCall?
+    /// For `.data`: the function (tool) calls chosen by the model, in order (Spark's WebSocket
+    /// sends one; the HTTP API may send several, with ids).
+    public var functionCalls: [SparkFunctionCall]
     /// Spark's session id.
     public var sid: String?
     /// For the last `.data` frame and `.done`: token usage.
@@ -46,13 +47,13 @@ public struct StreamEvent: Sendable, Equatable {
     public var failure: StreamFailure?
 
     public init(sequence: Int = 0, kind: Kind, json: [UInt8], text: String = "", reasoning: String? = nil,
-                functionCall: SparkFunctionCall? = nil, sid: String? = nil, usage: SparkUsage? = nil, failure: StreamFailure? = nil) {
+                functionCalls: [SparkFunctionCall] = [], sid: String? = nil, usage: SparkUsage? = nil, failure: StreamFailure? = nil) {
         self.sequence = sequence
         self.kind = kind
         self.json = json
         self.text = text
         self.reasoning = reasoning
-        self.functionCall = functionCall
+        self.functionCalls = functionCalls
         self.sid = sid
         self.usage = usage
         self.failure = failure
@@ -63,7 +64,7 @@ public struct StreamEvent: Sendable, Equatable {
 
     /// Approximate memory held by the event (for replay bounds).
     public var byteCount: Int {
-        json.count + text.utf8.count + (reasoning?.utf8.count ?? 0) + (functionCall.map { $0.name.utf8.count + $0.arguments.utf8.count } ?? 0) + 96
+        json.count + text.utf8.count + (reasoning?.utf8.count ?? 0) + functionCalls.reduce(0) { $0 + $1.name.utf8.count + $1.arguments.utf8.count + ($1.id?.utf8.count ?? 0) } + 96
     }
 
     /// A terminal error event for a relay-side failure.

@@ -57,6 +57,7 @@ final class StreamFactory: Sendable {
     /// when this process holds no resumable stream of that id.
     func attachLocal(id: String, after: Int?, writer: ResponseWriter, output: any StreamOutput) -> Bool {
         guard let stream = registry.stream(id: id), stream.origin != .unlisted else { return false }
+        writer.upstreamProtocol = stream.upstreamProtocol
         let headers: HTTPHeaders = ["X-Stream-Id": stream.id]
         if stream.loop === writer.loop {
             stream.attach(writer: writer, output: output, after: after, headers: headers)

@@ -1,4 +1,5 @@
 import RedisClient
+import SparkCodec
 
 /// Every key of the configuration file, in the order of `Config/relay.json`: the one place a
 /// setting's name, bounds, default (from `RelayConfiguration`) and description are written.
@@ -39,12 +40,15 @@ extension ConfigSetting {
             .bool("log.access_log", \.log.accessLog, "one line per request (method, route, status, bytes, duration, client, key name)"),
             .choice("log.format", \.log.format, "`text` (key=value lines, for people) or `json` (one object per line, for log shippers)"),
             // upstream
-            .choice("upstream.mode", \.upstream.mode, "`auto`: Spark when the three credentials are set, else the built-in simulator"),
+            .choice("upstream.mode", \.upstream.mode, "`auto`: Spark when the three credentials (or `SPARK_API_PASSWORD`) are set, else the built-in simulator"),
             .string("upstream.spark_base_url", \.upstream.sparkBaseURL, "replaces scheme, host and port of every model URL (each model keeps its path); `ws://` allowed"),
+            .choice("upstream.protocol", \.upstream.sparkProtocol, "how the relay talks to Spark for models that name no `protocol`: the signed WebSocket, or the OpenAI-style HTTP API (function calling, X1.5 thinking, `response_format`)"),
+            .string("upstream.spark_http_base_url", \.upstream.sparkHTTPBaseURL, "scheme, host, port (and an optional path prefix) of Spark's HTTP API; each model keeps its HTTP path; `http://` allowed"),
             .optionalString("upstream.ca_file", \.upstream.caFile, "extra PEM CA bundle trusted for the upstream TLS", values: "path", shipped: false),
             .optionalString("upstream.app_id", \.upstream.appID, "Spark app id (prefer `SPARK_APP_ID`; keep such a file out of the repository)", shipped: false),
             .optionalString("upstream.api_key", \.upstream.apiKey, "Spark API key (prefer `SPARK_API_KEY`)", shipped: false),
             .optionalString("upstream.api_secret", \.upstream.apiSecret, "Spark API secret (prefer `SPARK_API_SECRET`)", shipped: false),
+            .optionalString("upstream.api_password", \.upstream.apiPassword, "the HTTP API's APIPassword (prefer `SPARK_API_PASSWORD`); without it HTTP requests use `api_key:api_secret`", shipped: false),
             .seconds("upstream.connect_timeout", \.upstream.connectTimeout, 0.01...600, "DNS plus TCP connect to Spark"),
             .seconds("upstream.handshake_timeout", \.upstream.handshakeTimeout, 0.01...600, "TLS plus the WebSocket upgrade"),
             .seconds("upstream.first_frame_timeout", \.upstream.firstFrameTimeout, 0.01...3600, "from the request frame to Spark's first frame"),
@@ -52,7 +56,7 @@ extension ConfigSetting {
             .int("upstream.max_message_bytes", \.upstream.maxMessageBytes, 1024...268_435_456, "largest WebSocket message accepted from Spark"),
             .string("upstream.default_model", \.upstream.defaultModel, "model for requests that name none"),
             .string("upstream.x1_domain", \.upstream.x1Domain, "`domain` sent for the `x1` model (iFlytek's X1.5 SDK sends `spark-x`)"),
-            .objects("upstream.models", \.upstream.models, fields: #"{"name","path","domain"?,"aliases"?,"max_tokens"?}"#,
+            .objects("upstream.models", \.upstream.models, fields: #"{"name","path"?,"domain"?,"aliases"?,"max_tokens"?,"protocol"?,"http_path"?}"#,
                      "extra models, or overrides of built-in ones by name", entry: modelEntry),
             .seconds("upstream.simulator_chunk_delay", \.upstream.simulatorChunkDelay, 0...60, "delay between chunks of the embedded simulator"),
             .int("upstream.app_max_concurrency", \.upstream.appMaxConcurrency, 0...100_000, "conversations at once per Spark app (`0` = unlimited); Spark answers 11203 past its licence"),
@@ -60,7 +64,7 @@ extension ConfigSetting {
             .seconds("upstream.queue_timeout", \.upstream.queueTimeout, 0...60, "how long a request may wait for a free Spark app before `429`"),
             .int("upstream.max_queued", \.upstream.maxQueued, 0...1_000_000, "requests waiting for a free Spark app at most (`429` past it)"),
             .seconds("upstream.failover_cooloff", \.upstream.failoverCooloff, 0...86400, "how long an app that failed authentication or hit a quota or rate error is left out"),
-            .objects("upstream.credentials", \.upstream.additionalCredentials, fields: #"{"app_id","api_key","api_secret"}"#,
+            .objects("upstream.credentials", \.upstream.additionalCredentials, fields: #"{"app_id","api_key","api_secret","api_password"?}"#,
                      "more Spark apps for the credential pool (the environment's app comes first)", entry: credentialEntry),
             // stream
             .seconds("stream.heartbeat_interval", \.stream.heartbeatInterval, 0.01...3600, "a `: ping` comment after this much silence"),
@@ -126,12 +130,25 @@ extension ConfigSetting {
         guard let name = try entry.string("name"), !name.isEmpty else {
             throw ConfigError(key: "\(prefix).name", message: "is required")
         }
-        guard let path = try entry.string("path"), path.hasPrefix("/") else {
-            throw ConfigError(key: "\(prefix).path", message: "is required and must start with '/'")
+        let path = try entry.string("path")
+        if let path, !path.hasPrefix("/") {
+            throw ConfigError(key: "\(prefix).path", message: "must start with '/'")
         }
-        return RelayConfiguration.ModelEntry(name: name, domain: try entry.string("domain") ?? name, path: path,
+        let httpPath = try entry.string("http_path")
+        if let httpPath, !httpPath.hasPrefix("/") {
+            throw ConfigError(key: "\(prefix).http_path", message: "must start with '/'")
+        }
+        var sparkProtocol: SparkProtocol?
+        if let text = try entry.string("protocol") {
+            guard let value = SparkProtocol(rawValue: text) else {
+                throw ConfigError(key: "\(prefix).protocol", message: "must be websocket or http, got '\(text.prefix(40))'")
+            }
+            sparkProtocol = value
+        }
+        return RelayConfiguration.ModelEntry(name: name, domain: try entry.string("domain"), path: path,
                                              aliases: try entry.stringArray("aliases") ?? [],
-                                             maxTokens: try entry.int("max_tokens", range: 1...1_000_000))
+                                             maxTokens: try entry.int("max_tokens", range: 1...1_000_000),
+                                             sparkProtocol: sparkProtocol, httpPath: httpPath)
     }
 
     /// One `upstream.credentials[]` entry.
@@ -143,7 +160,7 @@ extension ConfigSetting {
             return value
         }
         return RelayConfiguration.CredentialEntry(appID: try required("app_id"), apiKey: try required("api_key"),
-                                                  apiSecret: try required("api_secret"))
+                                                  apiSecret: try required("api_secret"), apiPassword: try entry.string("api_password"))
     }
 
     /// One `auth.keys[]` entry.

@@ -23,6 +23,9 @@ struct EnvironmentSetting {
             EnvironmentSetting(name: "SPARK_API_SECRET", doc: "Spark API secret; wins over `upstream.api_secret`") {
                 $1.upstream.apiSecret = $0
             },
+            EnvironmentSetting(name: "SPARK_API_PASSWORD", doc: "the HTTP API's APIPassword; wins over `upstream.api_password`") {
+                $1.upstream.apiPassword = $0
+            },
             EnvironmentSetting(name: "SPARK_RELAY_REDIS_PASSWORD",
                                doc: "the Redis password (`cluster.engine: redis`); wins over one in `cluster.redis_url`") {
                 $1.cluster.redisPassword = $0

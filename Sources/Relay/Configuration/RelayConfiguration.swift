@@ -1,3 +1,5 @@
+import SparkCodec
+
 /// Every setting of the relay with its default. `Config/relay.json` lists the same values; flags
 /// override the file; credentials come from the environment or the file, never from flags.
 public struct RelayConfiguration: Sendable, Equatable {
@@ -62,12 +64,18 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var mode = UpstreamMode.auto
         /// Replaces scheme, host and port of every model URL (each model keeps its path).
         public var sparkBaseURL = "wss://spark-api.xf-yun.com"
+        /// The protocol of every model that names none: Spark's WebSocket or its HTTP API.
+        public var sparkProtocol = SparkProtocol.websocket
+        /// Replaces scheme, host and port (and adds a path prefix) of every model's HTTP API URL.
+        public var sparkHTTPBaseURL = "https://spark-api-open.xf-yun.com"
         /// Extra PEM CA bundle trusted for the upstream TLS.
         public var caFile: String?
         /// Spark credentials (usually from `SPARK_APP_ID`, `SPARK_API_KEY`, `SPARK_API_SECRET`).
         public var appID: String?
         public var apiKey: String?
         public var apiSecret: String?
+        /// The HTTP API's APIPassword (usually from `SPARK_API_PASSWORD`); else `api_key:api_secret`.
+        public var apiPassword: String?
         /// DNS plus TCP connect to Spark.
         public var connectTimeout = 10.0
         /// TLS plus the WebSocket upgrade.
@@ -105,28 +113,40 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var appID: String
         public var apiKey: String
         public var apiSecret: String
+        /// This app's HTTP API password, when it has one.
+        public var apiPassword: String?
 
-        public init(appID: String, apiKey: String, apiSecret: String) {
+        public init(appID: String, apiKey: String, apiSecret: String, apiPassword: String? = nil) {
             self.appID = appID
             self.apiKey = apiKey
             self.apiSecret = apiSecret
+            self.apiPassword = apiPassword
         }
     }
 
     /// One configured model (overrides a built-in model of the same name).
     public struct ModelEntry: Sendable, Equatable {
         public var name: String
-        public var domain: String
-        public var path: String
+        /// `nil`: the overridden built-in's domain, else the name.
+        public var domain: String?
+        /// The WebSocket path; `nil` only when overriding a built-in (which keeps its own).
+        public var path: String?
         public var aliases: [String]
         public var maxTokens: Int?
+        /// `nil`: `upstream.protocol`.
+        public var sparkProtocol: SparkProtocol?
+        /// The HTTP API path; `nil`: the built-in's, else `/v1/chat/completions`.
+        public var httpPath: String?
 
-        public init(name: String, domain: String, path: String, aliases: [String] = [], maxTokens: Int? = nil) {
+        public init(name: String, domain: String? = nil, path: String? = nil, aliases: [String] = [], maxTokens: Int? = nil,
+                    sparkProtocol: SparkProtocol? = nil, httpPath: String? = nil) {
             self.name = name
             self.domain = domain
             self.path = path
             self.aliases = aliases
             self.maxTokens = maxTokens
+            self.sparkProtocol = sparkProtocol
+            self.httpPath = httpPath
         }
     }
 

@@ -55,6 +55,7 @@ extension RedisStreamEngine {
             writer.respond(error)
             return
         }
+        writer.upstreamProtocol = input.model.upstreamProtocol
         // The stream counts against the client that made the ticket, wherever it is claimed.
         var owner = request
         owner.clientID = ticket.client

@@ -22,8 +22,13 @@ enum StreamEventFields {
         }
         if !event.text.isEmpty { put("t", event.text) }
         put("r", event.reasoning)
-        put("fn", event.functionCall?.name)
-        put("fa", event.functionCall?.arguments)
+        // The first call as version 1 always stored it; later ones (HTTP API) numbered from 1.
+        for (index, call) in event.functionCalls.enumerated() {
+            let suffix = index == 0 ? "" : String(index)
+            put("fn" + suffix, call.name)
+            put("fa" + suffix, call.arguments)
+            put("fd" + suffix, call.id)
+        }
         put("s", event.sid)
         if let usage = event.usage {
             put("u", "\(usage.promptTokens),\(usage.completionTokens),\(usage.totalTokens),\(usage.questionTokens)")
@@ -72,7 +77,13 @@ enum StreamEventFields {
         default: return nil
         }
         var event = StreamEvent(sequence: sequence, kind: kind, json: json, text: string("t") ?? "", reasoning: string("r"), sid: string("s"))
-        if let name = string("fn"), let arguments = string("fa") { event.functionCall = SparkFunctionCall(name: name, arguments: arguments) }
+        var index = 0
+        while true {
+            let suffix = index == 0 ? "" : String(index)
+            guard let name = string("fn" + suffix), let arguments = string("fa" + suffix) else { break }
+            event.functionCalls.append(SparkFunctionCall(name: name, arguments: arguments, id: string("fd" + suffix)))
+            index += 1
+        }
         if let usage = string("u") {
             let numbers = usage.split(separator: ",").compactMap { Int($0) }
             guard numbers.count == 4 else { return nil }

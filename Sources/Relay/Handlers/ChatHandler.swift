@@ -42,6 +42,7 @@ final class ChatHandler: Sendable {
     /// `POST /chat/stream`: validate, flush the headers, open the upstream, stream every frame.
     func streamDirect(_ request: HTTPRequest, _ writer: ResponseWriter) {
         guard let input = parse(request, writer) else { return }
+        writer.upstreamProtocol = input.model.upstreamProtocol
         let output = streams.output(for: request)
         streams.make(input, origin: .direct, owner: request, on: writer.loop) { result in
             switch result {

@@ -3,14 +3,20 @@ import JSON
 import RelayCrypto
 import SparkCodec
 
-/// An OpenAI `POST /v1/chat/completions` body, validated and mapped to what Spark accepts.
+/// An OpenAI `POST /v1/chat/completions` body, validated and mapped to what the model's protocol
+/// accepts.
 ///
-/// Messages: `system` must come first for Spark, so the leading system messages are joined and a
-/// later one becomes a user turn (as iFlytek's own SDK does). Spark's WebSocket API has no tool
-/// role: an assistant turn with `tool_calls` becomes an assistant message stating the calls, and
-/// `tool` (or legacy `function`) results become a user message carrying the results, so the model
-/// sees the whole round trip. Consecutive turns of the same role are merged (Spark expects
-/// alternating turns ending with the user).
+/// On the HTTP API (`"protocol": "http"` models) the conversation goes as the client wrote it:
+/// assistant `tool_calls` with their ids, `tool` results with `tool_call_id`, and `tools`,
+/// `tool_choice`, `response_format`, `thinking` and `user` forwarded verbatim.
+///
+/// On the WebSocket, `system` must come first for Spark, so the leading system messages are joined
+/// and a later one becomes a user turn (as iFlytek's own SDK does). It has no tool role: an
+/// assistant turn with `tool_calls` becomes an assistant message stating the calls, and `tool` (or
+/// legacy `function`) results become a user message carrying the results, so the model sees the
+/// whole round trip. Consecutive turns of the same role are merged (Spark expects alternating turns
+/// ending with the user). What the WebSocket cannot honour at all — `response_format`, `thinking`,
+/// a `web_search` tool, `tool_choice: "required"` — is a `400` naming the field and the protocol.
 struct OpenAIChatRequest: Sendable {
     var input: ChatInput
     /// The model name as the client sent it (echoed in responses).
@@ -43,7 +49,9 @@ struct OpenAIChatRequest: Sendable {
         let stream = object["stream"]?.boolValue ?? false
         let includeUsage = object["stream_options"]?["include_usage"]?.boolValue ?? false
 
-        var input = ChatInput(messages: try mapMessages(object["messages"]), model: model, uid: nil,
+        let native = model.upstreamProtocol == .http
+        let messages = native ? try nativeMessages(object["messages"]) : try mapMessages(object["messages"])
+        var input = ChatInput(messages: messages, model: model, uid: nil,
                               temperature: nil, maxTokens: nil, topK: nil, functions: [])
         if let value = present(object["temperature"]) {
             guard let temperature = ChatInput.number(value), (0...2).contains(temperature) else {
@@ -79,10 +87,15 @@ struct OpenAIChatRequest: Sendable {
         if let user = object["user"]?.stringValue {
             input.uid = uid(forUser: user)
         }
-        input.functions = try mapTools(object, in: body, models: models, model: model)
+        if native {
+            try passHTTPFields(object, in: body, models: models, model: model, into: &input)
+        } else {
+            try refuseHTTPOnlyFields(object, model: model)
+            input.functions = try mapTools(object, in: body, models: models, model: model)
+        }
 
         var ignored: [String] = []
-        for key in ["top_p", "presence_penalty", "frequency_penalty", "logit_bias", "stop", "seed", "response_format", "logprobs", "top_logprobs"]
+        for key in ["top_p", "presence_penalty", "frequency_penalty", "logit_bias", "stop", "seed", "logprobs", "top_logprobs"]
         where present(object[key]) != nil {
             ignored.append(key)
         }
@@ -204,6 +217,149 @@ struct OpenAIChatRequest: Sendable {
             return nil
         } catch {
             return String(Hex.encode(Digest.sha256(Array(user.utf8))).prefix(SparkChatRequest.maxUIDLength))
+        }
+    }
+
+    // MARK: - The HTTP API's fields
+
+    /// The messages as the client wrote them, for the HTTP API: roles kept, assistant tool calls
+    /// with their ids, `tool` results with their `tool_call_id`. Text parts are joined.
+    private static func nativeMessages(_ value: JSONValue?) throws(APIError) -> [SparkChatMessage] {
+        guard let items = value?.arrayValue, !items.isEmpty else {
+            throw invalid("'messages' must be a non-empty array", param: "messages")
+        }
+        var messages: [SparkChatMessage] = []
+        var callIDs: Set<String> = []
+        for (index, item) in items.enumerated() {
+            let param = "messages[\(index)]"
+            guard item.isObject, let role = item["role"]?.stringValue else {
+                throw invalid("\(param) must be an object with a 'role'", param: param)
+            }
+            switch role {
+            case "system", "developer":
+                messages.append(SparkChatMessage(role: .system, content: try content(item["content"], param: "\(param).content", required: true)))
+            case "user":
+                messages.append(SparkChatMessage(role: .user, content: try content(item["content"], param: "\(param).content", required: true)))
+            case "assistant":
+                var message = SparkChatMessage(role: .assistant, content: try content(item["content"], param: "\(param).content", required: false))
+                if let calls = present(item["tool_calls"]) {
+                    guard let list = objects(calls) else { throw invalid("\(param).tool_calls must be an array of objects", param: "\(param).tool_calls") }
+                    for (callIndex, call) in list.enumerated() {
+                        let callParam = "\(param).tool_calls[\(callIndex)]"
+                        guard let id = call["id"]?.stringValue, !id.isEmpty else {
+                            throw invalid("\(callParam).id is required", param: "\(callParam).id")
+                        }
+                        guard let function = call["function"], function.isObject, let name = function["name"]?.stringValue, !name.isEmpty else {
+                            throw invalid("\(callParam).function.name is required", param: "\(callParam).function.name")
+                        }
+                        callIDs.insert(id)
+                        message.toolCalls.append(SparkFunctionCall(name: name, arguments: function["arguments"]?.stringValue ?? "{}", id: id))
+                    }
+                }
+                guard !message.content.isEmpty || !message.toolCalls.isEmpty else {
+                    throw invalid("\(param) has neither content nor tool_calls", param: "\(param).content")
+                }
+                messages.append(message)
+            case "tool":
+                guard let id = item["tool_call_id"]?.stringValue, !id.isEmpty else {
+                    throw invalid("\(param).tool_call_id is required", param: "\(param).tool_call_id")
+                }
+                guard callIDs.contains(id) else {
+                    throw invalid("\(param).tool_call_id '\(id.prefix(64))' answers no tool call of an earlier assistant message", param: "\(param).tool_call_id")
+                }
+                var message = SparkChatMessage(role: .tool, content: try content(item["content"], param: "\(param).content", required: false))
+                message.toolCallID = id
+                messages.append(message)
+            case "function":
+                throw invalid("\(param).role 'function' is the legacy form: send a 'tool' message with a tool_call_id", param: "\(param).role")
+            default:
+                throw invalid("\(param).role must be system, user, assistant or tool, got '\(role.prefix(40))'", param: "\(param).role")
+            }
+        }
+        guard let last = messages.last, last.role == .user || last.role == .tool else {
+            throw invalid("the last message must be from the user (or a tool result)", param: "messages[\(items.count - 1)].role")
+        }
+        return messages
+    }
+
+    /// `tools` (function and `web_search` tools), `tool_choice`, `response_format` and `thinking`
+    /// checked for shape and forwarded as the client's own compact bytes.
+    private static func passHTTPFields(_ object: JSONValue, in body: [UInt8], models: SparkModelTable, model: SparkModel,
+                                       into input: inout ChatInput) throws(APIError) {
+        func raw(_ name: String) -> [UInt8]? {
+            guard let member = object.member(name), !member.value.isNull else { return nil }
+            return JSONScanner.compact(body[member.valueRange])
+        }
+        if let tools = present(object["tools"]) {
+            guard let list = objects(tools) else { throw invalid("'tools' must be an array", param: "tools") }
+            var functionCount = 0
+            for (index, tool) in list.enumerated() {
+                switch tool["type"]?.stringValue {
+                case "function":
+                    guard let function = tool["function"], function.isObject, let name = function["name"]?.stringValue else {
+                        throw invalid("tools[\(index)].function.name is required", param: "tools[\(index)].function.name")
+                    }
+                    do throws(SparkRequestRuleViolation) {
+                        try SparkRequestRules.client.checkFunctionName(name, at: index)
+                    } catch {
+                        throw invalid("tools[\(index)].function.name is required", param: "tools[\(index)].function.name")
+                    }
+                    if let schema = present(function["parameters"]), !schema.isObject {
+                        throw invalid("tools[\(index)].function.parameters must be a JSON Schema object", param: "tools[\(index)].function.parameters")
+                    }
+                    functionCount += 1
+                case "web_search":
+                    break
+                default:
+                    throw invalid("tools[\(index)].type must be function or web_search", param: "tools[\(index)].type")
+                }
+            }
+            if functionCount > 0 {
+                do throws(SparkRequestRuleViolation) {
+                    try SparkRequestRules.client.checkFunctionSupport(count: functionCount, for: model)
+                } catch {
+                    let capable = models.models.filter(\.supportsFunctions).map(\.name).joined(separator: " or ")
+                    throw invalid("model \(model.name) does not support tools on Spark; use \(capable)", param: "tools")
+                }
+            }
+            input.httpOnly.toolsJSON = raw("tools")
+        } else if present(object["functions"]) != nil {
+            input.functions = try mapTools(object, in: body, models: models, model: model)
+        }
+        if let choice = present(object["tool_choice"]) {
+            guard choice.stringValue != nil || choice.isObject else {
+                throw invalid("'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\":\"function\",\"function\":{\"name\":…}}", param: "tool_choice")
+            }
+            input.httpOnly.toolChoiceJSON = raw("tool_choice")
+        }
+        if let format = present(object["response_format"]) {
+            guard format.isObject, let type = format["type"]?.stringValue, ["text", "json_object"].contains(type) else {
+                throw invalid("'response_format' must be {\"type\":\"text\"} or {\"type\":\"json_object\"}", param: "response_format")
+            }
+            input.httpOnly.responseFormatJSON = raw("response_format")
+        }
+        if let thinking = present(object["thinking"]) {
+            guard thinking.isObject, thinking["type"]?.stringValue != nil else {
+                throw invalid("'thinking' must be an object such as {\"type\":\"enabled\"} or {\"type\":\"disabled\"}", param: "thinking")
+            }
+            input.httpOnly.thinkingJSON = raw("thinking")
+        }
+    }
+
+    /// On the WebSocket: a `400` naming each field it cannot honour, rather than a silent drop.
+    private static func refuseHTTPOnlyFields(_ object: JSONValue, model: SparkModel) throws(APIError) {
+        func refuse(_ field: String, _ what: String) -> APIError {
+            invalid("'\(field)' \(what) needs Spark's HTTP protocol, but model \(model.name) uses the websocket protocol "
+                    + "(set \"protocol\": \"http\" for it in upstream.models, or upstream.protocol)", param: field, code: "unsupported_on_protocol")
+        }
+        if present(object["response_format"]) != nil { throw refuse("response_format", "(JSON mode)") }
+        if present(object["thinking"]) != nil { throw refuse("thinking", "(X1.5's thinking switch)") }
+        if let choice = present(object["tool_choice"]), choice.stringValue == "required" {
+            throw refuse("tool_choice", "\"required\"")
+        }
+        if let tools = objects(present(object["tools"])),
+           let index = tools.firstIndex(where: { $0["type"]?.stringValue == "web_search" }) {
+            throw refuse("tools[\(index)]", "(a web_search tool)")
         }
     }
 

@@ -40,6 +40,7 @@ final class OpenAIHandler: Sendable {
         if !parsed.ignoredParameters.isEmpty {
             headers.add(name: "X-Relay-Ignored-Params", value: parsed.ignoredParameters.joined(separator: ", "))
         }
+        writer.upstreamProtocol = parsed.input.model.upstreamProtocol
         // Unlisted: never reachable by id (an OpenAI client has no way to resume).
         streams.make(parsed.input, origin: .unlisted, owner: request, on: writer.loop) { [headers] result in
             switch result {

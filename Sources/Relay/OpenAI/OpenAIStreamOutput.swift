@@ -43,14 +43,18 @@ final class OpenAIStreamOutput: StreamOutput, @unchecked Sendable {
                 let text = event.text
                 out += data(completion.chunk(id: id, delta: { w in w.key("content"); w.string(text) }, finishReason: nil))
             }
-            if let call = event.functionCall {
-                let index = toolCalls
-                toolCalls += 1
-                let callID = OpenAICompletion.toolCallID(sid: event.sid, fallback: streamID, index: index)
+            if !event.functionCalls.isEmpty {
+                let first = toolCalls
+                toolCalls += event.functionCalls.count
+                let calls = event.functionCalls.enumerated().map { offset, call in
+                    (id: call.id ?? OpenAICompletion.toolCallID(sid: event.sid, fallback: streamID, index: first + offset), call: call)
+                }
                 out += data(completion.chunk(id: id, delta: { w in
                     w.key("tool_calls")
                     w.beginArray()
-                    OpenAICompletion.writeToolCall(callID, call, index: index, &w)
+                    for (offset, item) in calls.enumerated() {
+                        OpenAICompletion.writeToolCall(item.id, item.call, index: first + offset, &w)
+                    }
                     w.endArray()
                 }, finishReason: nil))
             }
@@ -117,8 +121,8 @@ final class OpenAICompletionOutput: StreamOutput, @unchecked Sendable {
         case .data:
             text += event.text
             reasoning += event.reasoning ?? ""
-            if let call = event.functionCall {
-                toolCalls.append((OpenAICompletion.toolCallID(sid: event.sid, fallback: streamID, index: toolCalls.count), call))
+            for call in event.functionCalls {
+                toolCalls.append((call.id ?? OpenAICompletion.toolCallID(sid: event.sid, fallback: streamID, index: toolCalls.count), call))
             }
             if let usage = event.usage { self.usage = usage }
             return .none

@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import HTTPCodec
+import SparkCodec
 import Logging
 import RelayIO
 
@@ -321,7 +322,11 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func logAccess() {
         var keyName: String?
-        if case .responding(let writer) = state { keyName = writer.keyName }
+        var upstreamProtocol: SparkProtocol?
+        if case .responding(let writer) = state {
+            keyName = writer.keyName
+            upstreamProtocol = writer.upstreamProtocol
+        }
         context.metrics?.request(route: currentRoute, method: currentHead?.method.rawValue ?? "-", status: responseStatus, key: keyName)
         guard context.configuration.log.accessLog else { return }
         let head = currentHead
@@ -337,6 +342,7 @@ final class HTTPConnection: @unchecked Sendable {
             "duration_ms": "\(FixedPoint.format(elapsed, decimals: 2))",
         ]
         if let keyName { metadata["key"] = "\(keyName)" }
+        if let upstreamProtocol { metadata["protocol"] = "\(upstreamProtocol.rawValue)" }
         context.logger.info("access", metadata: metadata)
     }
 }

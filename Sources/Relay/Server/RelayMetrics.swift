@@ -1,6 +1,7 @@
 import CoreMetrics
 import Dispatch
 import Prometheus
+import SparkCodec
 import Synchronization
 
 /// One gauge value read at scrape time.
@@ -38,6 +39,8 @@ public final class RelayMetrics: Sendable {
     let resumes: CoreMetrics.Counter
     let replayedEvents: CoreMetrics.Counter
     let streamsStarted: CoreMetrics.Counter
+    /// Upstream conversations opened, by protocol (`websocket`, `http`), failover attempts included.
+    private let conversationsByProtocol: [SparkProtocol: CoreMetrics.Counter]
     /// Failed `accept` calls (out of descriptors or memory): each one pauses accepting.
     let acceptErrors: CoreMetrics.Counter
     let timeToFirstFrame: CoreMetrics.Timer
@@ -68,6 +71,12 @@ public final class RelayMetrics: Sendable {
         resumes = Counter(label: "relay_resumes_total", factory: factory)
         replayedEvents = Counter(label: "relay_replayed_events_total", factory: factory)
         streamsStarted = Counter(label: "relay_streams_started_total", factory: factory)
+        var conversations: [SparkProtocol: CoreMetrics.Counter] = [:]
+        for sparkProtocol in SparkProtocol.allCases {
+            conversations[sparkProtocol] = Counter(label: "relay_upstream_conversations_total",
+                                                   dimensions: [("protocol", sparkProtocol.rawValue)], factory: factory)
+        }
+        conversationsByProtocol = conversations
         acceptErrors = Counter(label: "relay_accept_errors_total", factory: factory)
         timeToFirstFrame = Timer(label: "relay_time_to_first_token_seconds", preferredDisplayUnit: .seconds, factory: factory)
         upstreamHandshake = Timer(label: "relay_upstream_handshake_seconds", preferredDisplayUnit: .seconds, factory: factory)
@@ -98,6 +107,11 @@ public final class RelayMetrics: Sendable {
             return made
         }
         timer.recordNanoseconds(Int64(clamping: nanoseconds))
+    }
+
+    /// An upstream conversation was opened over `sparkProtocol`.
+    func conversationOpened(_ sparkProtocol: SparkProtocol) {
+        conversationsByProtocol[sparkProtocol]?.increment()
     }
 
     /// A stream ended: `done`, or the code of its `stream-error`.

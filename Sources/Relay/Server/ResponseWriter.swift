@@ -1,4 +1,5 @@
 import HTTPCodec
+import SparkCodec
 import RelayIO
 
 /// The connection's side of a `ResponseWriter`.
@@ -35,6 +36,8 @@ public final class ResponseWriter: @unchecked Sendable {
     public private(set) var isClientGone = false
     /// The named key the request was made with (set by the client gate), for the access log and metrics.
     public var keyName: String?
+    /// The upstream protocol of the chat stream this response reads (for the access log).
+    public var upstreamProtocol: SparkProtocol?
 
     init(loop: EventLoop, isHEAD: Bool, sink: any ResponseSink) {
         self.loop = loop

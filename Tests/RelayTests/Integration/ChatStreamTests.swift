@@ -228,7 +228,8 @@ import Testing
         var configuration = RelayConfiguration()
         configuration.server.port = 0
         configuration.server.eventLoops = 1
-        let settings = try UpstreamSettings.make(from: configuration.upstream, mode: .spark, credentials: bad, base: good.base)
+        let settings = try UpstreamSettings.make(from: configuration.upstream, mode: .spark, credentials: bad, base: good.base,
+                                                 httpBase: good.http.base)
         let logger = Logger(label: "test") { label in RelayLogHandler(label: label, level: .critical, sink: { _ in }) }
         let relay = try RelayApplication(configuration: configuration, logger: logger, upstream: settings)
         let port = try relay.start().port
@@ -263,5 +264,21 @@ import Testing
         let unknown = UpstreamCheck.run(settings: relay.upstream, modelName: "gpt-4", timeout: 10)
         #expect(!unknown.succeeded)
         #expect(unknown.summary.contains("unknown model"))
+    }
+
+    @Test func checkReportsSuccessAndA401OverHTTP() throws {
+        let (relay, simulatorHost, _) = try Self.relayWithBadCredentials()
+        defer { relay.shutdown(); simulatorHost.shutdown() }
+        let lite = try #require(simulatorHost.upstream.models.model(named: "lite"))
+        var http = lite
+        http.upstreamProtocol = .http
+        let good = UpstreamCheck.run(settings: simulatorHost.upstream, model: http, timeout: 10)
+        #expect(good.succeeded, "\(good.summary)")
+        #expect(good.summary.contains("over http"))
+        let bad = UpstreamCheck.run(settings: relay.upstream, model: http, timeout: 10)
+        #expect(!bad.succeeded)
+        #expect(bad.summary.contains("401"))
+        #expect(bad.summary.contains("SPARK_API_PASSWORD"))
+        #expect(!bad.summary.contains("not-the-secret"))
     }
 }

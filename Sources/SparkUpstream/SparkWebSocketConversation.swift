@@ -5,23 +5,14 @@ import SparkCodec
 import WebSocketCodec
 import WSClient
 
-/// Events of a `SparkConnection`, on its event loop.
-public protocol SparkConnectionDelegate: AnyObject {
-    /// One response frame (code 0), in upstream order; the last one has `isLast == true`.
-    func sparkConnection(_ connection: SparkConnection, didReceive frame: SparkResponseFrame)
-    /// The conversation is over: after the last frame (success) or on any failure. Called once, and
-    /// never after `cancel()`.
-    func sparkConnection(_ connection: SparkConnection, didFinishWith error: SparkUpstreamError?)
-}
-
-/// One Spark conversation on an event loop: signs the URL, opens the WebSocket (TCP or TLS), sends
-/// the request frame, decodes response frames in order, and enforces the first-frame and idle
-/// timeouts. `cancel()` closes the WebSocket with code 1000 at once.
+/// One Spark conversation over the signed WebSocket, on an event loop: signs the URL, opens the
+/// WebSocket (TCP or TLS), sends the request frame, decodes response frames in order, and enforces
+/// the first-frame and idle timeouts. `cancel()` closes the WebSocket with code 1000 at once.
 // @unchecked: confined to its event loop: every mutable member is touched only on `loop` (the public methods check preconditionInEventLoop; WebSocket and timer callbacks run there)
-public final class SparkConnection: @unchecked Sendable {
+public final class SparkWebSocketConversation: UpstreamConversation, @unchecked Sendable {
     public let loop: EventLoop
     public let endpoint: SparkEndpoint
-    public weak var delegate: (any SparkConnectionDelegate)?
+    public weak var delegate: (any UpstreamConversationDelegate)?
     private let credentials: SparkCredentials
     private let model: SparkModel
     private let request: SparkChatRequest
@@ -63,6 +54,9 @@ public final class SparkConnection: @unchecked Sendable {
 
     /// `true` after the last frame arrived.
     public var isComplete: Bool { decoder.isFinished }
+
+    /// The endpoint without its signature.
+    public var endpointDescription: String { "\(endpoint)" }
 
     /// Connects and sends the request. Call on the loop.
     public func start() {
@@ -140,11 +134,11 @@ public final class SparkConnection: @unchecked Sendable {
         finished = true
         timer?.cancel()
         timer = nil
-        delegate?.sparkConnection(self, didFinishWith: error)
+        delegate?.upstreamConversation(self, didFinishWith: error)
     }
 }
 
-extension SparkConnection: WebSocketClientDelegate {
+extension SparkWebSocketConversation: WebSocketClientDelegate {
     public func webSocketClientDidOpen(_ client: WebSocketClient) {
         guard !finished else { return }
         handshakeNanoseconds = DispatchTime.now().uptimeNanoseconds - startedAt
@@ -184,7 +178,7 @@ extension SparkConnection: WebSocketClientDelegate {
         } else {
             armTimer(configuration.idleTimeout, phase: .idle)
         }
-        delegate?.sparkConnection(self, didReceive: frame)
+        delegate?.upstreamConversation(self, didReceive: frame)
         if frame.isLast {
             finish(nil)
             client.close(code: .normalClosure)

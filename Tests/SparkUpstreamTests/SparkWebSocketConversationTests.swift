@@ -6,23 +6,23 @@ import SparkSimulator
 import SparkUpstream
 import Testing
 
-/// Collects what a `SparkConnection` reports, from its loop, for a test thread to wait on.
-final class ConversationRecorder: SparkConnectionDelegate, @unchecked Sendable {
+/// Collects what an `UpstreamConversation` reports, from its loop, for a test thread to wait on.
+final class ConversationRecorder: UpstreamConversationDelegate, @unchecked Sendable {
     private let lock = NSCondition()
     private(set) var frames: [SparkResponseFrame] = []
     private(set) var error: SparkUpstreamError?
     private(set) var finished = false
     /// The owner keeps the conversation alive (as a `ChatStream` does in the relay).
-    var connection: SparkConnection?
+    var connection: (any UpstreamConversation)?
 
-    func sparkConnection(_ connection: SparkConnection, didReceive frame: SparkResponseFrame) {
+    func upstreamConversation(_ connection: any UpstreamConversation, didReceive frame: SparkResponseFrame) {
         lock.lock()
         frames.append(frame)
         lock.broadcast()
         lock.unlock()
     }
 
-    func sparkConnection(_ connection: SparkConnection, didFinishWith error: SparkUpstreamError?) {
+    func upstreamConversation(_ connection: any UpstreamConversation, didFinishWith error: SparkUpstreamError?) {
         lock.lock()
         self.error = error
         finished = true
@@ -73,7 +73,7 @@ struct UpstreamHarness {
     /// Runs one conversation and waits for its end.
     func converse(prompt: String, model name: String = "generalv3.5", credentials: SparkCredentials = credentials,
                   path: String? = nil, trustCA: Bool = true, configure: (inout SparkUpstreamConfiguration) -> Void = { _ in },
-                  port overridePort: Int? = nil, tls sharedTLS: TLSContext? = nil) throws -> (ConversationRecorder, SparkConnection) {
+                  port overridePort: Int? = nil, tls sharedTLS: TLSContext? = nil) throws -> (ConversationRecorder, SparkWebSocketConversation) {
         let model = try #require(SparkModelTable.default.model(named: name))
         let scheme = certificates == nil ? "ws" : "wss"
         let endpoint = SparkEndpoint(scheme: scheme, host: "127.0.0.1", port: overridePort ?? port, path: path ?? model.path)
@@ -84,7 +84,7 @@ struct UpstreamHarness {
         let tls = try sharedTLS ?? certificates.map { try TLSContext(clientWithCAFile: trustCA ? $0.caCertificate : nil) }
         let request = SparkChatRequest(appID: credentials.appID, uid: "test", domain: model.domain,
                                        messages: [SparkChatMessage(role: .user, content: prompt)])
-        let connection = SparkConnection(credentials: credentials, model: model, endpoint: endpoint, request: request,
+        let connection = SparkWebSocketConversation(credentials: credentials, model: model, endpoint: endpoint, request: request,
                                          loop: clientLoop, tls: tls, configuration: configuration)
         let recorder = ConversationRecorder()
         recorder.connection = connection
@@ -96,7 +96,7 @@ struct UpstreamHarness {
     }
 }
 
-@Suite struct SparkConnectionTests {
+@Suite struct SparkWebSocketConversationTests {
     @Test func streamsAFullConversationOverWS() throws {
         let harness = try UpstreamHarness()
         defer { harness.stop() }
