@@ -25,10 +25,11 @@ struct SimulatorHTTPState {
 /// in chunked transfer coding (or one JSON body for `stream: false`), the prompt directives of the
 /// WebSocket side, and HTTP/1.1 keep-alive (pipelined requests are read after the current answer).
 extension SimulatorConnection {
-    /// A request for the HTTP API: not a WebSocket upgrade, and its path is some model's `httpPath`.
+    /// A request for the HTTP API: not a WebSocket upgrade, and a `POST` or a path that is some model's `httpPath`.
     func isHTTPAPIRequest(_ head: HTTPRequestHead) -> Bool {
         guard !head.headers.tokens(for: "Upgrade").contains("websocket") else { return false }
-        return !configuration.models.models(forHTTPPath: head.path).isEmpty
+        // A POST anywhere is the HTTP API's (an unknown path gets its 404, as Spark's gateway answers).
+        return head.method == .post || !configuration.models.models(forHTTPPath: head.path).isEmpty
     }
 
     /// Switches the connection to the HTTP API and reads `received` (everything read so far) again.
