@@ -903,3 +903,36 @@ def test_sim_http_bad_bearer_is_401(sim_http):
             sim_client(sim_http, api_key=api_key).chat.completions.create(
                 model="lite", messages=[{"role": "user", "content": "x"}])
         assert caught.value.status_code == 401
+
+
+# ---------------------------------------------------------------------------------------------
+# `spark-relay check` per protocol
+
+def run_check(*args: str, env: dict) -> subprocess.CompletedProcess:
+    from spark_peers import clean_env
+    return subprocess.run([str(relay_binary()), "check", *args], env=clean_env(env), capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_check_makes_one_real_request_over_http_and_diagnoses_a_bad_password(peer):
+    """`check --upstream-protocol http` POSTs one request to the HTTP API (the peer sees it, with the
+    password as its Bearer), says which protocol answered; a wrong password is a 401 diagnosis that
+    names the setting and never shows the password."""
+    flags = ("--upstream", "spark", "--upstream-protocol", "http", "--spark-http-base-url", peer.base_url)
+    good = run_check(*flags, env=CREDS_PASSWORD)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "checking http" in good.stdout and "OK:" in good.stdout and "over http" in good.stdout, good.stdout
+    assert len(peer.requests) == 1 and peer.requests[0].headers.get("authorization") == f"Bearer {PASSWORD}"
+    assert PASSWORD not in good.stdout + good.stderr
+    bad = run_check(*flags, env={"SPARK_API_PASSWORD": WRONG_PASSWORD})
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "401" in bad.stdout and "SPARK_API_PASSWORD" in bad.stdout, bad.stdout
+    assert WRONG_PASSWORD not in bad.stdout + bad.stderr
+
+
+def test_check_on_the_simulator_honours_the_protocol():
+    """`check --upstream simulator --upstream-protocol http` checks the built-in simulator's HTTP API
+    (it serves both protocols on one port)."""
+    out = run_check("--upstream", "simulator", "--upstream-protocol", "http", env={})
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "checking http http://127.0.0.1:" in out.stdout and "OK:" in out.stdout, out.stdout
