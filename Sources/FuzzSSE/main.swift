@@ -1,4 +1,6 @@
-// libFuzzer target for the SSE encoder and parser: encode → parse must round-trip.
+// libFuzzer target for the SSE encoder and parsers: encode → parse must round-trip, and the fast
+// decoder (`SSEEventDecoder`) must agree with the byte-by-byte `SSEParser` on the raw input, event
+// for event, however the input is split.
 //
 // Input layout: byte 0 = flags (bit0 id, bit1 event, bit2 retry) and split seed; the rest is
 // split on 0xFF into data / id / event, each decoded as (lossy) UTF-8.
@@ -31,11 +33,42 @@ func parse(_ bytes: [UInt8], seed: Int) -> (events: [SSEParsedEvent], retry: Int
     return (events, parser.retry)
 }
 
+/// `bytes` through `SSEEventDecoder`, in pieces from `seed`, as `SSEParser` reports events.
+func decode(_ bytes: [UInt8], seed: Int, maxEventBytes: Int) -> (events: [SSEParsedEvent], retry: Int?, discarded: Int) {
+    var decoder = SSEEventDecoder(maxEventBytes: maxEventBytes)
+    var events: [SSEEventDecoder.Event] = []
+    var start = 0
+    var state = UInt32(truncatingIfNeeded: seed) &* 2_246_822_519 &+ 3
+    while start < bytes.count {
+        state = state &* 1_103_515_245 &+ 12345
+        let end = min(bytes.count, start + 1 + Int((state >> 16) % 16))
+        decoder.append(Array(bytes[start..<end]), into: &events)
+        start = end
+    }
+    let parsed = events.map {
+        SSEParsedEvent(type: $0.typeName, data: String(decoding: $0.data, as: UTF8.self),
+                       lastEventID: String(decoding: $0.lastEventID, as: UTF8.self))
+    }
+    return (parsed, decoder.retry, decoder.discardedEventCount)
+}
+
+/// The raw input as a stream: both parsers, same events, same retry, same discards.
+func differential(_ bytes: [UInt8], seed: Int) {
+    let maxEventBytes = 1 + seed % 64
+    var parser = SSEParser(maxEventBytes: maxEventBytes)
+    let expected = parser.append(bytes)
+    let (events, retry, discarded) = decode(bytes, seed: seed, maxEventBytes: maxEventBytes)
+    precondition(events == expected, "SSEEventDecoder disagrees with SSEParser: \(events) vs \(expected)")
+    precondition(retry == parser.retry, "retry: \(String(describing: retry)) vs \(String(describing: parser.retry))")
+    precondition(discarded == parser.discardedEventCount, "discarded: \(discarded) vs \(parser.discardedEventCount)")
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard size > 0 else { return 0 }
     let flags = Int(data[0])
     let rest = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
+    differential(rest, seed: flags)
     let fields = rest.split(separator: 0xFF, maxSplits: 2, omittingEmptySubsequences: false).map {
         String(decoding: $0, as: UTF8.self)
     }

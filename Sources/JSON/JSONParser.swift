@@ -349,7 +349,9 @@ extension JSONParser {
             let quote = try peek()
             guard quote == UInt8(ascii: "\"") else { throw JSONScanError(.unexpectedByte(quote), at: index) }
             try skipString()
-            let match = wanted.firstIndex { $0.key.utf8.elementsEqual(scratch) }
+            // Lengths first: most members are not wanted, and a native String knows its UTF-8 count.
+            let length = scratch.count
+            let match = wanted.firstIndex { $0.key.utf8.count == length && $0.key.utf8.elementsEqual(scratch) }
             skipWhitespace()
             let colon = try peek()
             guard colon == UInt8(ascii: ":") else { throw JSONScanError(.unexpectedByte(colon), at: index) }

@@ -5,7 +5,7 @@ import JSON
 /// WebSocket decoder gives, so the relay treats both protocols alike. Sans-I/O: feed it the
 /// de-chunked response body, split anywhere.
 ///
-/// The body is `text/event-stream` (WHATWG rules via `SSEParser`: `data:` with or without a space,
+/// The body is `text/event-stream` (WHATWG rules via `SSEEventDecoder`: `data:` with or without a space,
 /// CR/LF/CRLF, comments, multi-line data). Each `data` event is one chunk object; `data: [DONE]`
 /// ends the stream. Each chunk becomes ONE `SparkResponseFrame`: `status` 0 for the first, 1 after,
 /// and 2 for the chunk that carries `usage` (Spark's end: in the last content chunk on `/v1`, in a
@@ -37,26 +37,32 @@ public struct SparkHTTPStreamDecoder: Sendable {
     /// Frames returned so far.
     public private(set) var frameCount = 0
 
-    private var parser: SSEParser
+    private var parser: SSEEventDecoder
     private var pendingError: SparkError?
     private var endedWithLineBreak = false
 
     /// A decoder for one streamed answer; `maxEventBytes` bounds each event.
     public init(maxEventBytes: Int = defaultMaxEventBytes) {
         self.maxEventBytes = maxEventBytes
-        self.parser = SSEParser(maxEventBytes: maxEventBytes)
+        self.parser = SSEEventDecoder(maxEventBytes: maxEventBytes)
     }
 
     /// Feeds body bytes; returns the frames they complete, in order.
     public mutating func append(_ bytes: some Collection<UInt8>) throws(SparkError) -> [SparkResponseFrame] {
+        try append(Array(bytes))
+    }
+
+    /// Feeds body bytes as the HTTP client hands them over (no copy before the SSE lines are found).
+    public mutating func append(_ bytes: [UInt8]) throws(SparkError) -> [SparkResponseFrame] {
         if let pendingError {
             self.pendingError = nil
             throw pendingError
         }
-        guard !isFinished, !bytes.isEmpty else { return [] }
-        let lastByte = bytes.dropFirst(bytes.count - 1).first
+        guard !isFinished, let lastByte = bytes.last else { return [] }
         endedWithLineBreak = lastByte == 0x0A || lastByte == 0x0D
-        return try process(parser.append(bytes))
+        var events: [SSEEventDecoder.Event] = []
+        parser.append(bytes, into: &events)
+        return try process(events)
     }
 
     /// The end of the body: throws a pending failure, or `.closedBeforeEnd(sid:)` when neither
@@ -74,7 +80,9 @@ public struct SparkHTTPStreamDecoder: Sendable {
             var probe = self
             let frames: [SparkResponseFrame]
             do throws(SparkError) {
-                frames = try probe.process(probe.parser.append([0x0A, 0x0A]))
+                var events: [SSEEventDecoder.Event] = []
+                probe.parser.append([0x0A, 0x0A], into: &events)
+                frames = try probe.process(events)
             } catch {
                 self = probe
                 throw error
@@ -101,7 +109,7 @@ public struct SparkHTTPStreamDecoder: Sendable {
 
     private static let done = Array("[DONE]".utf8)
 
-    private mutating func process(_ events: [SSEParsedEvent]) throws(SparkError) -> [SparkResponseFrame] {
+    private mutating func process(_ events: [SSEEventDecoder.Event]) throws(SparkError) -> [SparkResponseFrame] {
         var frames: [SparkResponseFrame] = []
         do throws(SparkError) {
             for event in events where !isFinished {
@@ -121,18 +129,19 @@ public struct SparkHTTPStreamDecoder: Sendable {
         return frames
     }
 
-    private mutating func handle(_ event: SSEParsedEvent) throws(SparkError) -> SparkResponseFrame? {
-        if Self.isDone(event.data.utf8) {
+    private mutating func handle(_ event: SSEEventDecoder.Event) throws(SparkError) -> SparkResponseFrame? {
+        if Self.isDone(event.data) {
             isFinished = true
             return sawLastFrame ? nil : emptyLastFrame()
         }
         if sawLastFrame { return nil }  // Spark's end was seen; only [DONE] matters now.
-        return try decodeChunk(Array(event.data.utf8))
+        return try decodeChunk(event.data)
     }
 
     /// `[DONE]`, ignoring surrounding ASCII white space.
-    private static func isDone(_ utf8: String.UTF8View) -> Bool {
-        var bytes = utf8[...]
+    private static func isDone(_ data: [UInt8]) -> Bool {
+        guard data.count <= 64 else { return false }
+        var bytes = data[...]
         while let first = bytes.first, first == 0x20 || first == 0x09 || first == 0x0A || first == 0x0D { bytes.removeFirst() }
         while let last = bytes.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D { bytes.removeLast() }
         return bytes.elementsEqual(done)
@@ -205,19 +214,24 @@ public struct SparkHTTPStreamDecoder: Sendable {
 
         let status = usage != nil ? 2 : (frameCount == 0 ? 0 : 1)
         let seq = frameCount
-        var writer = JSONWriter(capacity: bytes.count + 128)
-        Self.beginPayload(&writer, status: status, seq: seq)
-        writer.key("content")
-        if let contentRange { writer.raw(bytes[contentRange]) } else { writer.string("") }
+        // The payload is written from constant pieces and the chunk's own bytes (content and
+        // reasoning copied as the JSON strings they are): no key is escaped, no text re-encoded.
+        var payload: [UInt8] = []
+        payload.reserveCapacity(bytes.count + 128)
+        payload.append(contentsOf: Self.payloadStart)
+        Self.appendDecimal(status, to: &payload)
+        payload.append(contentsOf: Self.seqKey)
+        Self.appendDecimal(seq, to: &payload)
+        payload.append(contentsOf: Self.contentKey)
+        if let contentRange { payload.append(contentsOf: bytes[contentRange]) } else { payload.append(contentsOf: Self.emptyString) }
         if let reasoningRange {
-            writer.key("reasoning_content")
-            writer.raw(bytes[reasoningRange])
+            payload.append(contentsOf: Self.reasoningKey)
+            payload.append(contentsOf: bytes[reasoningRange])
         }
-        writer.key("role")
-        writer.string("assistant")
-        writer.key("index")
-        writer.int(0)
+        payload.append(contentsOf: Self.roleAndIndex)
         if let first = calls.first {
+            var writer = JSONWriter(capacity: 128)
+            writer.beginObject()
             writer.key("function_call")
             writer.beginObject()
             writer.key("name")
@@ -231,14 +245,52 @@ public struct SparkHTTPStreamDecoder: Sendable {
                 SparkHTTPRequest.writeToolCall(call, to: &writer)
             }
             writer.endArray()
+            writer.endObject()
+            // The members without the object's braces.
+            payload.append(UInt8(ascii: ","))
+            payload.append(contentsOf: writer.bytes.dropFirst().dropLast())
         }
-        Self.endPayload(&writer, usage: usage)
+        payload.append(contentsOf: Self.textEnd)
+        if let usage {
+            payload.append(contentsOf: Self.usagePromptKey)
+            Self.appendDecimal(usage.promptTokens, to: &payload)
+            payload.append(contentsOf: Self.usageCompletionKey)
+            Self.appendDecimal(usage.completionTokens, to: &payload)
+            payload.append(contentsOf: Self.usageTotalKey)
+            Self.appendDecimal(usage.totalTokens, to: &payload)
+            payload.append(contentsOf: Self.usageEnd)
+        }
+        payload.append(UInt8(ascii: "}"))
 
         frameCount += 1
         if status == 2 { sawLastFrame = true }
         return SparkResponseFrame(code: 0, message: message, sid: chunkSID ?? sid, status: status, choicesStatus: status, seq: seq,
                                   content: content, reasoningContent: reasoning, usage: usage, hasChoices: true,
-                                  payloadJSON: writer.bytes, functionCalls: calls)
+                                  payloadJSON: payload, functionCalls: calls)
+    }
+
+    // The constant pieces of a chunk's payload, in order (what `beginPayload`/`endPayload` write).
+    private static let payloadStart = Array(#"{"choices":{"status":"#.utf8)
+    private static let seqKey = Array(#","seq":"#.utf8)
+    private static let contentKey = Array(#","text":[{"content":"#.utf8)
+    private static let emptyString = Array(#""""#.utf8)
+    private static let reasoningKey = Array(#","reasoning_content":"#.utf8)
+    private static let roleAndIndex = Array(#","role":"assistant","index":0"#.utf8)
+    private static let textEnd = Array("}]}".utf8)
+    private static let usagePromptKey = Array(#","usage":{"text":{"prompt_tokens":"#.utf8)
+    private static let usageCompletionKey = Array(#","completion_tokens":"#.utf8)
+    private static let usageTotalKey = Array(#","total_tokens":"#.utf8)
+    private static let usageEnd = Array("}}".utf8)
+
+    /// `value` in decimal ASCII.
+    private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDigits(value.magnitude, to: &bytes)
+    }
+
+    private static func appendDigits(_ value: UInt, to bytes: inout [UInt8]) {
+        if value >= 10 { appendDigits(value / 10, to: &bytes) }
+        bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     /// The frame for `[DONE]` when no usage chunk came: empty content, `status` 2.
