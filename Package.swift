@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["HTTPCodec", "RelayIO"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "RelayTestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "SparkUpstreamTests", dependencies: ["SparkUpstream", "WSClient", "SparkSimulator", "SparkCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SparkUpstreamTests", dependencies: ["SparkUpstream", "WSClient", "HTTPClient", "SparkSimulator", "SparkCodec", "RelayIO", "RelayTestSupport"], swiftSettings: swiftSettings),
         .target(name: "SparkUpstream", dependencies: ["SparkCodec", "JSON", "WSClient", "HTTPClient", "HTTPCodec", "RelayIO", "WebSocketCodec"], swiftSettings: swiftSettings),
         .target(
             name: "SparkSimulator",

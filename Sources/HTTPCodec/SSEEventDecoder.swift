@@ -79,8 +79,7 @@ public struct SSEEventDecoder: Sendable {
             if input[start] == 0x0A { start += 1 }
         }
         while start < end {
-            var lineEnd = start
-            while lineEnd < end, input[lineEnd] != 0x0A, input[lineEnd] != 0x0D { lineEnd += 1 }
+            let lineEnd = Self.lineEnd(in: input, from: start)
             guard lineEnd < end else {
                 append(partialLine: input[start..<end])
                 return
@@ -93,14 +92,31 @@ public struct SSEEventDecoder: Sendable {
                 partial.removeAll(keepingCapacity: true)
                 endLine(line[...], into: &events)
             }
+            var next = lineEnd + 1
             if input[lineEnd] == 0x0D {
-                if lineEnd + 1 < end {
-                    if input[lineEnd + 1] == 0x0A { lineEnd += 1 }
+                if next < end {
+                    if input[next] == 0x0A { next += 1 }
                 } else {
                     lastWasCR = true
                 }
             }
-            start = lineEnd + 1
+            start = next
+        }
+    }
+
+    /// The index of the first CR or LF at or after `start`, or `input.endIndex`.
+    private static func lineEnd(in input: ArraySlice<UInt8>, from start: Int) -> Int {
+        input.withUnsafeBufferPointer { buffer in
+            // `buffer` starts at `input.startIndex`.
+            let base = input.startIndex
+            var offset = start - base
+            let count = buffer.count
+            while offset < count {
+                let byte = buffer[offset]
+                if byte == 0x0A || byte == 0x0D { break }
+                offset += 1
+            }
+            return base + offset
         }
     }
 

@@ -164,11 +164,78 @@ public struct JSONParser {
 
     /// RFC 8259 §7 strings; §8.1: the text MUST be UTF-8, so invalid UTF-8 and lone surrogate escapes are rejected.
     package mutating func parseString() throws(JSONScanError) -> String {
+        let quote = index
+        if let range = plainStringRange() {
+            // No escape: the String is made from the literal's bytes where they are.
+            let string = bytes.withUnsafeBufferPointer { Self.validatedString(UnsafeBufferPointer(rebasing: $0[range])) }
+            guard let string else { throw JSONScanError(.invalidString, at: quote) }
+            return string
+        }
         let start = try scanString()
-        guard let string = String(validating: scratch, as: UTF8.self) else {
+        guard let string = Self.validatedString(scratch) else {
             throw JSONScanError(.invalidString, at: start)
         }
         return string
+    }
+
+    /// The content of the string literal at `index` when it has no escape and no control byte (most
+    /// literals), with `index` moved past its closing quote; `nil`, `index` unchanged, otherwise.
+    mutating func plainStringRange() -> Range<Int>? {
+        let start = index + 1
+        let end: Int? = bytes.withUnsafeBufferPointer { buffer in
+            var end = start
+            let count = buffer.count
+            while end < count {
+                let byte = buffer[end]
+                if byte == UInt8(ascii: "\"") { return end }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                end += 1
+            }
+            return nil
+        }
+        guard let end else { return nil }
+        index = end + 1
+        return start..<end
+    }
+
+    /// `validatedString` for bytes in place.
+    static func validatedString(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var string = String(decoding: bytes, as: UTF8.self)
+        var high: UInt8 = 0
+        for byte in bytes { high |= byte }
+        if high < 0x80 { return string }
+        let unchanged = string.withUTF8 { decoded in decoded.count == bytes.count && decoded.elementsEqual(bytes) }
+        return unchanged ? string : nil
+    }
+
+    /// `String(validating:as:)` without its generic path (which looks up buffer metadata per call, a
+    /// cost on every string of every chunk): ASCII is taken as is; anything else is decoded and kept
+    /// only if decoding replaced nothing, i.e. its UTF-8 is exactly the input.
+    static func validatedString(_ bytes: [UInt8]) -> String? {
+        var string = String(decoding: bytes, as: UTF8.self)
+        if isASCII(bytes) { return string }
+        let unchanged = string.withUTF8 { decoded in
+            bytes.withUnsafeBufferPointer { input in decoded.count == input.count && decoded.elementsEqual(input) }
+        }
+        return unchanged ? string : nil
+    }
+
+    /// Whether `bytes` are well-formed UTF-8 (see `validatedString`).
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var high: UInt8 = 0
+        for byte in bytes { high |= byte }
+        if high < 0x80 { return true }
+        var string = String(decoding: bytes, as: UTF8.self)
+        return string.withUTF8 { decoded in decoded.count == bytes.count && decoded.elementsEqual(bytes) }
+    }
+
+    /// The index of the wanted member named `name` (lengths first: a native String knows its UTF-8
+    /// count, and most members are not wanted).
+    static func wantedIndex(of name: UnsafeBufferPointer<UInt8>, in wanted: [(key: String, pick: JSONPick)]) -> Int? {
+        wanted.firstIndex { entry in
+            entry.key.utf8.count == name.count
+                && (entry.key.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(name) } ?? entry.key.utf8.elementsEqual(name))
+        }
     }
 
     /// Decodes the string literal at `index` into `scratch` (escapes resolved, UTF-8 not yet checked)
@@ -203,7 +270,7 @@ public struct JSONParser {
     /// A string literal validated like `parseString` but not materialized.
     mutating func skipString() throws(JSONScanError) {
         let start = try scanString()
-        guard Self.isASCII(scratch) || String(validating: scratch, as: UTF8.self) != nil else {
+        guard Self.isASCII(scratch) || Self.validatedString(scratch) != nil else {
             throw JSONScanError(.invalidString, at: start)
         }
     }
@@ -220,7 +287,7 @@ public struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 if high >= 0x80 {
                     let valid = bytes.withUnsafeBufferPointer { buffer in
-                        String(validating: UnsafeBufferPointer(rebasing: buffer[(start + 1)..<end]), as: UTF8.self) != nil
+                        Self.isValidUTF8(UnsafeBufferPointer(rebasing: buffer[(start + 1)..<end]))
                     }
                     guard valid else { throw JSONScanError(.invalidString, at: start) }
                 }
@@ -348,10 +415,19 @@ extension JSONParser {
             skipWhitespace()
             let quote = try peek()
             guard quote == UInt8(ascii: "\"") else { throw JSONScanError(.unexpectedByte(quote), at: index) }
-            try skipString()
-            // Lengths first: most members are not wanted, and a native String knows its UTF-8 count.
-            let length = scratch.count
-            let match = wanted.firstIndex { $0.key.utf8.count == length && $0.key.utf8.elementsEqual(scratch) }
+            // The key is compared where it is unless it has escapes (then as decoded into `scratch`).
+            let keyStart = index
+            let match: Int?
+            if let range = plainStringRange() {
+                match = try bytes.withUnsafeBufferPointer { buffer throws(JSONScanError) in
+                    let name = UnsafeBufferPointer(rebasing: buffer[range])
+                    guard Self.isValidUTF8(name) else { throw JSONScanError(.invalidString, at: keyStart) }
+                    return Self.wantedIndex(of: name, in: wanted)
+                }
+            } else {
+                try skipString()
+                match = scratch.withUnsafeBufferPointer { Self.wantedIndex(of: $0, in: wanted) }
+            }
             skipWhitespace()
             let colon = try peek()
             guard colon == UInt8(ascii: ":") else { throw JSONScanError(.unexpectedByte(colon), at: index) }

@@ -38,6 +38,7 @@ public struct SparkHTTPStreamDecoder: Sendable {
     public private(set) var frameCount = 0
 
     private var parser: SSEEventDecoder
+    private var scratchEvents: [SSEEventDecoder.Event] = []
     private var pendingError: SparkError?
     private var endedWithLineBreak = false
 
@@ -60,8 +61,15 @@ public struct SparkHTTPStreamDecoder: Sendable {
         }
         guard !isFinished, let lastByte = bytes.last else { return [] }
         endedWithLineBreak = lastByte == 0x0A || lastByte == 0x0D
-        var events: [SSEEventDecoder.Event] = []
+        // The event list is kept between calls: no allocation per read once it has grown.
+        var events = scratchEvents
+        scratchEvents = []
+        events.removeAll(keepingCapacity: true)
         parser.append(bytes, into: &events)
+        defer {
+            events.removeAll(keepingCapacity: true)
+            scratchEvents = events
+        }
         return try process(events)
     }
 
@@ -216,8 +224,14 @@ public struct SparkHTTPStreamDecoder: Sendable {
         let seq = frameCount
         // The payload is written from constant pieces and the chunk's own bytes (content and
         // reasoning copied as the JSON strings they are): no key is escaped, no text re-encoded.
+        // Sized for what is written (the payload is kept for replay: no slack per event).
         var payload: [UInt8] = []
-        payload.reserveCapacity(bytes.count + 128)
+        payload.reserveCapacity(Self.payloadStart.count + Self.seqKey.count + Self.contentKey.count + Self.roleAndIndex.count
+                                + Self.textEnd.count + 24 + (contentRange?.count ?? 2)
+                                + (reasoningRange.map { $0.count + Self.reasoningKey.count } ?? 0)
+                                + (usage == nil ? 0 : Self.usagePromptKey.count + Self.usageCompletionKey.count
+                                    + Self.usageTotalKey.count + Self.usageEnd.count + 60)
+                                + (calls.isEmpty ? 0 : 512))
         payload.append(contentsOf: Self.payloadStart)
         Self.appendDecimal(status, to: &payload)
         payload.append(contentsOf: Self.seqKey)

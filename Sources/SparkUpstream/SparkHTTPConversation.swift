@@ -52,7 +52,8 @@ public final class SparkHTTPConversation: UpstreamConversation, @unchecked Senda
     public var endpointDescription: String { "\(base)\(model.httpPath)" }
     public var sid: String? { decoder.sid }
     public var isComplete: Bool { decoder.sawLastFrame }
-    public var tlsSessionResumed: Bool? { task?.tlsSessionResumed }
+    /// Kept from the task once the response head arrived (the task is gone after the body).
+    public private(set) var tlsSessionResumed: Bool?
 
     public func start() {
         loop.preconditionInEventLoop()
@@ -168,6 +169,7 @@ extension SparkHTTPConversation: HTTPClientTaskDelegate {
     public func httpClientTask(_ task: HTTPClientTask, didReceiveHead head: HTTPResponseHeadParsed) {
         guard task === self.task, !finished else { return }
         handshakeNanoseconds = DispatchTime.now().uptimeNanoseconds - startedAt
+        tlsSessionResumed = task.tlsSessionResumed
         let contentType = head.headers["Content-Type"]?.lowercased() ?? ""
         if head.status != 200 || !contentType.hasPrefix("text/event-stream") {
             errorStatus = head.status

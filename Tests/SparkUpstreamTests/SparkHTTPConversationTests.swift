@@ -1,9 +1,10 @@
 import Foundation
+import HTTPClient
 import RelayIO
 import RelayTestSupport
 import SparkCodec
 import SparkSimulator
-import SparkUpstream
+@testable import SparkUpstream
 import Testing
 
 extension UpstreamHarness {
@@ -35,6 +36,19 @@ extension UpstreamHarness {
 
 /// `SparkHTTPConversation` against the simulator's HTTP mode: the answer, and every diagnosed failure.
 @Suite struct SparkHTTPConversationTests {
+    /// The idle pooled connections of `http` on `loop` to `origin`, read on the loop.
+    static func idleConnections(_ http: HTTPUpstream, origin: HTTPClientOrigin, loop: EventLoop) -> Int {
+        final class Count: @unchecked Sendable { var value = -1 }  // written on the loop, read after the signal
+        let count = Count()
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            count.value = http.client(for: loop).idleConnectionCount(for: origin)
+            done.signal()
+        }
+        done.wait()
+        return count.value
+    }
+
     @Test func streamsAFullConversationOverHTTP() throws {
         let harness = try UpstreamHarness()
         defer { harness.stop() }
@@ -137,9 +151,20 @@ extension UpstreamHarness {
         let (first, http) = try harness.converseOverHTTP(prompt: "one")
         #expect(first.wait() && first.error == nil)
         // The rest of the body (`[DONE]`) is read after the last frame; then the connection is idle.
+        let origin = HTTPClientOrigin(isSecure: false, host: "127.0.0.1", port: harness.port)
+        func waitUntilPooled() -> Bool {
+            let deadline = ContinuousClock.now + .seconds(5)
+            while ContinuousClock.now < deadline {
+                if Self.idleConnections(http, origin: origin, loop: harness.clientLoop) == 1 { return true }
+                usleep(2_000)
+            }
+            return false
+        }
+        #expect(waitUntilPooled())
         for round in 0..<3 {
             let (next, _) = try harness.converseOverHTTP(prompt: "round \(round)", upstream: http)
             #expect(next.wait() && next.error == nil)
+            #expect(waitUntilPooled())
         }
         #expect(harness.simulator.openConnections == 1)
         #expect(harness.simulator.finishedConnections.isEmpty)

@@ -65,8 +65,10 @@ import Glibc
             #expect(response.text == SimulatorScript.answer(for: "round \(round)"))
         }
         let simulator = try #require(application.simulator)
-        #expect(simulator.openConnections == 1, "three sequential conversations share one pooled connection")
+        // Pooled, not closed: no connection ended, and at most two are open (the client may ask
+        // again before the previous answer's `[DONE]` has been read and its connection pooled).
         #expect(simulator.finishedConnections.isEmpty)
+        #expect(simulator.openConnections <= 2, "sequential conversations share pooled connections")
     }
 
     @Test func aSparkErrorChunkEndsTheStreamWithItsCodeAndSid() throws {
