@@ -55,6 +55,28 @@ import Glibc
         #expect(Self.metric(application, #"relay_upstream_conversations_total{protocol="websocket"}"#) == 0)
     }
 
+    @Test func theAccessLogNamesTheProtocolAndNeverThePassword() throws {
+        let (application, port, logs) = try TestServer.application { configuration in
+            configuration.upstream.mode = .simulator
+            configuration.upstream.simulatorChunkDelay = 0.001
+            configuration.upstream.sparkProtocol = .http
+        }
+        defer { application.shutdown() }
+        let client = try TestHTTPClient(port: port)
+        client.postJSON("/chat/stream", #"{"prompt":"logged"}"#)
+        _ = try client.readStream()
+        _ = try client.request("GET", "/healthz")
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !logs.lines.contains(where: { $0.contains("access") && $0.contains("/chat/stream") }) && ContinuousClock.now < deadline {
+            usleep(5_000)
+        }
+        let access = logs.lines.filter { $0.contains("access") }
+        #expect(access.contains { $0.contains("/chat/stream") && $0.contains("protocol=http") })
+        #expect(access.contains { $0.contains("/healthz") && !$0.contains("protocol=") })
+        let secret = application.upstream.credentials.apiSecret
+        #expect(!logs.lines.contains { $0.contains(secret) })
+    }
+
     @Test func keepAliveConnectionsAreReusedAcrossConversations() throws {
         let (application, port) = try Self.relay { $0.server.eventLoops = 1 }
         defer { application.shutdown() }

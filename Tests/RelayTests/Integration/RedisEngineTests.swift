@@ -138,6 +138,26 @@ struct RedisEngineTests {
         #expect(try unknown.readResponse().status == 204)
     }
 
+    @Test func aTicketOnAnHTTPModelIsClaimedAndReplayedAcrossRelays() async throws {
+        let redis = try await RedisServer()
+        let relays = try relayPair(redisPort: redis.port) { $0.upstream.sparkProtocol = .http }
+        defer { relays.shutdown(); redis.stop() }
+        let stream = try ticket(try TestHTTPClient(port: relays.portA), prompt: "over http [[function:get_weather]]")
+        let reader = try TestHTTPClient(port: relays.portB)
+        get(reader, stream.url)
+        let response = try reader.readStream()
+        #expect(response.terminal?.type == "done")
+        #expect(response.sequenceNumbers == Array(1...response.sequenceNumbers.count))
+        #expect(response.rawText.contains(#""tool_calls":[{"id":"#))
+        let metricsB = String(decoding: relays.b.metrics.render(), as: UTF8.self)
+        #expect(metricsB.contains(#"relay_upstream_conversations_total{protocol="http"} 1"#))
+        // Replayed from Redis on the other relay: the same events, tool call ids included.
+        let replay = try TestHTTPClient(port: relays.portA)
+        get(replay, stream.url, lastEventID: "\(stream.id):0")
+        let again = try replay.readStream()
+        #expect(again.events.map(\.data) == response.events.map(\.data))
+    }
+
     @Test func readerMovesToAnotherRelayMidStreamAndLosesNothing() async throws {
         let redis = try await RedisServer()
         // A short grace: the owner must keep the upstream because the other relay holds the reader.
