@@ -7,7 +7,8 @@
 // as one `append` (with an event bound larger than the input, so that no event is discarded: an
 // oversize event is noticed at its end, which depends on the split); every frame's `payloadJSON` is
 // valid, compact JSON without raw CR/LF; statuses go 0, 1…, with 2 only on the last frame; `seq`
-// counts frames; after `[DONE]` or an error the decoder returns nothing more.
+// counts frames; after `[DONE]` or an error the decoder returns nothing more; the chunk fast path
+// and the general path give the same frames and the same error.
 import CFuzzerShim
 import JSON
 import SparkCodec
@@ -17,8 +18,9 @@ struct Outcome: Equatable {
     var error: SparkError?
 }
 
-func run(_ body: ArraySlice<UInt8>, seed: Int, maxEventBytes: Int) -> Outcome {
+func run(_ body: ArraySlice<UInt8>, seed: Int, maxEventBytes: Int, fastPath: Bool = true) -> Outcome {
     var decoder = SparkHTTPStreamDecoder(maxEventBytes: maxEventBytes)
+    decoder.usesFastPath = fastPath
     var outcome = Outcome()
     var start = body.startIndex
     var state = UInt32(truncatingIfNeeded: seed) &* 2_654_435_761 &+ 7
@@ -74,6 +76,8 @@ public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32
     let whole = run(body, seed: 0, maxEventBytes: bound)
     let split = run(body, seed: flags | 1, maxEventBytes: bound)
     precondition(whole == split, "splitting changed the result: \(whole) vs \(split)")
+    let general = run(body, seed: 0, maxEventBytes: bound, fastPath: false)
+    precondition(whole == general, "the fast path and the general path differ: \(whole) vs \(general)")
     check(whole)
     if flags & 0x80 != 0 {
         check(run(body, seed: flags, maxEventBytes: 64))

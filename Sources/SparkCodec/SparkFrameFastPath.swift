@@ -242,24 +242,24 @@ enum SparkFrameFastPath {
         }
     }
 
-    // MARK: - Building blocks
+    // MARK: - Building blocks (shared with `SparkHTTPChunkFastPath`)
 
     /// A picked key seen twice: the general path's "last one wins" decides.
     @inline(__always)
-    private static func once(_ seen: inout UInt8, _ bit: UInt8) throws(Bail) {
+    static func once(_ seen: inout UInt8, _ bit: UInt8) throws(Bail) {
         guard seen & bit == 0 else { throw Bail() }
         seen |= bit
     }
 
     @inline(__always)
-    private static func peek(_ p: inout JSONParser) throws(Bail) -> UInt8 {
+    static func peek(_ p: inout JSONParser) throws(Bail) -> UInt8 {
         guard p.index < p.bytes.count else { throw Bail() }
         return p.bytes[p.index]
     }
 
     /// Consumes `null` and returns `true`, or leaves any other value in place.
     @inline(__always)
-    private static func isNull(_ p: inout JSONParser) throws(Bail) -> Bool {
+    static func isNull(_ p: inout JSONParser) throws(Bail) -> Bool {
         guard try peek(&p) == UInt8(ascii: "n") else { return false }
         do { _ = try p.expect("null", value: .null) } catch { throw Bail() }
         return true
@@ -267,13 +267,13 @@ enum SparkFrameFastPath {
 
     /// Validates and skips one value exactly like the general path.
     @inline(__always)
-    private static func skip(_ p: inout JSONParser, depth: Int) throws(Bail) {
+    static func skip(_ p: inout JSONParser, depth: Int) throws(Bail) {
         do { try p.skipValue(depth: depth) } catch { throw Bail() }
     }
 
     /// An object whose members are each handed to `body` (key range, positioned at the value, which
     /// `body` must consume). `depth` is the depth passed to `parseValue` for this value.
-    private static func object(_ p: inout JSONParser, depth: Int,
+    static func object(_ p: inout JSONParser, depth: Int,
                                _ body: (inout JSONParser, Range<Int>, Int) throws(Bail) -> Void) throws(Bail) {
         guard try peek(&p) == UInt8(ascii: "{") else { throw Bail() }
         let objectDepth = depth + 1
@@ -302,7 +302,7 @@ enum SparkFrameFastPath {
 
     /// A key of printable ASCII without escapes (anything else bails); returns its bytes' range.
     @inline(__always)
-    private static func plainKey(_ p: inout JSONParser) throws(Bail) -> Range<Int> {
+    static func plainKey(_ p: inout JSONParser) throws(Bail) -> Range<Int> {
         guard try peek(&p) == UInt8(ascii: "\"") else { throw Bail() }
         let start = p.index + 1
         var index = start
@@ -320,7 +320,7 @@ enum SparkFrameFastPath {
     }
 
     /// A string or `null`; any other kind bails. Strings without escapes are made from the input directly.
-    private static func string(_ p: inout JSONParser, reusing known: String? = nil) throws(Bail) -> String? {
+    static func string(_ p: inout JSONParser, reusing known: String? = nil) throws(Bail) -> String? {
         let first = try peek(&p)
         if first == UInt8(ascii: "n") {
             _ = try isNull(&p)
@@ -359,7 +359,7 @@ enum SparkFrameFastPath {
     }
 
     /// An integer (no fraction, no exponent, at most 18 digits) or `null`; anything else bails.
-    private static func int(_ p: inout JSONParser) throws(Bail) -> Int? {
+    static func int(_ p: inout JSONParser) throws(Bail) -> Int? {
         let first = try peek(&p)
         if first == UInt8(ascii: "n") {
             _ = try isNull(&p)

@@ -38,6 +38,8 @@ public struct SparkHTTPStreamDecoder: Sendable {
     public private(set) var frameCount = 0
 
     private var parser: SSEEventDecoder
+    /// `false` sends every chunk through the general path (the tests and the fuzzer compare the two).
+    public var usesFastPath = true
     private var scratchEvents: [SSEEventDecoder.Event] = []
     private var pendingError: SparkError?
     private var endedWithLineBreak = false
@@ -164,7 +166,8 @@ public struct SparkHTTPStreamDecoder: Sendable {
         ("usage", .members([("prompt_tokens", .all), ("completion_tokens", .all), ("total_tokens", .all)])),
     ])
 
-    private mutating func decodeChunk(_ bytes: [UInt8]) throws(SparkError) -> SparkResponseFrame {
+    /// The chunk's fields by the general path: the picking JSON parser, every rule checked.
+    private mutating func readChunk(_ bytes: [UInt8]) throws(SparkError) -> SparkHTTPChunkRead {
         let root: JSONValue
         do {
             root = try JSONScanner.parse(bytes, picking: Self.pick).value
@@ -220,6 +223,23 @@ public struct SparkHTTPStreamDecoder: Sendable {
                                totalTokens: try int(value["total_tokens"], "usage.total_tokens") ?? 0)
         }
 
+        return SparkHTTPChunkRead(message: message, sid: chunkSID, content: content, contentRange: contentRange,
+                                  reasoning: reasoning, reasoningRange: reasoningRange, calls: calls, usage: usage)
+    }
+
+    /// One chunk → one frame: the fast path for the common shape, else the general path.
+    private mutating func decodeChunk(_ bytes: [UInt8]) throws(SparkError) -> SparkResponseFrame {
+        let read: SparkHTTPChunkRead
+        if usesFastPath, let fields = SparkHTTPChunkFastPath.decode(bytes, knownSID: sid) {
+            if sid == nil { sid = fields.sid }
+            read = SparkHTTPChunkRead(message: fields.message ?? "", sid: fields.sid, content: fields.content ?? "",
+                                      contentRange: fields.contentRange, reasoning: fields.reasoning,
+                                      reasoningRange: fields.reasoningRange, calls: [], usage: fields.usage)
+        } else {
+            read = try readChunk(bytes)
+        }
+        let (message, chunkSID, content, contentRange) = (read.message, read.sid, read.content, read.contentRange)
+        let (reasoning, reasoningRange, calls, usage) = (read.reasoning, read.reasoningRange, read.calls, read.usage)
         let status = usage != nil ? 2 : (frameCount == 0 ? 0 : 1)
         let seq = frameCount
         // The payload is written from constant pieces and the chunk's own bytes (content and
@@ -425,4 +445,16 @@ public struct SparkHTTPStreamDecoder: Sendable {
         guard let text = value.stringValue else { throw .malformedFrame("\(name) is not a string") }
         return text
     }
+}
+
+/// What one chunk says, by either path.
+struct SparkHTTPChunkRead {
+    var message: String
+    var sid: String?
+    var content: String
+    var contentRange: Range<Int>?
+    var reasoning: String?
+    var reasoningRange: Range<Int>?
+    var calls: [SparkFunctionCall]
+    var usage: SparkUsage?
 }

@@ -136,7 +136,7 @@ extension UpstreamHarness {
     @Test func cancelAbortsTheRequestAndTheConnectionIsNotPooled() throws {
         let harness = try UpstreamHarness(chunkDelay: 0.02)
         defer { harness.stop() }
-        let (recorder, http) = try harness.converseOverHTTP(prompt: "long [[chunks:500]]")
+        let (recorder, http) = try harness.converseOverHTTP(prompt: "long [[chunks:5000]]")
         #expect(recorder.wait(frameCount: 3))
         let conversation = try #require(recorder.connection)
         harness.clientLoop.execute { conversation.cancel() }
