@@ -24,6 +24,8 @@ public final class RelayApplication: Sendable {
     let gate: ClientGate
     /// Counters and gauges served at `/metrics`.
     public let metrics: RelayMetrics
+    /// The usage file (`log.usage_file`), when configured.
+    let usageLog: UsageLog?
     /// Where shared stream state lives (`cluster.engine`).
     let engine: any StreamEngine
 
@@ -70,8 +72,20 @@ public final class RelayApplication: Sendable {
         self.gate = gate
         let metrics = RelayMetrics(labelsByKey: !configuration.auth.keys.isEmpty)
         self.metrics = metrics
+        var usageLog: UsageLog?
+        if let path = configuration.log.usageFile {
+            do {
+                usageLog = try UsageLog(path: path, maxBytes: configuration.log.usageFileMaxBytes, keep: configuration.log.usageFileKeep,
+                                        maxQueued: configuration.log.usageQueueRecords, logger: logger,
+                                        onLoss: { metrics.usageRecordLost($0.rawValue) })
+            } catch {
+                simulator?.stop()
+                throw error
+            }
+        }
+        self.usageLog = usageLog
         let streams = StreamFactory(upstream: upstream, settings: configuration.stream, defaultModel: configuration.upstream.defaultModel,
-                                    registry: registry, gate: gate, metrics: metrics, logger: logger)
+                                    registry: registry, gate: gate, metrics: metrics, logger: logger, usageLog: usageLog)
         let engine: any StreamEngine
         do {
             engine = try Self.makeEngine(configuration, loops: group.loops, streams: streams, logger: logger, metrics: metrics)
@@ -183,6 +197,11 @@ public final class RelayApplication: Sendable {
     /// then the streams this relay runs for readers on other relays, then leaving the engine); a
     /// second one during it exits at once. `onStopped` runs when the shutdown is over.
     public func handleSignal(_ signalNumber: Int32, onStopped: @escaping @Sendable () -> Void) {
+        if signalNumber == SIGHUP {
+            // logrotate moved the usage file: start a new one. Nothing else reloads.
+            usageLog?.reopen()
+            return
+        }
         switch server.lifecycleState {
         case .draining:
             logger.warning("second signal: exiting now")
@@ -200,12 +219,14 @@ public final class RelayApplication: Sendable {
     public func shutdown(completion: @escaping @Sendable () -> Void = {}) {
         let simulator = self.simulator
         let engine = self.engine
+        let usageLog = self.usageLog
         let drainTimeout = configuration.server.drainTimeout
         server.shutdown {
             // Streams this relay runs for readers on other relays have no connection here: let them
             // finish too (bounded like the drain) before this relay leaves Redis.
             engine.waitForOwnedStreams(timeout: drainTimeout)
             engine.shutdown()
+            usageLog?.flush()
             simulator?.stop()
             completion()
         }

@@ -107,7 +107,7 @@ struct Serve: ParsableCommand {
     func run() throws {
         // Signals first: a SIGTERM that arrives while starting is held until start-up is over, and
         // every thread started from here on (the heap trimmer's, the loops') inherits the block.
-        let trap = SignalTrap()
+        let trap = SignalTrap(signals: [SIGINT, SIGTERM, SIGHUP])
         // Heap settings before any event loop allocates, so memory comes back after load.
         let heapTuning: HeapTuning
         do {

@@ -53,6 +53,18 @@ final class ChatStream: @unchecked Sendable {
     var keyName: String?
     private var upstreamStartedAt: UInt64 = 0
     private var lastUsage: SparkUsage?
+    /// Who asked, for the usage record (set by the factory; `nil` in tests that build streams alone).
+    var usageContext: UsageContext?
+    /// Where usage records go (`log.usage_file`), when configured.
+    var usageLog: UsageLog?
+    /// Whether a conversation was opened (only then is there usage to record).
+    private var reachedUpstream = false
+    /// Seconds (stream clock) of Spark's first frame, for the record's time to first token.
+    private var firstFrameAt: Double?
+    private var upstreamOpenedAt: Double?
+    /// The relay's estimate of the text streamed so far (used when Spark's final `usage` never comes).
+    private var streamedTally = SparkTokenEstimator.Tally()
+    private var lastSID: String?
     /// The Spark app this conversation runs on (or was just leased), and the apps already tried.
     private var lease: CredentialPool.Lease?
     private var triedApps: Set<Int> = []
@@ -233,6 +245,10 @@ final class ChatStream: @unchecked Sendable {
         self.connection = connection
         metrics?.streamsStarted.increment()
         metrics?.conversationOpened(input.model.upstreamProtocol)
+        if !reachedUpstream {
+            reachedUpstream = true
+            upstreamOpenedAt = clock()
+        }
         upstreamStartedAt = DispatchTime.now().uptimeNanoseconds
         logger.debug("upstream starting", metadata: ["model": "\(input.model.name)", "upstream": "\(connection.endpointDescription)",
                                                      "spark.app": "\(lease.credentials.appID)"])
@@ -294,15 +310,50 @@ final class ChatStream: @unchecked Sendable {
                 logger.debug("client gone: cancelling the upstream")
                 metrics.cancelsOnDisconnect.increment()
             }
-            if let usage = lastUsage {
-                metrics.tokens(model: input.model.name, key: keyName, prompt: usage.promptTokens, completion: usage.completionTokens)
-            }
+        }
+        if reachedUpstream {
+            let record = usageRecord(for: terminal)
+            metrics?.tokens(model: input.model.name, key: keyName, prompt: record.promptTokens, completion: record.completionTokens)
+            usageLog?.append(record)
         }
         append(terminal)
         slot?.release()
         releaseLease()
         subscriber = nil
         connection = nil
+    }
+
+    /// What the conversation cost: Spark's `usage`, else the estimate of the prompt and of the text
+    /// actually streamed.
+    private func usageRecord(for terminal: StreamEvent) -> UsageRecord {
+        let now = clock()
+        let context = usageContext
+        let outcome: UsageRecord.Outcome
+        var errorCode: String?
+        if terminal.kind == .done {
+            outcome = .done
+        } else if let failure = terminal.failure {
+            errorCode = failure.sparkCode.map(String.init) ?? failure.code
+            if failure.code == "client_disconnected" {
+                outcome = .clientGone
+            } else if let code = failure.sparkCode, SparkErrorCode.info(for: code).isModeration {
+                outcome = .moderation
+            } else {
+                outcome = failure.type == "upstream_error" ? .upstreamError : .relayError
+            }
+        } else {
+            outcome = .relayError
+        }
+        let prompt = lastUsage?.promptTokens ?? SparkTokenEstimator.estimate(input.messages)
+        let completion = lastUsage?.completionTokens ?? streamedTally.tokens
+        return UsageRecord(
+            time: UnixTime.now(), requestID: context?.requestID ?? String(id.prefix(8)) + "…", key: keyName,
+            client: keyName == nil ? context?.client : nil, route: context?.route ?? "-", model: input.model.name,
+            sparkProtocol: input.model.upstreamProtocol, stream: context?.stream ?? true,
+            promptTokens: prompt, completionTokens: completion, estimated: lastUsage == nil, outcome: outcome,
+            errorCode: errorCode, durationMilliseconds: (now - (context?.startedAt ?? upstreamOpenedAt ?? now)) * 1000,
+            timeToFirstTokenMilliseconds: firstFrameAt.flatMap { first in upstreamOpenedAt.map { (first - $0) * 1000 } },
+            sid: terminal.sid ?? lastSID)
     }
 
     private func remove() {
@@ -374,6 +425,12 @@ extension ChatStream: UpstreamConversationDelegate {
         metrics?.chunksRelayed.increment()
         metrics?.bytesRelayed.increment(by: Int64(frame.payloadJSON?.count ?? 0))
         if let usage = frame.usage { lastUsage = usage }
+        if firstFrameAt == nil { firstFrameAt = clock() }
+        if let sid = frame.sid { lastSID = sid }
+        if lastUsage == nil {
+            streamedTally.add(frame.content)
+            if let reasoning = frame.reasoningContent { streamedTally.add(reasoning) }
+        }
         append(StreamEvent(kind: .data, json: frame.payloadJSON ?? Array("{}".utf8), text: frame.content,
                            reasoning: frame.reasoningContent, functionCalls: frame.functionCalls, sid: frame.sid, usage: frame.usage))
     }

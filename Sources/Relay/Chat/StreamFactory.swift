@@ -13,9 +13,11 @@ final class StreamFactory: Sendable {
     let gate: ClientGate
     let metrics: RelayMetrics?
     let logger: Logger
+    /// Where each stream's usage record goes (`log.usage_file`), when configured.
+    let usageLog: UsageLog?
 
     init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, defaultModel: String, registry: StreamRegistry,
-         gate: ClientGate, metrics: RelayMetrics?, logger: Logger) {
+         gate: ClientGate, metrics: RelayMetrics?, logger: Logger, usageLog: UsageLog? = nil) {
         self.upstream = upstream
         self.settings = settings
         self.defaultModel = defaultModel
@@ -23,13 +25,15 @@ final class StreamFactory: Sendable {
         self.gate = gate
         self.metrics = metrics
         self.logger = logger
+        self.usageLog = usageLog
     }
 
     /// Takes `owner`'s stream slot, then makes and registers the stream `id` and passes it to `done`
     /// on `loop`; the refusal (a limit) goes to `done` instead, for the caller to answer in its shape.
     /// `owner` is the request the stream counts against: this one, or a claimed ticket's maker.
+    /// `streamed`: whether the client reads the answer as a stream (for the usage record).
     func make(_ input: ChatInput, id: String = StreamRegistry.makeID(), origin: ChatStream.Origin, owner: HTTPRequest,
-              on loop: EventLoop, _ done: @escaping @Sendable (Result<ChatStream, APIError>) -> Void) {
+              streamed: Bool = true, on loop: EventLoop, _ done: @escaping @Sendable (Result<ChatStream, APIError>) -> Void) {
         gate.acquireStream(for: owner, on: loop) { [self] result in
             switch result {
             case .failure(let error):
@@ -42,9 +46,22 @@ final class StreamFactory: Sendable {
                 stream.slot = slot
                 stream.metrics = metrics
                 stream.keyName = owner.keyName
+                stream.usageLog = usageLog
+                stream.usageContext = UsageContext(requestID: owner.requestID, key: owner.keyName, client: owner.clientAddress,
+                                                   route: Self.route(of: origin), stream: streamed,
+                                                   startedAt: ChatStream.uptimeSeconds())
                 registry.add(stream)
                 done(.success(stream))
             }
+        }
+    }
+
+    /// The route pattern a stream of `origin` was asked for on.
+    static func route(of origin: ChatStream.Origin) -> String {
+        switch origin {
+        case .direct: "/chat/stream"
+        case .ticket: "/chat"
+        case .unlisted: "/v1/chat/completions"
         }
     }
 

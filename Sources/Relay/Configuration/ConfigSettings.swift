@@ -39,6 +39,12 @@ extension ConfigSetting {
             },
             .bool("log.access_log", \.log.accessLog, "one line per request (method, route, status, bytes, duration, client, key name)"),
             .choice("log.format", \.log.format, "`text` (key=value lines, for people) or `json` (one object per line, for log shippers)"),
+            .optionalString("log.usage_file", \.log.usageFile, "the usage file: one JSON line per chat request that reached Spark (README, \"Keys, budgets and usage\"); `null` = off; reopened on SIGHUP", values: "path or `null`") {
+                $0.isEmpty ? "must be a path, or null to turn the usage file off" : nil
+            },
+            .int("log.usage_file_max_bytes", \.log.usageFileMaxBytes, 0...1_099_511_627_776, "the usage file is rotated (`file` → `file.1` …) before a record takes it past this size; `0` = never (rotate with SIGHUP)"),
+            .int("log.usage_file_keep", \.log.usageFileKeep, 0...1000, "rotated usage files kept"),
+            .int("log.usage_queue_records", \.log.usageQueueRecords, 1...10_000_000, "usage records waiting for the disk at most (more are dropped and counted in `relay_usage_records_lost_total`)"),
             // upstream
             .choice("upstream.mode", \.upstream.mode, "`auto`: Spark when the three credentials (or `SPARK_API_PASSWORD`) are set, else the built-in simulator"),
             .string("upstream.spark_base_url", \.upstream.sparkBaseURL, "replaces scheme, host and port of every model URL (each model keeps its path); `ws://` allowed"),

@@ -56,6 +56,14 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var accessLog = true
         /// `text` (key=value lines, for people) or `json` (one object per line, for log shippers).
         public var format = LogFormat.text
+        /// The usage file: one JSON line per chat request that reached Spark (`nil`: off).
+        public var usageFile: String?
+        /// The usage file is rotated when a record would take it past this size (`0`: never; use SIGHUP).
+        public var usageFileMaxBytes = 100 * 1024 * 1024
+        /// Rotated usage files kept (`file.1` … `file.N`).
+        public var usageFileKeep = 5
+        /// Records waiting for the disk at most (more are dropped and counted).
+        public var usageQueueRecords = 10_000
     }
 
     /// Where chat requests go.

@@ -42,7 +42,7 @@ final class OpenAIHandler: Sendable {
         }
         writer.upstreamProtocol = parsed.input.model.upstreamProtocol
         // Unlisted: never reachable by id (an OpenAI client has no way to resume).
-        streams.make(parsed.input, origin: .unlisted, owner: request, on: writer.loop) { [headers] result in
+        streams.make(parsed.input, origin: .unlisted, owner: request, streamed: parsed.stream, on: writer.loop) { [headers] result in
             switch result {
             case .success(let stream): stream.attach(writer: writer, output: output, after: nil, headers: headers)
             case .failure(let error): writer.respond(error.openAIResponse)

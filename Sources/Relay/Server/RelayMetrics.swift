@@ -114,6 +114,11 @@ public final class RelayMetrics: Sendable {
         conversationsByProtocol[sparkProtocol]?.increment()
     }
 
+    /// A usage record that did not reach the usage file (`queue_full`, `write_failed`).
+    func usageRecordLost(_ reason: String) {
+        Self.counter(in: errorCounters, "relay_usage_records_lost_total", [("reason", reason)], factory).increment()
+    }
+
     /// A stream ended: `done`, or the code of its `stream-error`.
     func streamFinished(outcome: String) {
         Self.counter(in: outcomeCounters, "relay_streams_finished_total", [("outcome", outcome)], factory).increment()
