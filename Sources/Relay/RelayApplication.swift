@@ -84,8 +84,15 @@ public final class RelayApplication: Sendable {
             }
         }
         self.usageLog = usageLog
+        let budgets: BudgetLedger?
+        do {
+            budgets = try Self.makeBudgets(configuration, usageLog: usageLog, metrics: metrics, logger: logger)
+        } catch {
+            simulator?.stop()
+            throw error
+        }
         let streams = StreamFactory(upstream: upstream, settings: configuration.stream, defaultModel: configuration.upstream.defaultModel,
-                                    registry: registry, gate: gate, metrics: metrics, logger: logger, usageLog: usageLog)
+                                    registry: registry, gate: gate, metrics: metrics, logger: logger, usageLog: usageLog, budgets: budgets)
         let engine: any StreamEngine
         do {
             engine = try Self.makeEngine(configuration, loops: group.loops, streams: streams, logger: logger, metrics: metrics)
@@ -101,6 +108,7 @@ public final class RelayApplication: Sendable {
         router.add(.get, "/healthz", health.handle)
         ChatHandler(streams: streams, engine: engine).register(in: &router)
         OpenAIHandler(streams: streams).register(in: &router)
+        UsageHandler(budgets: budgets, gate: gate).register(in: &router)
         router.add(.get, "/metrics") { _, writer in
             writer.respond(HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8",
                                                                "Cache-Control": "no-store"], body: metrics.render()))

@@ -81,3 +81,45 @@ def test_an_unwritable_usage_file_stops_the_relay_at_start(tmp_path):
         relay.kill()
     assert code != 0
     assert "log.usage_file" in relay.log_text(), relay.log_text()
+
+
+def test_a_budget_refuses_with_insufficient_quota_and_survives_a_restart(start_relay, tmp_path):
+    """A key with a 2-request daily budget: the openai SDK sees RateLimitError with OpenAI's
+    `insufficient_quota` body and `Retry-After`; a new relay on the same usage file still refuses;
+    `/v1/usage` reports the key's own use."""
+    import hashlib
+    import openai
+
+    key = "e2e-budget-key-7"
+    config = {
+        "log": {"usage_file": str(tmp_path / "usage.jsonl")},
+        "upstream": {"simulator_chunk_delay": 0.005},
+        "auth": {"enabled": True, "budget_utc_offset": "+08:00", "keys": [{
+            "name": "team-e2e", "sha256": hashlib.sha256(key.encode()).hexdigest(),
+            "budget": {"requests": 2, "period": "day"}}]},
+    }
+    relay = start_relay(config)
+    client = openai.OpenAI(base_url=f"{relay.base_url}/v1", api_key=key, max_retries=0, timeout=TIMEOUT)
+    for index in range(2):
+        answer = client.chat.completions.create(model="lite", messages=[{"role": "user", "content": f"spend {index}"}])
+        assert answer.choices[0].message.content
+    try:
+        client.chat.completions.create(model="lite", messages=[{"role": "user", "content": "one too many"}])
+        raise AssertionError("the third request was answered")
+    except openai.RateLimitError as error:
+        body = error.response.json()["error"]
+        assert body["type"] == "insufficient_quota" and body["code"] == "budget_exceeded", body
+        assert body["message"].startswith("key 'team-e2e' used 2 of 2 requests today; resets at "), body
+        assert body["message"].endswith("T00:00:00+08:00"), body
+        assert int(error.response.headers["retry-after"]) > 0
+    usage = httpx.get(f"{relay.base_url}/v1/usage", headers={"Authorization": f"Bearer {key}"}, timeout=TIMEOUT).json()
+    assert usage["key"] == "team-e2e" and usage["requests"] == {"used": 2, "limit": 2, "remaining": 0}, usage
+    assert read_records(tmp_path / "usage.jsonl", 2)
+
+    relay.send_signal(signal.SIGTERM)
+    assert relay.wait(timeout=TIMEOUT) == 0
+    relay.stopped_by_fixture = True  # stopped here, cleanly: nothing left for the fixture to check
+    again = start_relay(config)
+    refused = httpx.post(f"{again.base_url}/v1/chat/completions", headers={"Authorization": f"Bearer {key}"},
+                         json={"model": "lite", "messages": [{"role": "user", "content": "after restart"}]}, timeout=TIMEOUT)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "budget_exceeded", refused.text

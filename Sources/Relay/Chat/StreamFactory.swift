@@ -15,9 +15,11 @@ final class StreamFactory: Sendable {
     let logger: Logger
     /// Where each stream's usage record goes (`log.usage_file`), when configured.
     let usageLog: UsageLog?
+    /// The named keys' budgets, when any key has one.
+    let budgets: BudgetLedger?
 
     init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, defaultModel: String, registry: StreamRegistry,
-         gate: ClientGate, metrics: RelayMetrics?, logger: Logger, usageLog: UsageLog? = nil) {
+         gate: ClientGate, metrics: RelayMetrics?, logger: Logger, usageLog: UsageLog? = nil, budgets: BudgetLedger? = nil) {
         self.upstream = upstream
         self.settings = settings
         self.defaultModel = defaultModel
@@ -26,6 +28,21 @@ final class StreamFactory: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.usageLog = usageLog
+        self.budgets = budgets
+    }
+
+    /// Counts the request against its key's budget, or the `429` it gets when the budget is used up
+    /// (before any upstream connection; OpenAI's `insufficient_quota` shape, with `Retry-After`).
+    func admitBudget(_ request: HTTPRequest, model: String) -> APIError? {
+        guard let budgets else { return nil }
+        switch budgets.admit(key: request.keyName, model: model) {
+        case .success:
+            return nil
+        case .failure(let refusal):
+            metrics?.budgetRejected(key: request.keyName ?? RelayMetrics.noKey)
+            return APIError(status: .tooManyRequests, type: "insufficient_quota", code: "budget_exceeded", message: refusal.message,
+                            headers: refusal.retryAfterSeconds.map { [("Retry-After", String($0))] } ?? [])
+        }
     }
 
     /// Takes `owner`'s stream slot, then makes and registers the stream `id` and passes it to `done`
@@ -47,6 +64,7 @@ final class StreamFactory: Sendable {
                 stream.metrics = metrics
                 stream.keyName = owner.keyName
                 stream.usageLog = usageLog
+                stream.budgets = budgets
                 stream.usageContext = UsageContext(requestID: owner.requestID, key: owner.keyName, client: owner.clientAddress,
                                                    route: Self.route(of: origin), stream: streamed,
                                                    startedAt: ChatStream.uptimeSeconds())

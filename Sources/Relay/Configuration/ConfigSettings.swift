@@ -85,8 +85,11 @@ extension ConfigSetting {
             .strings("auth.api_key_hashes", \.auth.apiKeyHashes, "SHA-256 (lowercase hex) of each accepted key: `printf %s KEY | sha256sum`") {
                 isSHA256Hex($0) ? nil : "must be a lowercase hex SHA-256 (64 characters); generate it with: printf %s KEY | sha256sum"
             },
-            .objects("auth.keys", \.auth.keys, fields: #"{"name","sha256","requests_per_minute"?,"max_streams"?,"models"?}"#,
-                     "named keys with their own limits and models; the name (never the key) is logged", entry: clientKey),
+            .objects("auth.keys", \.auth.keys, fields: #"{"name","sha256","requests_per_minute"?,"max_streams"?,"models"?,"budget"?:{"tokens"?,"requests"?,"period"}}"#,
+                     "named keys with their own limits, models and budget (README, \"Keys, budgets and usage\"); the name (never the key) is logged", entry: clientKey),
+            .string("auth.budget_utc_offset", \.auth.budgetUTCOffset, "budget periods (`day`, `month`) start at midnight in this offset from UTC, `+HH:MM` or `-HH:MM` (`+08:00` for China)") {
+                BudgetWindow.parseOffset($0) == nil ? "must be +HH:MM or -HH:MM (hours 00 to 14), got '\($0.prefix(20))'" : nil
+            },
             // cors
             .strings("cors.allowed_origins", \.cors.allowedOrigins, "origins allowed cross-origin (`https://app.example.com`; `*` = any, without credentials)"),
             .bool("cors.allow_credentials", \.cors.allowCredentials, "send `Access-Control-Allow-Credentials: true` (exact origins only)"),
@@ -189,6 +192,21 @@ extension ConfigSetting {
                 throw ConfigError(key: "\(prefix).models", message: "must list at least one model (leave it out to allow every model)")
             }
             key.models = models
+        }
+        if var budget = try entry.section("budget") {
+            let tokens = try budget.int("tokens", range: 0...Int(Int64.max / 2))
+            let requests = try budget.int("requests", range: 0...Int(Int64.max / 2))
+            guard let periodText = try budget.string("period") else {
+                throw ConfigError(key: "\(prefix).budget.period", message: "is required: day, month or total")
+            }
+            guard let period = KeyBudget.Period(rawValue: periodText) else {
+                throw ConfigError(key: "\(prefix).budget.period", message: "must be day, month or total, got '\(periodText.prefix(40))'")
+            }
+            guard tokens != nil || requests != nil else {
+                throw ConfigError(key: "\(prefix).budget", message: "needs \"tokens\", \"requests\" or both")
+            }
+            try budget.rejectUnknownKeys()
+            key.budget = KeyBudget(tokens: tokens, requests: requests, period: period)
         }
         return key
     }

@@ -184,6 +184,8 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var apiKeyHashes: [String] = []
         /// Named keys, each with its own limits and models (beside the anonymous `apiKeyHashes`).
         public var keys: [ClientKey] = []
+        /// Budget periods start at midnight in this offset from UTC (`+08:00` for China).
+        public var budgetUTCOffset = "+00:00"
 
         public init(enabled: Bool = false, apiKeyHashes: [String] = [], keys: [ClientKey] = []) {
             self.enabled = enabled
@@ -205,6 +207,8 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var maxStreams: Int?
         /// The models (names or aliases) this key may use; `nil`: all.
         public var models: [String]?
+        /// Tokens and requests this key may use per period; `nil`: unbounded.
+        public var budget: KeyBudget?
 
         public init(name: String, sha256: String, requestsPerMinute: Int? = nil, maxStreams: Int? = nil, models: [String]? = nil) {
             self.name = name

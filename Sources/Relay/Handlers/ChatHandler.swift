@@ -36,6 +36,10 @@ final class ChatHandler: Sendable {
             writer.respond(refused)
             return nil
         }
+        if let refused = streams.admitBudget(request, model: input.model.name) {
+            writer.respond(refused)
+            return nil
+        }
         return input
     }
 

@@ -32,6 +32,10 @@ final class OpenAIHandler: Sendable {
             writer.respond(refused.openAIResponse)
             return
         }
+        if let refused = streams.admitBudget(request, model: parsed.input.model.name) {
+            writer.respond(refused.openAIResponse)
+            return
+        }
         let completion = OpenAICompletion(model: parsed.requestedModel, maxTokens: parsed.input.maxTokens)
         let output: any StreamOutput = parsed.stream
             ? OpenAIStreamOutput(completion: completion, includeUsage: parsed.includeUsage)

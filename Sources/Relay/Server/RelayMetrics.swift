@@ -114,6 +114,11 @@ public final class RelayMetrics: Sendable {
         conversationsByProtocol[sparkProtocol]?.increment()
     }
 
+    /// A request refused because its key's budget is used up (bounded by the configured keys).
+    func budgetRejected(key: String) {
+        Self.counter(in: errorCounters, "relay_budget_rejections_total", [("key", key), ("reason", "budget_exceeded")], factory).increment()
+    }
+
     /// A usage record that did not reach the usage file (`queue_full`, `write_failed`).
     func usageRecordLost(_ reason: String) {
         Self.counter(in: errorCounters, "relay_usage_records_lost_total", [("reason", reason)], factory).increment()
