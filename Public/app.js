@@ -25,6 +25,7 @@
     key: $("#api-key"),
     forgetKey: $("#forget-key"),
     keyHelp: $("#key-help"),
+    keyBudget: $("#key-budget"),
   };
 
   const KEY_STORAGE = "spark-relay.api-key";
@@ -81,6 +82,42 @@
     ui.key.setAttribute("aria-invalid", rejected ? "true" : "false");
     ui.keyRow.dataset.state = rejected ? "rejected" : "";
     if (rejected) ui.key.focus();
+  }
+
+  // The key's remaining budget (GET /v1/usage), under the key field; hidden for keys without one.
+  async function showBudget() {
+    const key = currentKey();
+    if (ui.keyRow.hidden || !key) {
+      ui.keyBudget.hidden = true;
+      return;
+    }
+    try {
+      const response = await fetch("v1/usage", {
+        headers: { "Authorization": "Bearer " + key, "Accept": "application/json" },
+        credentials: "same-origin",
+        referrerPolicy: "no-referrer",
+      });
+      if (!response.ok) {
+        ui.keyBudget.hidden = true;
+        return;
+      }
+      const usage = await response.json();
+      const parts = [];
+      for (const kind of ["tokens", "requests"]) {
+        const bound = usage[kind];
+        if (bound && typeof bound.remaining === "number") parts.push(bound.remaining.toLocaleString() + " " + kind);
+      }
+      if (parts.length === 0) {
+        ui.keyBudget.hidden = true;
+        return;
+      }
+      const period = usage.period === "total" ? "" : usage.period === "day" ? " today" : " this month";
+      const reset = usage.resets_at ? " (resets " + usage.resets_at.replace("T", " ") + ")" : "";
+      ui.keyBudget.textContent = "Budget left" + period + ": " + parts.join(", ") + reset;
+      ui.keyBudget.hidden = false;
+    } catch (err) {
+      ui.keyBudget.hidden = true;
+    }
   }
 
   function showBanner(text, kind) {
@@ -238,6 +275,7 @@
       let info = {};
       try { info = JSON.parse(event.data); } catch (err) { /* keep {} */ }
       finish(turn, "done", "");
+      showBudget();
       const usage = info.usage;
       if (usage && typeof usage.total_tokens === "number") {
         view.meta.textContent = usage.total_tokens + " tokens (" + (usage.prompt_tokens || 0) + " prompt, " +
@@ -380,15 +418,20 @@
   });
   ui.stop.addEventListener("click", stop);
   ui.key.value = storedKey();
-  if (ui.key.value) showKeyField(false);
+  if (ui.key.value) {
+    showKeyField(false);
+    showBudget();
+  }
   ui.key.addEventListener("input", () => {
     storeKey(currentKey());
     ui.key.setAttribute("aria-invalid", "false");
     ui.keyRow.dataset.state = "";
   });
+  ui.key.addEventListener("change", showBudget);
   ui.forgetKey.addEventListener("click", () => {
     ui.key.value = "";
     storeKey("");
+    ui.keyBudget.hidden = true;
     ui.key.focus();
   });
   ui.newChat.addEventListener("click", newConversation);

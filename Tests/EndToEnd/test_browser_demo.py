@@ -539,6 +539,37 @@ def test_with_keys_on_the_page_asks_for_a_key_and_uses_it(keyed_relay, browser):
     assert driver.execute_script("return sessionStorage.getItem('spark-relay.api-key');") is None
 
 
+BUDGET_KEY = "sk-demo-budget-key-31c9"
+
+
+def test_the_remaining_budget_shows_under_the_key_field(tmp_path, browser):
+    """A named key with a daily request budget: after an answer, the page shows what is left (from
+    GET /v1/usage) under the key field; a key without a budget shows nothing."""
+    relay = RelayProcess(write_config(tmp_path, {
+        "auth": {"enabled": True, "budget_utc_offset": "+08:00", "keys": [{
+            "name": "demo", "sha256": hashlib.sha256(BUDGET_KEY.encode()).hexdigest(),
+            "budget": {"requests": 5, "period": "day"}}]},
+        "upstream": {"simulator_chunk_delay": 0.01},
+    }))
+    try:
+        relay.wait_listening()
+        driver = browser
+        driver.get(relay.base_url + "/")
+        key_field = driver.find_element(By.ID, "api-key")
+        wait_for(key_field.is_displayed, 10, "the key field (healthz says auth on)")
+        key_field.send_keys(BUDGET_KEY)
+        send_prompt(driver, "spend one [[chunks:2]]")
+        final, _lengths, _states = watch_answer(driver, 15)
+        assert final["state"] == "done", final
+        budget = driver.find_element(By.ID, "key-budget")
+        wait_for(budget.is_displayed, 10, "the budget line")
+        assert budget.text.startswith("Budget left today: 4 requests (resets "), budget.text
+        assert budget.text.endswith("+08:00)"), budget.text
+        relay.stop_and_check()
+    finally:
+        relay.kill()
+
+
 # ---------------------------------------------------------------------------------------------
 # The renderer itself (Public/markdown.js), on a detached element of the loaded page.
 

@@ -51,8 +51,11 @@ import Testing
         let text = String(decoding: application.metrics.render(), as: UTF8.self)
         #expect(value(text, #"relay_streams_finished_total{outcome="done"}"#) == 1)
         #expect(value(text, #"relay_streams_finished_total{outcome="10013"}"#) == 1)
+        // The refused stream reached Spark: its tokens count as the usage record has them, estimated
+        // (the prompt's; nothing was streamed).
+        let refusedPrompt = SparkTokenEstimator.estimate("two [[error:10013]]")
         #expect(value(text, #"relay_tokens_total{model="lite",kind="completion"}"#) == Double(usage["completion_tokens"] as? Int ?? -1))
-        #expect(value(text, #"relay_tokens_total{model="lite",kind="prompt"}"#) == Double(usage["prompt_tokens"] as? Int ?? -1))
+        #expect(value(text, #"relay_tokens_total{model="lite",kind="prompt"}"#) == Double((usage["prompt_tokens"] as? Int ?? -1) + refusedPrompt))
         #expect(value(text, #"relay_http_request_duration_seconds_count{route="/chat/stream"}"#) == 2)
         #expect(value(text, #"relay_http_request_duration_seconds_count{route="/healthz"}"#) == 1)
         #expect(value(text, #"relay_http_request_duration_seconds_bucket{route="/healthz",le="+Inf"}"#) == 1)
@@ -65,8 +68,8 @@ import Testing
         let text = try TestHTTPClient(port: port).request("GET", "/metrics").text
         for (route, method, status) in [("/chat/stream", "POST", 200), ("/chat", "POST", 201), ("/chat/stream/{id}", "GET", 200),
                                         ("/v1/chat/completions", "POST", 200), ("/v1/models", "GET", 200),
-                                        ("/v1/models/{id}", "GET", 200), ("/healthz", "GET", 200), ("/metrics", "GET", 200),
-                                        ("/*", "GET", 200)] {
+                                        ("/v1/models/{id}", "GET", 200), ("/v1/usage", "GET", 200), ("/healthz", "GET", 200),
+                                        ("/metrics", "GET", 200), ("/*", "GET", 200)] {
             let series = #"relay_http_requests_total{route="\#(route)",method="\#(method)",status="\#(status)"}"#
             #expect(value(text, series) == 0, "\(series)")
         }
@@ -80,7 +83,7 @@ import Testing
         }
         // Only the success status of each route is known in advance; nothing is made up.
         let requestLines = text.split(separator: "\n").filter { $0.hasPrefix("relay_http_requests_total{") }
-        #expect(requestLines.count == 9)
+        #expect(requestLines.count == 10)
         #expect(!requestLines.contains { $0.contains("unmatched") || $0.contains(#"status="4"#) || $0.contains(#"status="5"#) })
     }
 
