@@ -3,8 +3,8 @@ import RelayIO
 import SparkCodec
 
 extension RelayApplication {
-    /// The ledger of the keys with a budget (`nil` when none has one), rebuilt from the usage file
-    /// so that a restart resets nobody's budget, with its gauges registered.
+    /// The ledger of the named keys (`nil` without any), rebuilt from the usage file so that a
+    /// restart resets nobody's budget, with its gauges registered.
     static func makeBudgets(_ configuration: RelayConfiguration, usageLog: UsageLog?, metrics: RelayMetrics,
                             logger: Logger) throws(ConfigError) -> BudgetLedger? {
         var budgets: [String: KeyBudget] = [:]
@@ -16,23 +16,25 @@ extension RelayApplication {
             }
             budgets[key.name] = budget
         }
-        guard !budgets.isEmpty else { return nil }
+        let names = Set(configuration.auth.keys.map(\.name))
+        guard !names.isEmpty else { return nil }
         guard let offset = BudgetWindow.parseOffset(configuration.auth.budgetUTCOffset) else {
             throw ConfigError(key: "auth.budget_utc_offset", message: "must be +HH:MM or -HH:MM")
         }
-        let ledger = BudgetLedger(budgets: budgets, offsetSeconds: offset)
+        let ledger = BudgetLedger(budgets: budgets, keys: names, offsetSeconds: offset)
         if let usageLog {
             let restored = UsageFileTail.restore(path: usageLog.path, into: ledger, maxBytes: Self.budgetRebuildBytes)
             logger.notice("budgets rebuilt from the usage file", metadata: ["records": "\(restored.records)",
                                                                           "bytes_read": "\(restored.bytesRead)"])
-        } else {
+        } else if !budgets.isEmpty {
             logger.warning("keys have budgets but log.usage_file is off: a restart starts every budget from zero")
         }
         metrics.addStateGauges {
-            ledger.budgets.keys.sorted().flatMap { key -> [GaugeSample] in
-                guard let budget = ledger.budgets[key], let use = ledger.use(of: key) else { return [] }
+            ledger.keys.sorted().flatMap { key -> [GaugeSample] in
+                guard let use = ledger.use(of: key) else { return [] }
+                let budget = ledger.budgets[key]
                 var samples: [GaugeSample] = []
-                for (kind, used, limit) in [("tokens", use.tokens, budget.tokens), ("requests", use.requests, budget.requests)] {
+                for (kind, used, limit) in [("tokens", use.tokens, budget?.tokens), ("requests", use.requests, budget?.requests)] {
                     samples.append(GaugeSample(name: "relay_budget_used", help: "What a key used of its budget in the current period.",
                                                labels: [("key", key), ("kind", kind)], value: Double(used)))
                     if let limit {

@@ -75,6 +75,12 @@ public enum ConfigLoader {
             }
             hashes[key.sha256] = "auth.keys[\(index)]"
         }
+        // An admin key that is also a client key would let every holder of it read all keys' use.
+        for (index, hash) in auth.adminKeyHashes.enumerated() {
+            if let first = hashes[hash] {
+                throw ConfigError(key: "auth.admin_keys[\(index)]", message: "is also a client key (\(first)): admin keys must be their own")
+            }
+        }
     }
 
     /// Loads the file at `path`.

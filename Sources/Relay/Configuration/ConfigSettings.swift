@@ -87,6 +87,9 @@ extension ConfigSetting {
             },
             .objects("auth.keys", \.auth.keys, fields: #"{"name","sha256","requests_per_minute"?,"max_streams"?,"models"?,"budget"?:{"tokens"?,"requests"?,"period"}}"#,
                      "named keys with their own limits, models and budget (README, \"Keys, budgets and usage\"); the name (never the key) is logged", entry: clientKey),
+            .strings("auth.admin_keys", \.auth.adminKeyHashes, "SHA-256 (lowercase hex) of each admin key, for `GET /admin/usage` (every key's use); must not be a client key's") {
+                isSHA256Hex($0) ? nil : "must be a lowercase hex SHA-256 (64 characters); generate it with: printf %s KEY | sha256sum"
+            },
             .string("auth.budget_utc_offset", \.auth.budgetUTCOffset, "budget periods (`day`, `month`) start at midnight in this offset from UTC, `+HH:MM` or `-HH:MM` (`+08:00` for China)") {
                 BudgetWindow.parseOffset($0) == nil ? "must be +HH:MM or -HH:MM (hours 00 to 14), got '\($0.prefix(20))'" : nil
             },

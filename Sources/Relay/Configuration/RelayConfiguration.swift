@@ -186,6 +186,8 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var keys: [ClientKey] = []
         /// Budget periods start at midnight in this offset from UTC (`+08:00` for China).
         public var budgetUTCOffset = "+00:00"
+        /// SHA-256 (lowercase hex) of each admin key (`GET /admin/usage`); never a client key's.
+        public var adminKeyHashes: [String] = []
 
         public init(enabled: Bool = false, apiKeyHashes: [String] = [], keys: [ClientKey] = []) {
             self.enabled = enabled

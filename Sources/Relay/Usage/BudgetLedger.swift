@@ -1,10 +1,10 @@
 import Synchronization
 import SparkCodec
 
-/// What each named key with a budget has used in its current period, in this process (the memory
-/// engine): requests counted when admitted, tokens when the conversation's usage record is made.
-/// A key over either bound is refused before any upstream connection. Rebuilt at start from the
-/// usage file, so a restart resets nobody's budget.
+/// What each named key has used in its current period (its budget's, or the day for a key without
+/// a budget), in this process (the memory engine): requests counted when admitted, tokens when the
+/// conversation's usage record is made. A key over either bound of its budget is refused before
+/// any upstream connection. Rebuilt at start from the usage file, so a restart resets nobody's budget.
 final class BudgetLedger: Sendable {
     /// One key's use in one period.
     struct Use: Sendable, Equatable {
@@ -28,20 +28,25 @@ final class BudgetLedger: Sendable {
     }
 
     let budgets: [String: KeyBudget]
+    /// Every named key, with or without a budget.
+    let keys: Set<String>
     let offsetSeconds: Int
     private let uses = Mutex<[String: Use]>([:])
     private let clock: @Sendable () -> UnixTime
 
-    init(budgets: [String: KeyBudget], offsetSeconds: Int, clock: @escaping @Sendable () -> UnixTime = { UnixTime.now() }) {
+    /// `keys`: every named key (those in `budgets` included).
+    init(budgets: [String: KeyBudget], keys: Set<String> = [], offsetSeconds: Int,
+         clock: @escaping @Sendable () -> UnixTime = { UnixTime.now() }) {
         self.budgets = budgets
+        self.keys = keys.union(budgets.keys)
         self.offsetSeconds = offsetSeconds
         self.clock = clock
     }
 
     /// The current period's use of `key` (zero when nothing was used yet).
     func use(of key: String) -> Use? {
-        guard let budget = budgets[key] else { return nil }
-        let window = BudgetWindow.containing(clock(), period: budget.period, offsetSeconds: offsetSeconds)
+        guard keys.contains(key) else { return nil }
+        let window = BudgetWindow.containing(clock(), period: period(of: key), offsetSeconds: offsetSeconds)
         return uses.withLock { table in
             guard let use = table[key], use.window == window else { return Use(window: window) }
             return use
@@ -51,16 +56,18 @@ final class BudgetLedger: Sendable {
     /// Admits one request of `key` (counting it), or refuses it when the key's tokens or requests
     /// are used up. Keys without a budget always pass.
     func admit(key: String?, model: String) -> Result<Void, Refusal> {
-        guard let key, let budget = budgets[key] else { return .success(()) }
+        guard let key, keys.contains(key) else { return .success(()) }
+        let budget = budgets[key]
+        let period = period(of: key)
         let now = clock()
-        let window = BudgetWindow.containing(now, period: budget.period, offsetSeconds: offsetSeconds)
+        let window = BudgetWindow.containing(now, period: period, offsetSeconds: offsetSeconds)
         let refusal: Refusal? = uses.withLock { table in
             var use = table[key].flatMap { $0.window == window ? $0 : nil } ?? Use(window: window)
-            if let limit = budget.tokens, use.tokens >= limit {
-                return refusalMessage(key, used: use.tokens, limit: limit, what: "tokens", window: window, now: now, period: budget.period)
+            if let limit = budget?.tokens, use.tokens >= limit {
+                return refusalMessage(key, used: use.tokens, limit: limit, what: "tokens", window: window, now: now, period: period)
             }
-            if let limit = budget.requests, use.requests >= limit {
-                return refusalMessage(key, used: use.requests, limit: limit, what: "requests", window: window, now: now, period: budget.period)
+            if let limit = budget?.requests, use.requests >= limit {
+                return refusalMessage(key, used: use.requests, limit: limit, what: "requests", window: window, now: now, period: period)
             }
             use.requests += 1
             use.byModel[model, default: (0, 0)].requests += 1
@@ -73,8 +80,8 @@ final class BudgetLedger: Sendable {
 
     /// Adds a finished conversation's tokens to `key`'s period.
     func record(key: String?, model: String, tokens: Int, at time: UnixTime? = nil) {
-        guard let key, let budget = budgets[key] else { return }
-        let window = BudgetWindow.containing(time ?? clock(), period: budget.period, offsetSeconds: offsetSeconds)
+        guard let key, keys.contains(key) else { return }
+        let window = BudgetWindow.containing(time ?? clock(), period: period(of: key), offsetSeconds: offsetSeconds)
         uses.withLock { table in
             var use = table[key].flatMap { $0.window == window ? $0 : nil } ?? Use(window: window)
             use.tokens += tokens
@@ -85,16 +92,21 @@ final class BudgetLedger: Sendable {
 
     /// Whether `time` falls in `key`'s current period (keys without a budget: never).
     func isCurrent(key: String, at time: UnixTime) -> Bool {
-        guard let budget = budgets[key] else { return false }
-        return BudgetWindow.containing(time, period: budget.period, offsetSeconds: offsetSeconds)
-            == BudgetWindow.containing(clock(), period: budget.period, offsetSeconds: offsetSeconds)
+        guard keys.contains(key) else { return false }
+        return BudgetWindow.containing(time, period: period(of: key), offsetSeconds: offsetSeconds)
+            == BudgetWindow.containing(clock(), period: period(of: key), offsetSeconds: offsetSeconds)
+    }
+
+    /// The key's budget period; a key without a budget is counted per day.
+    func period(of key: String) -> KeyBudget.Period {
+        budgets[key]?.period ?? .day
     }
 
     /// Adds a request found in the usage file at start (tokens and the request itself).
     func restore(key: String, model: String, tokens: Int, at time: UnixTime) {
-        guard let budget = budgets[key] else { return }
-        let window = BudgetWindow.containing(time, period: budget.period, offsetSeconds: offsetSeconds)
-        guard window == BudgetWindow.containing(clock(), period: budget.period, offsetSeconds: offsetSeconds) else { return }
+        guard keys.contains(key) else { return }
+        let window = BudgetWindow.containing(time, period: period(of: key), offsetSeconds: offsetSeconds)
+        guard window == BudgetWindow.containing(clock(), period: period(of: key), offsetSeconds: offsetSeconds) else { return }
         uses.withLock { table in
             var use = table[key].flatMap { $0.window == window ? $0 : nil } ?? Use(window: window)
             use.tokens += tokens

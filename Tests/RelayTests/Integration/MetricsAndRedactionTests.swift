@@ -68,7 +68,7 @@ import Testing
         let text = try TestHTTPClient(port: port).request("GET", "/metrics").text
         for (route, method, status) in [("/chat/stream", "POST", 200), ("/chat", "POST", 201), ("/chat/stream/{id}", "GET", 200),
                                         ("/v1/chat/completions", "POST", 200), ("/v1/models", "GET", 200),
-                                        ("/v1/models/{id}", "GET", 200), ("/v1/usage", "GET", 200), ("/healthz", "GET", 200),
+                                        ("/v1/models/{id}", "GET", 200), ("/v1/usage", "GET", 200), ("/admin/usage", "GET", 200), ("/healthz", "GET", 200),
                                         ("/metrics", "GET", 200), ("/*", "GET", 200)] {
             let series = #"relay_http_requests_total{route="\#(route)",method="\#(method)",status="\#(status)"}"#
             #expect(value(text, series) == 0, "\(series)")
@@ -83,7 +83,7 @@ import Testing
         }
         // Only the success status of each route is known in advance; nothing is made up.
         let requestLines = text.split(separator: "\n").filter { $0.hasPrefix("relay_http_requests_total{") }
-        #expect(requestLines.count == 10)
+        #expect(requestLines.count == 11)
         #expect(!requestLines.contains { $0.contains("unmatched") || $0.contains(#"status="4"#) || $0.contains(#"status="5"#) })
     }
 

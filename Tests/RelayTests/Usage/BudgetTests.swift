@@ -90,6 +90,17 @@ import Testing
         }
     }
 
+    @Test func anAdminKeyThatIsAlsoAClientKeyIsRefused() {
+        let hash = String(repeating: "b", count: 64)
+        let json = #"{"auth":{"keys":[{"name":"a","sha256":"\#(hash)"}],"admin_keys":["\#(String(repeating: "c", count: 64))","\#(hash)"]}}"#
+        do {
+            _ = try ConfigLoader.load(json: Array(json.utf8))
+            Issue.record("an admin key equal to a client key was accepted")
+        } catch {
+            #expect(error.key == "auth.admin_keys[1]")
+        }
+    }
+
     @Test func budgetsWithTheRedisEngineAreRefusedAtStart() throws {
         var configuration = RelayConfiguration()
         configuration.cluster.engine = .redis
@@ -110,9 +121,14 @@ import Testing
 @Suite struct BudgetEnforcementTests {
     static let key = "budget-test-key-42"
 
+    static let otherKey = "budget-test-other-key-43"
+    static let adminKey = "budget-test-admin-key-44"
+
     static func relay(tokens: Int? = nil, requests: Int? = nil, usageFile: String? = nil) throws -> (RelayApplication, Int) {
         try ChatStreamTests.relay { configuration in
-            configuration.auth = .init(enabled: true, keys: [.init(name: "team-a", sha256: NamedKeyTests.hash(Self.key))])
+            configuration.auth = .init(enabled: true, keys: [.init(name: "team-a", sha256: NamedKeyTests.hash(Self.key)),
+                                                             .init(name: "team-b", sha256: NamedKeyTests.hash(Self.otherKey))])
+            configuration.auth.adminKeyHashes = [NamedKeyTests.hash(Self.adminKey)]
             configuration.auth.keys[0].budget = KeyBudget(tokens: tokens, requests: requests, period: .day)
             configuration.auth.budgetUTCOffset = "+08:00"
             configuration.log.usageFile = usageFile
@@ -188,5 +204,25 @@ import Testing
         #expect(((json["by_model"] as? [String: Any])?["lite"] as? [String: Any])?["tokens"] as? Int == total)
         #expect(try client.request("GET", "/v1/usage").status == 401)
         #expect(try client.request("GET", "/v1/usage", headers: [("Authorization", "Bearer wrong")]).status == 401)
+    }
+
+    @Test func aKeyWithoutABudgetSeesItsUseAndAdminsSeeEveryKey() throws {
+        let (application, port) = try Self.relay(tokens: 1_000_000)
+        defer { application.shutdown() }
+        let client = try TestHTTPClient(port: port)
+        client.postJSON("/chat/stream", #"{"prompt":"b uses"}"#, extraHeaders: [("Authorization", "Bearer \(Self.otherKey)")])
+        _ = try client.readStream()
+        let own = try #require(try client.request("GET", "/v1/usage", headers: [("Authorization", "Bearer \(Self.otherKey)")]).json)
+        #expect(own["key"] as? String == "team-b" && own["budget"] as? Bool == false && own["period"] as? String == "day")
+        #expect((own["requests"] as? [String: Any])?["used"] as? Int == 1)
+        #expect((own["requests"] as? [String: Any])?["limit"] is NSNull)
+        let admin = try client.request("GET", "/admin/usage", headers: [("Authorization", "Bearer \(Self.adminKey)")])
+        #expect(admin.status == 200)
+        let keys = (admin.json?["data"] as? [[String: Any]])?.compactMap { $0["key"] as? String }
+        #expect(keys == ["team-a", "team-b"])
+        // A client key, a wrong key and no key are all refused.
+        for headers in [[("Authorization", "Bearer \(Self.key)")], [("Authorization", "Bearer nope")], []] {
+            #expect(try client.request("GET", "/admin/usage", headers: headers).status == 401)
+        }
     }
 }
