@@ -108,7 +108,7 @@ public final class RelayApplication: Sendable {
         router.add(.get, "/healthz", health.handle)
         ChatHandler(streams: streams, engine: engine).register(in: &router)
         OpenAIHandler(streams: streams).register(in: &router)
-        UsageHandler(budgets: budgets, gate: gate, adminKeyHashes: configuration.auth.adminKeyHashes.map(Self.bytes(hex:)))
+        UsageHandler(budgets: budgets, gate: gate, adminKeyHashes: configuration.auth.adminKeyHashes.map(ClientGate.bytes(hex:)))
             .register(in: &router)
         router.add(.get, "/metrics") { _, writer in
             writer.respond(HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8",
@@ -137,22 +137,6 @@ public final class RelayApplication: Sendable {
                             labels: [("app", app.appID)], value: Double(app.active)),
             ] }
         }
-    }
-
-    /// The bytes of a lowercase hex string (validated by the configuration).
-    static func bytes(hex: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var high: UInt8?
-        for byte in hex.utf8 {
-            let value: UInt8 = byte >= 0x61 ? byte - 0x61 + 10 : byte - 0x30
-            if let first = high {
-                bytes.append(first << 4 | value)
-                high = nil
-            } else {
-                high = value
-            }
-        }
-        return bytes
     }
 
     /// `auto` means Spark when all three credentials (or the HTTP API's password) are set, else the

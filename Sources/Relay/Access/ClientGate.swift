@@ -60,7 +60,8 @@ final class ClientGate: Sendable {
         self.clock = clock
     }
 
-    private static func bytes(hex: String) -> [UInt8] {
+    /// The bytes of a lowercase hex SHA-256 (validated by the configuration).
+    static func bytes(hex: String) -> [UInt8] {
         stride(from: 0, to: hex.count, by: 2).map { offset in
             let start = hex.index(hex.startIndex, offsetBy: offset)
             return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16) ?? 0
@@ -124,17 +125,23 @@ final class ClientGate: Sendable {
         guard let header = request.headers["Authorization"] else {
             return .failure(.unauthorized("missing API key: send Authorization: Bearer <key>"))
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+        guard let token = Self.bearerToken(header) else {
             return .failure(.unauthorized("the Authorization header must be 'Bearer <key>'"))
         }
-        let digest = Digest.sha256(Array(parts[1].utf8))
+        let digest = Digest.sha256(Array(token.utf8))
         // Every configured hash is compared, in constant time, so timing reveals nothing.
         var matched: (hash: [UInt8], key: NamedKey?)?
         for entry in keyHashes where ConstantTime.equals(entry.hash, digest) { matched = entry }
         guard let matched else { return .failure(.unauthorized("invalid API key")) }
         if let key = matched.key { return .success(Client(id: "key:" + key.name, keyName: key.name)) }
         return .success(Client(id: "key:" + Hex.encode(matched.hash.prefix(6))))
+    }
+
+    /// The key of an `Authorization: Bearer <key>` header; `nil` for any other form.
+    static func bearerToken(_ header: String) -> Substring? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else { return nil }
+        return parts[1]
     }
 
     /// `429` when `client` is over its request rate (its named key's, else the global one).

@@ -23,10 +23,10 @@ struct UsageHandler: Sendable {
                                     message: "no admin keys are configured (auth.admin_keys)").openAIResponse)
             return
         }
-        let header = request.headers["Authorization"] ?? ""
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer",
-              adminKeyHashes.contains(where: { ConstantTime.equals($0, Digest.sha256(Array(parts[1].utf8))) }) else {
+        // Every admin hash is compared, in constant time, as the client gate does for client keys.
+        let digest = ClientGate.bearerToken(request.headers["Authorization"] ?? "").map { Digest.sha256(Array($0.utf8)) }
+        let matches = digest.map { digest in adminKeyHashes.reduce(false) { ConstantTime.equals($1, digest) || $0 } } ?? false
+        guard matches else {
             writer.respond(APIError(status: .unauthorized, type: "authentication_error", code: "invalid_api_key",
                                     message: "an admin key (auth.admin_keys) is required", headers: [("WWW-Authenticate", "Bearer")]).openAIResponse)
             return
