@@ -539,6 +539,10 @@ def test_pooled_connections_the_upstream_closed_are_not_reused(start_relay, spar
     conversation("空闲连接被关闭之后")
     conversation("这次回答后关闭 [close]")
     conversation("Connection: close 之后")
+    # The relay ends its answer on Spark's usage chunk; the peer records "complete" once it has
+    # also written `[DONE]` and the last chunk, which can be a moment later.
+    wait_until(lambda: all(r.ended.is_set() for r in peer.requests), DISCONNECT_TIMEOUT,
+               "the peer to finish recording its answers")
     assert [r.outcome for r in peer.requests] == ["complete"] * 4, peer.summary()
     assert peer.problems() == []
 
