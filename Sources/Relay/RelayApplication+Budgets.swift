@@ -3,36 +3,27 @@ import RelayIO
 import SparkCodec
 
 extension RelayApplication {
-    /// The ledger of the named keys (`nil` without any), rebuilt from the usage file so that a
-    /// restart resets nobody's budget, with its gauges registered.
-    static func makeBudgets(_ configuration: RelayConfiguration, usageLog: UsageLog?, metrics: RelayMetrics,
-                            logger: Logger) throws(ConfigError) -> BudgetLedger? {
+    /// The budget rules of the named keys (`nil` without any): their budgets, periods and offset.
+    static func budgetPolicy(_ configuration: RelayConfiguration) throws(ConfigError) -> BudgetPolicy? {
         var budgets: [String: KeyBudget] = [:]
-        for (index, key) in configuration.auth.keys.enumerated() {
-            guard let budget = key.budget else { continue }
-            if configuration.cluster.engine == .redis {
-                throw ConfigError(key: "auth.keys[\(index)].budget",
-                                  message: "budgets are counted by each relay's memory engine; with cluster.engine \"redis\" they would not be shared by the fleet, so they are refused")
-            }
-            budgets[key.name] = budget
+        for key in configuration.auth.keys {
+            if let budget = key.budget { budgets[key.name] = budget }
         }
         let names = Set(configuration.auth.keys.map(\.name))
         guard !names.isEmpty else { return nil }
         guard let offset = BudgetWindow.parseOffset(configuration.auth.budgetUTCOffset) else {
             throw ConfigError(key: "auth.budget_utc_offset", message: "must be +HH:MM or -HH:MM")
         }
-        let ledger = BudgetLedger(budgets: budgets, keys: names, offsetSeconds: offset)
-        if let usageLog {
-            let restored = UsageFileTail.restore(path: usageLog.path, into: ledger, maxBytes: Self.budgetRebuildBytes)
-            logger.notice("budgets rebuilt from the usage file", metadata: ["records": "\(restored.records)",
-                                                                          "bytes_read": "\(restored.bytesRead)"])
-        } else if !budgets.isEmpty {
-            logger.warning("keys have budgets but log.usage_file is off: a restart starts every budget from zero")
-        }
+        return BudgetPolicy(budgets: budgets, keys: names, offsetSeconds: offset)
+    }
+
+    /// Registers the gauges of what each named key used of its budget (as this relay last knew it).
+    static func addBudgetGauges(_ ledger: any BudgetLedger, metrics: RelayMetrics) {
         metrics.addStateGauges {
-            ledger.keys.sorted().flatMap { key -> [GaugeSample] in
-                guard let use = ledger.use(of: key) else { return [] }
-                let budget = ledger.budgets[key]
+            let uses = ledger.lastKnownUses()
+            return ledger.policy.keys.sorted().flatMap { key -> [GaugeSample] in
+                guard let use = uses[key] else { return [] }
+                let budget = ledger.policy.budgets[key]
                 var samples: [GaugeSample] = []
                 for (kind, used, limit) in [("tokens", use.tokens, budget?.tokens), ("requests", use.requests, budget?.requests)] {
                     samples.append(GaugeSample(name: "relay_budget_used", help: "What a key used of its budget in the current period.",
@@ -45,10 +36,5 @@ extension RelayApplication {
                 return samples
             }
         }
-        return ledger
     }
-
-    /// How much of the usage file's end is read at start to rebuild the budgets (the current
-    /// period's records are normally near the end; older ones are skipped).
-    static let budgetRebuildBytes = 256 * 1024 * 1024
 }

@@ -84,15 +84,15 @@ public final class RelayApplication: Sendable {
             }
         }
         self.usageLog = usageLog
-        let budgets: BudgetLedger?
+        let budgetPolicy: BudgetPolicy?
         do {
-            budgets = try Self.makeBudgets(configuration, usageLog: usageLog, metrics: metrics, logger: logger)
+            budgetPolicy = try Self.budgetPolicy(configuration)
         } catch {
             simulator?.stop()
             throw error
         }
         let streams = StreamFactory(upstream: upstream, settings: configuration.stream, defaultModel: configuration.upstream.defaultModel,
-                                    registry: registry, gate: gate, metrics: metrics, logger: logger, usageLog: usageLog, budgets: budgets)
+                                    registry: registry, gate: gate, metrics: metrics, logger: logger, usageLog: usageLog)
         let engine: any StreamEngine
         do {
             engine = try Self.makeEngine(configuration, loops: group.loops, streams: streams, logger: logger, metrics: metrics)
@@ -102,6 +102,11 @@ public final class RelayApplication: Sendable {
         }
         self.engine = engine
         engine.shareLimits(gate: gate, pool: upstream.pool, configuration: configuration)
+        let budgets = budgetPolicy.map {
+            engine.makeBudgetLedger(policy: $0, auth: configuration.auth, usageFile: usageLog?.path, logger: logger)
+        }
+        streams.budgets = budgets
+        if let budgets { Self.addBudgetGauges(budgets, metrics: metrics) }
         let health = HealthHandler(upstreamMode: upstream.mode.rawValue, authMode: gate.isAuthEnabled ? "on" : "off",
                                    isDraining: { serverBox.server?.lifecycleState == .draining },
                                    engineState: { (engine.name, engine.status) })

@@ -216,6 +216,8 @@ public struct BenchReport: Sendable, Codable {
     public var soak: SoakResult?
     /// The `engine` scenario: memory and Redis engines side by side (Sources/relay-bench/README.md, "Cost of the Redis engine").
     public var engine: EngineComparison?
+    /// The `accounting` scenario: budgets and the usage file on against off, per engine.
+    public var accounting: [AccountingRow] = []
 
     /// An empty report for `command` on `machine`.
     public init(command: String, machine: String) {
@@ -225,9 +227,10 @@ public struct BenchReport: Sendable, Codable {
 
     /// `true` when every measured batch of streams was clean.
     public var allStreamsCorrect: Bool {
-        let checks = latency.map(\.check) + latency.map(\.directCheck) + [scale?.check, throughput?.check].compactMap { $0 }
-            + peers.flatMap { $0.rows.map(\.check) } + cpuPerChunk.map(\.check) + streamMemory.map(\.check)
-            + [soak?.check].compactMap { $0 } + (engine?.rows.map(\.check) ?? [])
-        return checks.allSatisfy(\.passed)
+        var checks: [StreamCheck] = latency.map(\.check) + latency.map(\.directCheck) + [scale?.check, throughput?.check].compactMap { $0 }
+        checks += peers.flatMap { $0.rows.map(\.check) } + cpuPerChunk.map(\.check) + streamMemory.map(\.check)
+        checks += [soak?.check].compactMap { $0 } + (engine?.rows.map(\.check) ?? [])
+        checks += accounting.map(\.check)
+        return checks.allSatisfy(\.passed) && accounting.allSatisfy(\.usageRecordsComplete)
     }
 }

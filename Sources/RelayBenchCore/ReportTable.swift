@@ -89,6 +89,18 @@ public enum ReportTable {
             }
             if let ratio = engine.cpuRatio { out.append(String(format: "  relay CPU per chunk, redis ÷ memory: %.2f×", ratio)) }
         }
+        if !report.accounting.isEmpty {
+            out.append("")
+            out.append("accounting: /v1 paced streams with a named key, its budget and the usage file on, against off (rounds interleaved)")
+            for r in report.accounting {
+                out.append(String(format: "  %@: %d streams × %d chunks, %d ms apart per side: off %.1f µs/chunk, on %.1f µs/chunk, "
+                                  + "on ÷ off %.3f×; %d usage records", r.engine, r.streams, r.chunksPerStream, r.delayMs,
+                                  r.offMicrosPerChunk, r.onMicrosPerChunk, r.ratio ?? 0, r.usageRecords)
+                           + (r.redisCommandsPerRequestOn.map { on in
+                               String(format: "; Redis commands per request off %.2f, on %.2f", r.redisCommandsPerRequestOff ?? 0, on) } ?? "")
+                           + "; \(checkText(r.check))")
+            }
+        }
         for peer in report.peers {
             out.append("")
             guard peer.measured else {
@@ -188,6 +200,11 @@ public enum ReportTable {
                            measured: report.soak.map { String(format: "%.2f× (%d KiB vs %d KiB idle)", $0.afterOverIdle, $0.rssAfterKiB,
                                                               $0.rssIdleKiB) } ?? "not run",
                            verdict: verdict(report.soak.map { $0.afterOverIdle <= 2 })))
+        for row in report.accounting {
+            list.append(Target(name: "relay CPU per paced chunk with budgets and the usage file on ≤ 1.05× off (\(row.engine))",
+                               measured: String(format: "on %.1f µs, off %.1f µs: %.3f×", row.onMicrosPerChunk, row.offMicrosPerChunk, row.ratio ?? 0),
+                               verdict: verdict(row.withinGoal)))
+        }
         if let engine = report.engine {
             let memory = engine.rows.first { $0.engine == "memory" }
             let redis = engine.rows.first { $0.engine == "redis" }

@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
-    @Option(help: "Scenarios, comma-separated: latency,scale,throughput,startup,idle,cpu,memory,soak,engine (default: all but engine; with --engine redis: all).")
+    @Option(help: "Scenarios, comma-separated: latency,scale,throughput,startup,idle,cpu,accounting,memory,soak,engine (default: all but engine; with --engine redis: all, and accounting on both engines).")
     var scenarios: String?
 
     @Option(help: "Engine for the engine scenario: memory, or redis (starts /usr/bin/redis-server on a free port, then measures memory and redis back to back on fresh relays).")
@@ -120,9 +120,9 @@ struct BenchCommand: ParsableCommand {
         let log: (String) -> Void = { FileHandle.standardError.write(Data("relay-bench: \($0)\n".utf8)) }
         var report = BenchReport(command: CommandLine.arguments.joined(separator: " "), machine: Self.machine())
         guard ["memory", "redis"].contains(engine) else { throw ValidationError("--engine must be memory or redis, got '\(engine)'") }
-        let scenarioList = scenarios ?? "latency,scale,throughput,startup,idle,cpu,memory,soak" + (engine == "redis" ? ",engine" : "")
+        let scenarioList = scenarios ?? "latency,scale,throughput,startup,idle,cpu,accounting,memory,soak" + (engine == "redis" ? ",engine" : "")
         let selected = Set(scenarioList.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let known: Set = ["latency", "scale", "throughput", "startup", "idle", "cpu", "memory", "soak", "engine"]
+        let known: Set = ["latency", "scale", "throughput", "startup", "idle", "cpu", "accounting", "memory", "soak", "engine"]
         if let unknown = selected.subtracting(known).sorted().first { throw ValidationError("--scenarios: unknown scenario '\(unknown)'") }
         let engineShape = try Self.ints(self.engineShape, count: 3, name: "--engine-shape")
         if let bytes = engineReplayBufferBytes, !(1024...1_073_741_824).contains(bytes) {
@@ -170,6 +170,18 @@ struct BenchCommand: ParsableCommand {
             let shapes = [PeerScenarios.CPUShape(name: "paced", streams: q ? 10 : paced[0], chunks: q ? 20 : paced[1], delayMs: paced[2], rounds: rounds),
                           PeerScenarios.CPUShape(name: "unpaced", streams: q ? 5 : unpaced[0], chunks: q ? 200 : unpaced[1], delayMs: 0, rounds: rounds)]
             report.cpuPerChunk = peerScenarios.cpuPerChunk(shapes: shapes, withNginx: peers && !q && peerNames.contains("nginx"))
+        }
+        if selected.contains("accounting") {
+            if relayURL != nil {
+                log("accounting: needs relays the bench starts (not --relay-url)")
+            } else {
+                let paced = try Self.ints(pacedShape, count: 3, name: "--paced-shape")
+                let shape = AccountingScenario.Shape(streams: q ? 10 : paced[0], chunks: q ? 20 : paced[1], delayMs: paced[2],
+                                                     rounds: q ? 1 : max(1, cpuRounds))
+                let engines = engine == "redis" ? ["memory", "redis"] : ["memory"]
+                report.accounting = AccountingScenario(environment: environment, rate: rate, log: log).run(engines: engines, shape: shape)
+                engineMissing = engineMissing || report.accounting.count < engines.count
+            }
         }
         if selected.contains("latency") {
             let levelText = latencyStreams ?? (pin ? "100,1000,5000" : "1,100,1000")
@@ -236,7 +248,7 @@ struct BenchCommand: ParsableCommand {
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))
         }
         if engineMissing {
-            log("FAILED: the engine scenario could not measure every engine asked for (see above)")
+            log("FAILED: the engine or accounting scenario could not measure every engine asked for (see above)")
             environment.stopAll()
             throw ExitCode.failure
         }

@@ -182,12 +182,23 @@ final class BenchEnvironment: @unchecked Sendable {
         return (process, port)
     }
 
-    /// The relay's config for the `engine` scenario: the repository's `Config/relay.json` when present
-    /// (what the bench's other relays load from the working directory), with `cluster.engine`,
-    /// `cluster.redis_url` and, when given, `stream.replay_buffer_bytes` set. Written under `workDir`;
-    /// returns its path and the effective `stream.replay_buffer_bytes` (the built-in default, 262144,
-    /// `RelayConfiguration.Stream.replayBufferBytes`, when neither the file nor the bench sets it).
+    /// `Config/relay.json` with `cluster.engine` (and the bench's Redis) and, when given,
+    /// `stream.replay_buffer_bytes`, written to the work directory; returns its path and the
+    /// effective replay bound.
     func writeEngineConfig(engine: String, redisPort: Int?, replayBufferBytes: Int?) throws -> (path: String, replayBufferBytes: Int) {
+        var effective = 262_144
+        let path = try writeConfig(name: "relay-\(engine)", engine: engine, redisPort: redisPort) { root in
+            var stream = root["stream"] as? [String: Any] ?? [:]
+            if let replayBufferBytes { stream["replay_buffer_bytes"] = replayBufferBytes }
+            root["stream"] = stream
+            effective = (stream["replay_buffer_bytes"] as? Int) ?? 262_144
+        }
+        return (path, effective)
+    }
+
+    /// `Config/relay.json` with `cluster.engine` (and the bench's Redis), changed by `edit`, written
+    /// to the work directory as `name`.json; returns its path.
+    func writeConfig(name: String, engine: String, redisPort: Int?, edit: (inout [String: Any]) -> Void = { _ in }) throws -> String {
         var root: [String: Any] = [:]
         let base = "\(repoDir)/Config/relay.json"
         if let data = FileManager.default.contents(atPath: base) {
@@ -200,13 +211,10 @@ final class BenchEnvironment: @unchecked Sendable {
         cluster["engine"] = engine
         if let redisPort { cluster["redis_url"] = "redis://127.0.0.1:\(redisPort)/0" }
         root["cluster"] = cluster
-        var stream = root["stream"] as? [String: Any] ?? [:]
-        if let replayBufferBytes { stream["replay_buffer_bytes"] = replayBufferBytes }
-        root["stream"] = stream
-        let effective = (stream["replay_buffer_bytes"] as? Int) ?? 262_144
-        let path = "\(workDir)/relay-\(engine).json"
+        edit(&root)
+        let path = "\(workDir)/\(name).json"
         try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
-        return (path, effective)
+        return path
     }
 
     /// A fresh relay on the simulator with the config file at `config` (`--config`), stopped with the rest.

@@ -57,10 +57,15 @@ final class RedisProbe {
 
     /// `INFO memory` `used_memory`, bytes.
     func usedMemory() throws(RedisProbeError) -> Int {
-        let reply = try send(RESPCommand("INFO", "memory"))
+        try info("memory", "used_memory")
+    }
+
+    /// The integer field `name` of `INFO section`.
+    func info(_ section: String, _ name: String) throws(RedisProbeError) -> Int {
+        let reply = try send(RESPCommand("INFO", section))
         guard let text = reply.string else { throw RedisProbeError(description: "INFO: reply is a \(reply), not text") }
         do {
-            return try RedisInfo.integer("used_memory", in: text)
+            return try RedisInfo.integer(name, in: text)
         } catch {
             throw RedisProbeError(description: "\(error)")
         }
@@ -71,5 +76,12 @@ final class RedisProbe {
         let reply = try send(RESPCommand("DBSIZE"))
         guard let count = reply.integer else { throw RedisProbeError(description: "DBSIZE: reply is a \(reply), not an integer") }
         return Int(count)
+    }
+}
+
+extension RedisProbe {
+    /// Commands the server has processed since it started (`INFO stats`).
+    func commandsProcessed() throws(RedisProbeError) -> Int {
+        try info("stats", "total_commands_processed")
     }
 }

@@ -102,9 +102,11 @@ class Cluster:
     """spark-sim + redis-server + N relays (+ gates) + nginx. `close()` stops everything."""
 
     def __init__(self, directory: Path, relays: int = 3, relay_config: Optional[dict] = None,
-                 sim_args: tuple = ("--chunk-delay", "0.01")):
+                 sim_args: tuple = ("--chunk-delay", "0.01"), per_relay_config=None):
         self.directory = directory
         self.relay_config = relay_config or {}
+        # index -> {section: {key: value}}, applied after relay_config (e.g. each relay's own usage file).
+        self.per_relay_config = per_relay_config or (lambda index: {})
         self.sim = SimProcess(relay_binary().parent / "spark-sim", CREDS, *sim_args)
         self.redis = RedisProcess(directory / "redis").start()
         self.ports = [free_port() for _ in range(relays)]
@@ -123,8 +125,9 @@ class Cluster:
             "stream": {"retry_ms": 200, "reconnect_grace": 5},
             "cluster": {"engine": "redis", "redis_url": self.redis.url, "heartbeat_interval": 0.5},
         }
-        for section, values in self.relay_config.items():
-            base.setdefault(section, {}).update(values)
+        for overrides in (self.relay_config, self.per_relay_config(index)):
+            for section, values in overrides.items():
+                base.setdefault(section, {}).update(values)
         return base
 
     def start_relay(self, index: int) -> RelayProcess:

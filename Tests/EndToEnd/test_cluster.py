@@ -418,3 +418,93 @@ def test_client_stream_limit_is_fleet_wide_and_a_dead_relays_lease_lapses(tmp_pa
         stack.relays[0] = None
     finally:
         stack.close()
+
+
+def test_three_relays_on_one_redis_enforce_one_token_budget(tmp_path):
+    """A key with a daily token budget, its `max_streams` 4 (fleet-wide): filled to just under the
+    budget, then 20 requests at once spread over the three relays. The fleet spends at most the
+    README's overshoot bound (max_streams × one stream's tokens) past the budget, the next request
+    is refused with `insufficient_quota` on every relay, `/admin/usage` on any relay reports the
+    fleet's total, and that total is what the three relays' usage files add up to."""
+    import hashlib
+
+    key = "e2e-fleet-budget-key-9"
+    admin = "e2e-fleet-admin-key-10"
+    budget, max_streams = 1000, 4
+    auth = {"enabled": True, "budget_utc_offset": "+08:00",
+            "admin_keys": [hashlib.sha256(admin.encode()).hexdigest()],
+            "keys": [{"name": "fleet", "sha256": hashlib.sha256(key.encode()).hexdigest(), "max_streams": max_streams,
+                      "budget": {"tokens": budget, "period": "day"}}]}
+    usage_files = [tmp_path / f"usage-{index}.jsonl" for index in range(3)]
+    stack = Cluster(tmp_path, relay_config={"auth": auth},
+                    per_relay_config=lambda index: {"log": {"usage_file": str(usage_files[index])}})
+    headers = {"Authorization": f"Bearer {key}"}
+
+    def done_usage(url: str, prompt: str) -> tuple:
+        """(status, total tokens of the done event or None, error code or None)."""
+        with httpx.Client(timeout=CLIENT_TIMEOUT) as client:
+            with client.stream("POST", url + "/chat/stream", json={"prompt": prompt}, headers=headers) as response:
+                if response.status_code != 200:
+                    response.read()
+                    return response.status_code, None, response.json()["error"]["code"]
+                events = read_events(response)
+        assert events[-1]["event"] == "done", events[-1]
+        return 200, json.loads(events[-1]["data"])["usage"]["total_tokens"], None
+
+    def used() -> int:
+        report = httpx.get(stack.relay_url(0) + "/v1/usage", headers=headers, timeout=CLIENT_TIMEOUT).json()
+        return report["tokens"]["used"]
+
+    try:
+        wait_until(lambda: all(health(stack.relay_url(i)).get("engine_status") == "ok" for i in range(3)),
+                   15, "every relay's engine to be ok")
+        # Fill to just under the budget with short answers, on every relay in turn.
+        spent, fill = 0, 0
+        while True:
+            status, tokens, _ = done_usage(stack.relay_url(fill % 3), "fill [[chunks:8]]")
+            assert status == 200
+            spent += tokens
+            fill += 1
+            wait_until(lambda: used() == spent, 10, "the fleet's count to include the fill")
+            if spent + tokens >= budget:
+                break
+        assert spent < budget
+        # 20 at once across the three relays, each a longer answer (so those admitted overlap).
+        results: list = [None] * 20
+
+        def one(index: int) -> None:
+            results[index] = done_usage(stack.relay_url(index % 3), "burst [[chunks:30]] [[delay:20]]")
+
+        threads = [threading.Thread(target=one, args=(index,)) for index in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        served = [tokens for status, tokens, _ in results if status == 200]
+        refusals = {code for status, _, code in results if status != 200}
+        assert served, results
+        assert refusals <= {"too_many_streams_for_client", "budget_exceeded"}, results
+        expected = spent + sum(served)
+        wait_until(lambda: used() == expected, 10, "the fleet's count to include the burst")
+        overshoot_bound = max_streams * max(served)
+        assert expected - budget <= overshoot_bound, (expected, budget, overshoot_bound)
+        assert expected >= budget
+        for index in range(3):
+            refused = httpx.post(stack.relay_url(index) + "/chat", json={"prompt": "over"}, headers=headers, timeout=CLIENT_TIMEOUT)
+            assert refused.status_code == 429, refused.text
+            body = refused.json()["error"]
+            assert body["code"] == "budget_exceeded", body
+            assert body["message"].startswith(f"key 'fleet' used {expected:,} of {budget:,} tokens today; resets at "), body
+        reports = [httpx.get(stack.relay_url(index) + "/admin/usage", headers={"Authorization": f"Bearer {admin}"},
+                             timeout=CLIENT_TIMEOUT).json()["data"] for index in range(3)]
+        assert all(report[0]["tokens"]["used"] == expected for report in reports), reports
+        # Each relay's usage file holds the conversations it ran; together they are the fleet's count.
+        def file_total() -> int:
+            total = 0
+            for path in usage_files:
+                if path.exists():
+                    total += sum(json.loads(line)["total_tokens"] for line in path.read_text().splitlines() if line)
+            return total
+        wait_until(lambda: file_total() == expected, 10, "the usage files to hold every conversation")
+    finally:
+        stack.close()

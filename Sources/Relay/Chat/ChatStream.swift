@@ -58,7 +58,7 @@ final class ChatStream: @unchecked Sendable {
     /// Where usage records go (`log.usage_file`), when configured.
     var usageLog: UsageLog?
     /// The named keys' budgets: the conversation's tokens count against its key.
-    var budgets: BudgetLedger?
+    var budgets: (any BudgetLedger)?
     /// Whether a conversation was opened (only then is there usage to record).
     private var reachedUpstream = false
     /// Seconds (stream clock) of Spark's first frame, for the record's time to first token.
@@ -317,7 +317,7 @@ final class ChatStream: @unchecked Sendable {
             let record = usageRecord(for: terminal)
             metrics?.tokens(model: input.model.name, key: keyName, prompt: record.promptTokens, completion: record.completionTokens)
             usageLog?.append(record)
-            budgets?.record(key: keyName, model: input.model.name, tokens: record.totalTokens)
+            budgets?.record(key: keyName, model: input.model.name, tokens: record.totalTokens, on: loop)
         }
         append(terminal)
         slot?.release()

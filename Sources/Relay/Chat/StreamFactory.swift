@@ -15,11 +15,12 @@ final class StreamFactory: Sendable {
     let logger: Logger
     /// Where each stream's usage record goes (`log.usage_file`), when configured.
     let usageLog: UsageLog?
-    /// The named keys' budgets, when any key has one.
-    let budgets: BudgetLedger?
+    /// The named keys' budgets, when any key is named. Set once during set-up (the stream engine
+    /// makes the ledger, and the engine needs this factory), before the server accepts anything.
+    nonisolated(unsafe) var budgets: (any BudgetLedger)?
 
     init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, defaultModel: String, registry: StreamRegistry,
-         gate: ClientGate, metrics: RelayMetrics?, logger: Logger, usageLog: UsageLog? = nil, budgets: BudgetLedger? = nil) {
+         gate: ClientGate, metrics: RelayMetrics?, logger: Logger, usageLog: UsageLog? = nil) {
         self.upstream = upstream
         self.settings = settings
         self.defaultModel = defaultModel
@@ -28,20 +29,30 @@ final class StreamFactory: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.usageLog = usageLog
-        self.budgets = budgets
     }
 
-    /// Counts the request against its key's budget, or the `429` it gets when the budget is used up
-    /// (before any upstream connection; OpenAI's `insufficient_quota` shape, with `Retry-After`).
-    func admitBudget(_ request: HTTPRequest, model: String) -> APIError? {
-        guard let budgets else { return nil }
-        switch budgets.admit(key: request.keyName, model: model) {
-        case .success:
-            return nil
-        case .failure(let refusal):
-            metrics?.budgetRejected(key: request.keyName ?? RelayMetrics.noKey)
-            return APIError(status: .tooManyRequests, type: "insufficient_quota", code: "budget_exceeded", message: refusal.message,
-                            headers: refusal.retryAfterSeconds.map { [("Retry-After", String($0))] } ?? [])
+    /// Counts the request against its key's budget and calls `next` on `loop`, or passes it the `429`
+    /// the request gets when the budget is used up (before any upstream connection; OpenAI's
+    /// `insufficient_quota` shape, with `Retry-After`), or the `503` while a shared budget cannot be
+    /// read and budgets fail closed.
+    func admitBudget(_ request: HTTPRequest, model: String, on loop: EventLoop, _ next: @escaping @Sendable (APIError?) -> Void) {
+        guard let budgets else {
+            next(nil)
+            return
+        }
+        let key = request.keyName
+        budgets.admit(key: key, model: model, on: loop) { [metrics] admission in
+            switch admission {
+            case .admitted:
+                next(nil)
+            case .exhausted(let refusal):
+                metrics?.budgetRejected(key: key ?? RelayMetrics.noKey, reason: "budget_exceeded")
+                next(APIError(status: .tooManyRequests, type: "insufficient_quota", code: "budget_exceeded", message: refusal.message,
+                              headers: refusal.retryAfterSeconds.map { [("Retry-After", String($0))] } ?? []))
+            case .unavailable:
+                metrics?.budgetRejected(key: key ?? RelayMetrics.noKey, reason: "budget_unavailable")
+                next(.budgetUnavailable(key: key ?? ""))
+            }
         }
     }
 

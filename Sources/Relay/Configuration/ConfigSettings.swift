@@ -93,6 +93,7 @@ extension ConfigSetting {
             .string("auth.budget_utc_offset", \.auth.budgetUTCOffset, "budget periods (`day`, `month`) start at midnight in this offset from UTC, `+HH:MM` or `-HH:MM` (`+08:00` for China)") {
                 BudgetWindow.parseOffset($0) == nil ? "must be +HH:MM or -HH:MM (hours 00 to 14), got '\($0.prefix(20))'" : nil
             },
+            .choice("auth.budget_when_engine_down", \.auth.budgetWhenEngineDown, "with `cluster.engine` `redis`, whether keys with a budget are refused (`closed`: `503 budget_unavailable`) or served uncounted (`open`) while Redis is unreachable; the memory engine is never down"),
             // cors
             .strings("cors.allowed_origins", \.cors.allowedOrigins, "origins allowed cross-origin (`https://app.example.com`; `*` = any, without credentials)"),
             .bool("cors.allow_credentials", \.cors.allowCredentials, "send `Access-Control-Allow-Credentials: true` (exact origins only)"),

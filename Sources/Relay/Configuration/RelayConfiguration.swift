@@ -186,6 +186,9 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var keys: [ClientKey] = []
         /// Budget periods start at midnight in this offset from UTC (`+08:00` for China).
         public var budgetUTCOffset = "+00:00"
+        /// Whether a key with a budget is served while the shared engine that counts it (Redis) is
+        /// unreachable: `closed` refuses it (`503 budget_unavailable`), `open` serves it uncounted.
+        public var budgetWhenEngineDown = BudgetFailureMode.closed
         /// SHA-256 (lowercase hex) of each admin key (`GET /admin/usage`); never a client key's.
         public var adminKeyHashes: [String] = []
 

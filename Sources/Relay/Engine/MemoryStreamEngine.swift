@@ -1,4 +1,5 @@
 import HTTPCodec
+import Logging
 import RelayIO
 
 /// `cluster.engine = memory`: one relay, everything in the process. A ticket is a stream made at
@@ -32,6 +33,22 @@ final class MemoryStreamEngine: StreamEngine {
     }
 
     func shareLimits(gate: ClientGate, pool: CredentialPool, configuration: RelayConfiguration) {}
+
+    func makeBudgetLedger(policy: BudgetPolicy, auth: RelayConfiguration.Auth, usageFile: String?, logger: Logger) -> any BudgetLedger {
+        let ledger = MemoryBudgetLedger(policy: policy)
+        if let usageFile {
+            let restored = UsageFileTail.restore(path: usageFile, into: ledger, maxBytes: Self.budgetRebuildBytes)
+            logger.notice("budgets rebuilt from the usage file", metadata: ["records": "\(restored.records)",
+                                                                          "bytes_read": "\(restored.bytesRead)"])
+        } else if !policy.budgets.isEmpty {
+            logger.warning("keys have budgets but log.usage_file is off: a restart starts every budget from zero")
+        }
+        return ledger
+    }
+
+    /// How much of the usage file's end is read at start to rebuild the budgets (the current
+    /// period's records are normally near the end; older ones are skipped).
+    static let budgetRebuildBytes = 256 * 1024 * 1024
 
     func start() {}
 

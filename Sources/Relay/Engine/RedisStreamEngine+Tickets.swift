@@ -1,4 +1,5 @@
 import HTTPCodec
+import Logging
 import RelayIO
 
 /// The ticket endpoints on the Redis engine: a ticket made on any relay is claimed once by the
@@ -85,5 +86,11 @@ extension RedisStreamEngine {
                                       maxQPS: configuration.upstream.appMaxQPS)
         appLimiter = limiter
         pool.attachFleetLimiter(limiter)
+    }
+
+    func makeBudgetLedger(policy: BudgetPolicy, auth: RelayConfiguration.Auth, usageFile: String?, logger: Logger) -> any BudgetLedger {
+        let ledger = RedisBudgetLedger(policy: policy, engine: self, failOpen: auth.budgetWhenEngineDown == .open)
+        budgetLedger = ledger
+        return ledger
     }
 }

@@ -38,7 +38,7 @@ import Synchronization
 /// - the ticket holds the request as received (re-validated by the claiming relay), and scripts go
 ///   out with `EVAL` each time (small, and no `NOSCRIPT` handling after a Redis restart);
 /// - only ticket streams are logged to Redis: a direct stream's reader is its own connection.
-// @unchecked: `appLimiter` and `clientLimiter` are set during set-up, before `start()` hands the engine to the loops; `heartbeat` and `stopped` are touched only on the first loop; the rest is immutable, atomic or locked
+// @unchecked: `appLimiter`, `clientLimiter` and `budgetLedger` are set during set-up, before `start()` hands the engine to the loops; `heartbeat` and `stopped` are touched only on the first loop; the rest is immutable, atomic or locked
 final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
     let instanceID: String
     let cluster: RelayConfiguration.Cluster
@@ -57,6 +57,8 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
     var appLimiter: RedisAppLimiter?
     /// Fleet-wide per-client limits (stream leases renewed by the heartbeat).
     var clientLimiter: RedisClientLimiter?
+    /// The named keys' budgets (gauges refreshed by the heartbeat).
+    var budgetLedger: RedisBudgetLedger?
     private var stopped = false
     /// Makes the streams this relay owns (claimed tickets) and resumes them.
     let streams: StreamFactory
@@ -98,8 +100,8 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
     }
 
     /// Every `cluster.heartbeat_interval`: this relay's liveness key (loop 0), a `PING` on every other
-    /// loop's connection (so the health covers them all and each reconnects promptly), and the
-    /// renewal of fleet-wide app leases.
+    /// loop's connection (so the health covers them all and each reconnects promptly), the
+    /// renewal of fleet-wide app and client leases, and a fresh read of the budgets' counters.
     private func beat() {
         guard !stopped, let loop = loops.first else { return }
         for other in loops.dropFirst() {
@@ -109,6 +111,7 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
             guard !stopped else { return }
             appLimiter?.renew(on: loop)
             clientLimiter?.renew(on: loop)
+            budgetLedger?.refresh(on: loop)
             heartbeat = loop.schedule(after: cluster.heartbeatInterval) { [self] in beat() }
         }
     }

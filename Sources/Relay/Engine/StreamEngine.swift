@@ -1,4 +1,5 @@
 import HTTPCodec
+import Logging
 import RelayIO
 
 /// Where ticket streams live (`cluster.engine`), behind which the handlers never branch: the
@@ -23,6 +24,9 @@ protocol StreamEngine: AnyObject, Sendable {
     func attach(streamID: String, after: Int?, request: HTTPRequest, writer: ResponseWriter, output: any StreamOutput)
     /// Makes the client and Spark app limits hold for every relay sharing the engine.
     func shareLimits(gate: ClientGate, pool: CredentialPool, configuration: RelayConfiguration)
+    /// The ledger that counts the named keys' budgets where this engine keeps what relays share:
+    /// this process (rebuilt from the usage file at `usageFile`) or the fleet's store.
+    func makeBudgetLedger(policy: BudgetPolicy, auth: RelayConfiguration.Auth, usageFile: String?, logger: Logger) -> any BudgetLedger
     /// Connects and starts background work (the relay's heartbeat).
     func start()
     /// Blocks (never on an event loop) until the streams this relay owns for readers elsewhere are

@@ -22,48 +22,53 @@ final class ChatHandler: Sendable {
         router.add(.get, "/chat/stream/{id}", attach)
     }
 
-    /// The validated request, or `nil` after answering why not.
-    func parse(_ request: HTTPRequest, _ writer: ResponseWriter) -> ChatInput? {
+    /// Validates the request and admits it against its key's budget, then calls `next` with it on
+    /// the writer's loop; answers why not instead.
+    func parse(_ request: HTTPRequest, _ writer: ResponseWriter, _ next: @escaping @Sendable (ChatInput) -> Void) {
         let input: ChatInput
         do {
             input = try ChatInput.parse(body: request.body, headers: request.headers, models: streams.upstream.models,
                                         defaultModel: streams.defaultModel)
         } catch {
             writer.respond(error)
-            return nil
+            return
         }
         if let refused = streams.gate.checkModel(request, model: input.model.name, requested: input.model.name) {
             writer.respond(refused)
-            return nil
+            return
         }
-        if let refused = streams.admitBudget(request, model: input.model.name) {
-            writer.respond(refused)
-            return nil
+        streams.admitBudget(request, model: input.model.name, on: writer.loop) { refused in
+            if let refused {
+                writer.respond(refused)
+            } else {
+                next(input)
+            }
         }
-        return input
     }
 
     /// `POST /chat/stream`: validate, flush the headers, open the upstream, stream every frame.
     func streamDirect(_ request: HTTPRequest, _ writer: ResponseWriter) {
-        guard let input = parse(request, writer) else { return }
-        writer.upstreamProtocol = input.model.upstreamProtocol
-        let output = streams.output(for: request)
-        streams.make(input, origin: .direct, owner: request, on: writer.loop) { result in
-            switch result {
-            case .success(let stream): stream.attach(writer: writer, output: output, after: nil, headers: ["X-Stream-Id": stream.id])
-            case .failure(let error): writer.respond(error)
+        parse(request, writer) { [streams] input in
+            writer.upstreamProtocol = input.model.upstreamProtocol
+            let output = streams.output(for: request)
+            streams.make(input, origin: .direct, owner: request, on: writer.loop) { result in
+                switch result {
+                case .success(let stream): stream.attach(writer: writer, output: output, after: nil, headers: ["X-Stream-Id": stream.id])
+                case .failure(let error): writer.respond(error)
+                }
             }
         }
     }
 
     /// `POST /chat`: validate and answer `201` with the ticket; the upstream opens on the first `GET`.
     func createTicket(_ request: HTTPRequest, _ writer: ResponseWriter) {
-        guard let input = parse(request, writer) else { return }
-        let ticketTTL = streams.settings.ticketTTL
-        engine.createTicket(input, request: request, on: writer.loop) { result in
-            switch result {
-            case .success(let id): writer.respond(Self.ticketResponse(id: id, ttl: ticketTTL))
-            case .failure(let error): writer.respond(error)
+        parse(request, writer) { [streams, engine] input in
+            let ticketTTL = streams.settings.ticketTTL
+            engine.createTicket(input, request: request, on: writer.loop) { result in
+                switch result {
+                case .success(let id): writer.respond(Self.ticketResponse(id: id, ttl: ticketTTL))
+                case .failure(let error): writer.respond(error)
+                }
             }
         }
     }

@@ -32,24 +32,26 @@ final class OpenAIHandler: Sendable {
             writer.respond(refused.openAIResponse)
             return
         }
-        if let refused = streams.admitBudget(request, model: parsed.input.model.name) {
-            writer.respond(refused.openAIResponse)
-            return
-        }
-        let completion = OpenAICompletion(model: parsed.requestedModel, maxTokens: parsed.input.maxTokens)
-        let output: any StreamOutput = parsed.stream
-            ? OpenAIStreamOutput(completion: completion, includeUsage: parsed.includeUsage)
-            : OpenAICompletionOutput(completion: completion)
-        var headers = HTTPHeaders()
-        if !parsed.ignoredParameters.isEmpty {
-            headers.add(name: "X-Relay-Ignored-Params", value: parsed.ignoredParameters.joined(separator: ", "))
-        }
-        writer.upstreamProtocol = parsed.input.model.upstreamProtocol
-        // Unlisted: never reachable by id (an OpenAI client has no way to resume).
-        streams.make(parsed.input, origin: .unlisted, owner: request, streamed: parsed.stream, on: writer.loop) { [headers] result in
-            switch result {
-            case .success(let stream): stream.attach(writer: writer, output: output, after: nil, headers: headers)
-            case .failure(let error): writer.respond(error.openAIResponse)
+        streams.admitBudget(request, model: parsed.input.model.name, on: writer.loop) { [streams] refused in
+            if let refused {
+                writer.respond(refused.openAIResponse)
+                return
+            }
+            let completion = OpenAICompletion(model: parsed.requestedModel, maxTokens: parsed.input.maxTokens)
+            let output: any StreamOutput = parsed.stream
+                ? OpenAIStreamOutput(completion: completion, includeUsage: parsed.includeUsage)
+                : OpenAICompletionOutput(completion: completion)
+            var headers = HTTPHeaders()
+            if !parsed.ignoredParameters.isEmpty {
+                headers.add(name: "X-Relay-Ignored-Params", value: parsed.ignoredParameters.joined(separator: ", "))
+            }
+            writer.upstreamProtocol = parsed.input.model.upstreamProtocol
+            // Unlisted: never reachable by id (an OpenAI client has no way to resume).
+            streams.make(parsed.input, origin: .unlisted, owner: request, streamed: parsed.stream, on: writer.loop) { [headers] result in
+                switch result {
+                case .success(let stream): stream.attach(writer: writer, output: output, after: nil, headers: headers)
+                case .failure(let error): writer.respond(error.openAIResponse)
+                }
             }
         }
     }

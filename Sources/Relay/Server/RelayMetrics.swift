@@ -114,9 +114,10 @@ public final class RelayMetrics: Sendable {
         conversationsByProtocol[sparkProtocol]?.increment()
     }
 
-    /// A request refused because its key's budget is used up (bounded by the configured keys).
-    func budgetRejected(key: String) {
-        Self.counter(in: errorCounters, "relay_budget_rejections_total", [("key", key), ("reason", "budget_exceeded")], factory).increment()
+    /// A request refused by its key's budget (bounded by the configured keys): `budget_exceeded`, or
+    /// `budget_unavailable` while the shared store that counts it is unreachable.
+    func budgetRejected(key: String, reason: String) {
+        Self.counter(in: errorCounters, "relay_budget_rejections_total", [("key", key), ("reason", reason)], factory).increment()
     }
 
     /// A usage record that did not reach the usage file (`queue_full`, `write_failed`).

@@ -21,3 +21,12 @@ public struct KeyBudget: Sendable, Equatable {
         self.period = period
     }
 }
+
+/// What budgets do while the shared engine that counts them is unreachable
+/// (`auth.budget_when_engine_down`).
+public enum BudgetFailureMode: String, Sendable, Equatable, CaseIterable {
+    /// Keys with a budget are refused until the engine is back: no one can overspend.
+    case closed
+    /// Keys with a budget are served and their use is not counted: no one is refused.
+    case open
+}

@@ -11,7 +11,7 @@ enum UsageFileTail {
         var bytesRead = 0
     }
 
-    static func restore(path: String, into ledger: BudgetLedger, maxBytes: Int, generations: Int = 16) -> Restored {
+    static func restore(path: String, into ledger: MemoryBudgetLedger, maxBytes: Int, generations: Int = 16) -> Restored {
         var restored = Restored()
         var files = [path]
         for generation in 1...max(1, generations) { files.append("\(path).\(generation)") }

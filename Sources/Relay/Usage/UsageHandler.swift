@@ -6,7 +6,7 @@ import RelayCrypto
 /// requests, by model, `resets_at`); `GET /admin/usage` (an admin key, `auth.admin_keys`): every
 /// named key's. A request without a named key gets `404 no_usage`: use is counted per named key.
 struct UsageHandler: Sendable {
-    let budgets: BudgetLedger?
+    let budgets: (any BudgetLedger)?
     let gate: ClientGate
     /// SHA-256 of each admin key.
     let adminKeyHashes: [[UInt8]]
@@ -31,44 +31,68 @@ struct UsageHandler: Sendable {
                                     message: "an admin key (auth.admin_keys) is required", headers: [("WWW-Authenticate", "Bearer")]).openAIResponse)
             return
         }
-        var json = JSONWriter(capacity: 1024)
-        json.beginObject()
-        json.key("object"); json.string("list")
-        json.key("data")
-        json.beginArray()
-        if let budgets {
-            for key in budgets.keys.sorted() { report(key, budgets, into: &json) }
+        guard let budgets else {
+            writer.respond(Self.json { json in
+                json.beginObject()
+                json.key("object"); json.string("list")
+                json.key("data"); json.beginArray(); json.endArray()
+                json.endObject()
+            })
+            return
         }
-        json.endArray()
-        json.endObject()
-        writer.respond(HTTPResponse(status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"], body: json.bytes))
+        let keys = budgets.policy.keys.sorted()
+        budgets.report(keys, on: writer.loop) { uses in
+            guard let uses else {
+                writer.respond(APIError.usageUnavailable.openAIResponse)
+                return
+            }
+            writer.respond(Self.json { json in
+                json.beginObject()
+                json.key("object"); json.string("list")
+                json.key("data")
+                json.beginArray()
+                for (key, use) in zip(keys, uses) { Self.report(key, use, budgets.policy, into: &json) }
+                json.endArray()
+                json.endObject()
+            })
+        }
     }
 
     func usage(_ request: HTTPRequest, _ writer: ResponseWriter) {
-        guard let key = request.keyName, let budgets, budgets.keys.contains(key) else {
+        guard let key = request.keyName, let budgets, budgets.policy.keys.contains(key) else {
             writer.respond(APIError(status: .notFound, type: "invalid_request_error", code: "no_usage",
                                     message: "use is counted per named key (auth.keys); this request carries none").openAIResponse)
             return
         }
-        var json = JSONWriter(capacity: 512)
-        report(key, budgets, into: &json)
-        writer.respond(HTTPResponse(status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"], body: json.bytes))
+        budgets.report([key], on: writer.loop) { uses in
+            guard let use = uses?.first else {
+                writer.respond(APIError.usageUnavailable.openAIResponse)
+                return
+            }
+            writer.respond(Self.json { Self.report(key, use, budgets.policy, into: &$0) })
+        }
+    }
+
+    /// A `200` JSON answer that is never cached.
+    private static func json(_ write: (inout JSONWriter) -> Void) -> HTTPResponse {
+        var json = JSONWriter(capacity: 1024)
+        write(&json)
+        return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"], body: json.bytes)
     }
 
     /// One key's report object.
-    private func report(_ key: String, _ budgets: BudgetLedger, into json: inout JSONWriter) {
-        guard let use = budgets.use(of: key) else { return }
-        let budget = budgets.budgets[key]
+    private static func report(_ key: String, _ use: BudgetUse, _ policy: BudgetPolicy, into json: inout JSONWriter) {
+        let budget = policy.budgets[key]
         json.beginObject()
         json.key("object"); json.string("usage")
         json.key("key"); json.string(key)
-        json.key("period"); json.string(budgets.period(of: key).rawValue)
+        json.key("period"); json.string(policy.period(of: key).rawValue)
         json.key("budget"); json.bool(budget != nil)
         json.key("period_label"); json.string(use.window.label)
         json.key("period_start")
-        json.string(BudgetWindow.localTimestamp(use.window.start, offsetSeconds: budgets.offsetSeconds))
+        json.string(BudgetWindow.localTimestamp(use.window.start, offsetSeconds: policy.offsetSeconds))
         json.key("resets_at")
-        if let end = use.window.end { json.string(BudgetWindow.localTimestamp(end, offsetSeconds: budgets.offsetSeconds)) } else { json.null() }
+        if let end = use.window.end { json.string(BudgetWindow.localTimestamp(end, offsetSeconds: policy.offsetSeconds)) } else { json.null() }
         for (name, used, limit) in [("tokens", use.tokens, budget?.tokens), ("requests", use.requests, budget?.requests)] {
             json.key(name)
             json.beginObject()

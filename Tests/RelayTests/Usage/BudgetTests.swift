@@ -41,25 +41,25 @@ import Testing
     @Test func theLedgerRefusesPastEitherBoundAndAllowsAgainInTheNextPeriod() {
         final class Clock: @unchecked Sendable { var now = UsageFileTail.parseTimestamp("2026-12-07T10:00:00.000Z")! }
         let clock = Clock()
-        let ledger = BudgetLedger(budgets: ["web": KeyBudget(tokens: 100, requests: 3, period: .day)], offsetSeconds: 8 * 3600,
-                                  clock: { clock.now })
-        #expect((try? ledger.admit(key: "web", model: "lite").get()) != nil)
+        let ledger = MemoryBudgetLedger(policy: BudgetPolicy(budgets: ["web": KeyBudget(tokens: 100, requests: 3, period: .day)],
+                                                             offsetSeconds: 8 * 3600, clock: { clock.now }))
+        #expect(ledger.admit(key: "web", model: "lite") == .admitted)
         ledger.record(key: "web", model: "lite", tokens: 120)
-        guard case .failure(let refusal) = ledger.admit(key: "web", model: "lite") else {
+        guard case .exhausted(let refusal) = ledger.admit(key: "web", model: "lite") else {
             Issue.record("a key past its tokens was admitted")
             return
         }
         #expect(refusal.message == "key 'web' used 120 of 100 tokens today; resets at 2026-12-08T00:00:00+08:00")
         #expect(refusal.retryAfterSeconds == 6 * 3600)
         // Unknown and unbudgeted keys always pass.
-        #expect((try? ledger.admit(key: "other", model: "lite").get()) != nil)
-        #expect((try? ledger.admit(key: nil, model: "lite").get()) != nil)
+        #expect(ledger.admit(key: "other", model: "lite") == .admitted)
+        #expect(ledger.admit(key: nil, model: "lite") == .admitted)
         // Midnight in +08:00: a new day.
         clock.now = UsageFileTail.parseTimestamp("2026-12-07T16:00:01.000Z")!
-        #expect((try? ledger.admit(key: "web", model: "lite").get()) != nil)
-        #expect((try? ledger.admit(key: "web", model: "x1").get()) != nil)
-        #expect((try? ledger.admit(key: "web", model: "x1").get()) != nil)
-        guard case .failure(let requests) = ledger.admit(key: "web", model: "lite") else {
+        #expect(ledger.admit(key: "web", model: "lite") == .admitted)
+        #expect(ledger.admit(key: "web", model: "x1") == .admitted)
+        #expect(ledger.admit(key: "web", model: "x1") == .admitted)
+        guard case .exhausted(let requests) = ledger.admit(key: "web", model: "lite") else {
             Issue.record("a fourth request was admitted")
             return
         }
@@ -68,9 +68,9 @@ import Testing
     }
 
     @Test func thousandsAreGrouped() {
-        #expect(BudgetLedger.grouped(200_431) == "200,431")
-        #expect(BudgetLedger.grouped(999) == "999")
-        #expect(BudgetLedger.grouped(1_000_000) == "1,000,000")
+        #expect(BudgetPolicy.grouped(200_431) == "200,431")
+        #expect(BudgetPolicy.grouped(999) == "999")
+        #expect(BudgetPolicy.grouped(1_000_000) == "1,000,000")
     }
 
     @Test(arguments: [
@@ -101,17 +101,14 @@ import Testing
         }
     }
 
-    @Test func budgetsWithTheRedisEngineAreRefusedAtStart() throws {
-        var configuration = RelayConfiguration()
-        configuration.cluster.engine = .redis
-        configuration.auth.keys = [.init(name: "a", sha256: String(repeating: "a", count: 64))]
-        configuration.auth.keys[0].budget = KeyBudget(tokens: 10, period: .day)
-        let quiet = Logger(label: "test") { label in RelayLogHandler(label: label, level: .critical, sink: { _ in }) }
+    @Test func budgetWhenEngineDownTakesClosedOrOpenOnly() throws {
+        #expect(try ConfigLoader.load(json: Array(#"{}"#.utf8)).auth.budgetWhenEngineDown == .closed)
+        #expect(try ConfigLoader.load(json: Array(#"{"auth":{"budget_when_engine_down":"open"}}"#.utf8)).auth.budgetWhenEngineDown == .open)
         do {
-            _ = try RelayApplication.makeBudgets(configuration, usageLog: nil, metrics: RelayMetrics(), logger: quiet)
-            Issue.record("a budget with the Redis engine was accepted")
+            _ = try ConfigLoader.load(json: Array(#"{"auth":{"budget_when_engine_down":"ajar"}}"#.utf8))
+            Issue.record("an unknown failure mode was accepted")
         } catch {
-            #expect(error.key == "auth.keys[0].budget")
+            #expect(error.key == "auth.budget_when_engine_down")
         }
     }
 }
