@@ -19,6 +19,8 @@ public final class SparkWebSocketConversation: UpstreamConversation, @unchecked 
     private let configuration: SparkUpstreamConfiguration
     private let tls: TLSContext?
     private let now: @Sendable () -> UnixTime
+    /// Signatures shared by the conversations opened in the same second (`nil`: sign each time).
+    private let signedURLs: SignedURLCache?
     private var client: WebSocketClient?
     private var decoder: SparkFrameDecoder
     /// First-frame and idle timeout: one re-armable timer, pushed back per frame without a new source.
@@ -37,7 +39,7 @@ public final class SparkWebSocketConversation: UpstreamConversation, @unchecked 
 
     public init(credentials: SparkCredentials, model: SparkModel, endpoint: SparkEndpoint, request: SparkChatRequest,
                 loop: EventLoop, tls: TLSContext?, configuration: SparkUpstreamConfiguration = .init(),
-                now: @escaping @Sendable () -> UnixTime = { UnixTime.now() }) {
+                now: @escaping @Sendable () -> UnixTime = { UnixTime.now() }, signedURLs: SignedURLCache? = nil) {
         self.credentials = credentials
         self.model = model
         self.endpoint = endpoint
@@ -46,6 +48,7 @@ public final class SparkWebSocketConversation: UpstreamConversation, @unchecked 
         self.tls = tls
         self.configuration = configuration
         self.now = now
+        self.signedURLs = signedURLs
         self.decoder = SparkFrameDecoder(maxFrameBytes: configuration.maxMessageBytes)
     }
 
@@ -64,8 +67,9 @@ public final class SparkWebSocketConversation: UpstreamConversation, @unchecked 
         guard client == nil, !finished else { return }
         signedAt = now()
         startedAt = DispatchTime.now().uptimeNanoseconds
-        let signed = SparkURLSigner.sign(credentials: credentials, url: endpoint, date: signedAt)
-        guard let url = WebSocketURL(signed.url) else {
+        let signedURL = signedURLs.map { $0.url(credentials: credentials, endpoint: endpoint, date: signedAt) }
+            ?? WebSocketURL(SparkURLSigner.sign(credentials: credentials, url: endpoint, date: signedAt).url)
+        guard let url = signedURL else {
             finish(SparkUpstreamError(kind: .unreachable, message: "invalid Spark URL \(endpoint)"))
             return
         }

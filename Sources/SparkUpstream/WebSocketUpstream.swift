@@ -8,6 +8,8 @@ public struct WebSocketUpstream: Upstream {
     /// Required for `wss://`.
     public let tls: TLSContext?
     public let configuration: SparkUpstreamConfiguration
+    /// One signature per credential, endpoint and second, shared by this upstream's conversations.
+    public let signedURLs = SignedURLCache()
 
     /// Creates the upstream.
     public init(base: SparkEndpoint, tls: TLSContext?, configuration: SparkUpstreamConfiguration) {
@@ -30,7 +32,7 @@ public struct WebSocketUpstream: Upstream {
                                  defaultUID: String?) -> any UpstreamConversation {
         SparkWebSocketConversation(credentials: credentials, model: request.model, endpoint: request.model.endpoint(on: base),
                                    request: request.webSocketRequest(appID: credentials.appID, defaultUID: defaultUID),
-                                   loop: loop, tls: tls, configuration: configuration)
+                                   loop: loop, tls: tls, configuration: configuration, signedURLs: signedURLs)
     }
 
     public func shutdown() {}
