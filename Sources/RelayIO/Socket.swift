@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CLinuxShim
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -68,14 +69,15 @@ public struct Socket: Sendable, Hashable {
         }
     }
 
-    /// Accepts one pending connection as a non-blocking socket, or `.wouldBlock` when none is pending.
+    /// Accepts one pending connection as a non-blocking, close-on-exec socket (one `accept4`, no
+    /// `fcntl`s), or `.wouldBlock` when none is pending.
     public func accept() throws(IOError) -> IOResult<(Socket, SocketAddress?)> {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let result = try syscall("accept") {
+        let result = try syscall("accept4") {
             withUnsafeMutablePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.accept(descriptor, $0, &length)
+                    spark_accept_nonblocking(descriptor, $0, &length)
                 }
             }
         }
@@ -83,15 +85,7 @@ public struct Socket: Sendable, Hashable {
         case .wouldBlock:
             return .wouldBlock
         case .processed(let fd):
-            let client = Socket(descriptor: fd)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            do throws(IOError) {
-                try client.setNonBlocking()
-            } catch {
-                client.close()
-                throw error
-            }
-            return .processed((client, SocketAddress(storage: storage)))
+            return .processed((Socket(descriptor: fd), SocketAddress(storage: storage)))
         }
     }
 

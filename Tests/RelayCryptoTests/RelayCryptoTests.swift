@@ -38,6 +38,22 @@ import Testing
         #expect(SecureRandom.hex(byteCount: 16).count == 32)
     }
 
+    /// Small draws come from the pool: across many refills (and from several threads at once) no
+    /// draw repeats another and the bytes cover every value.
+    @Test func pooledDrawsNeverRepeatAcrossRefills() async {
+        let draws = await withTaskGroup(of: [[UInt8]].self) { group in
+            for _ in 0..<4 {
+                group.addTask { (0..<2_000).map { _ in SecureRandom.bytes(count: 16) } }
+            }
+            return await group.reduce(into: [[UInt8]]()) { $0 += $1 }
+        }
+        #expect(draws.count == 8_000)
+        #expect(Set(draws).count == draws.count)
+        #expect(Set(draws.joined()).count == 256)
+        let sizes = (1...SecureRandom.pooledRequestLimit).map { SecureRandom.bytes(count: $0).count }
+        #expect(sizes == Array(1...SecureRandom.pooledRequestLimit))
+    }
+
     @Test func secureRandomFillsLargeBuffersWithEveryByteValue() {
         #expect(SecureRandom.bytes(count: 0).isEmpty)
         let large = SecureRandom.bytes(count: 1 << 20)
