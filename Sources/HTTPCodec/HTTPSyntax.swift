@@ -52,15 +52,17 @@ enum HTTPSyntax {
 
     /// ASCII case-insensitive equality without allocating.
     static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
-        var ai = a.utf8.makeIterator()
-        var bi = b.utf8.makeIterator()
-        while true {
-            switch (ai.next(), bi.next()) {
-            case (nil, nil): return true
-            case let (x?, y?): if lower(x) != lower(y) { return false }
-            default: return false
+        let left = a.utf8
+        let right = b.utf8
+        guard left.count == right.count else { return false }
+        let compared = left.withContiguousStorageIfAvailable { l in
+            right.withContiguousStorageIfAvailable { r in
+                for index in 0..<l.count where l[index] != r[index] && lower(l[index]) != lower(r[index]) { return false }
+                return true
             }
         }
+        if let compared, let compared { return compared }
+        return zip(left, right).allSatisfy { lower($0) == lower($1) }
     }
 
     /// Trims SP / HTAB at both ends (OWS, RFC 9110 §5.6.3).

@@ -102,8 +102,24 @@ public struct JSONWriter: Sendable {
 
     private mutating func appendEscaped(_ string: String) {
         bytes.append(UInt8(ascii: "\""))
-        var utf8 = string.utf8.makeIterator()
-        while let byte = utf8.next() {
+        var string = string
+        string.withUTF8 { appendEscaped($0) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `utf8` escaped, copying the runs that need no escape in one piece each.
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        var runStart = 0
+        var index = 0
+        let count = utf8.count
+        while index < count {
+            let byte = utf8[index]
+            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0xE2 {
+                index += 1
+                continue
+            }
+            if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
+            index += 1
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
             case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
@@ -116,26 +132,18 @@ public struct JSONWriter: Sendable {
                 bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30])
                 bytes.append(Self.hexDigits[Int(byte >> 4)])
                 bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-            case 0xE2:
-                // U+2028 is E2 80 A8, U+2029 is E2 80 A9 in UTF-8.
-                guard let second = utf8.next() else {
-                    bytes.append(byte)
-                    continue
-                }
-                guard let third = utf8.next() else {
-                    bytes.append(contentsOf: [byte, second])
-                    continue
-                }
-                if second == 0x80, third == 0xA8 || third == 0xA9 {
-                    bytes.append(contentsOf: Array("\\u202".utf8))
-                    bytes.append(third == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
-                } else {
-                    bytes.append(contentsOf: [byte, second, third])
-                }
             default:
-                bytes.append(byte)
+                // 0xE2: U+2028 is E2 80 A8, U+2029 is E2 80 A9 in UTF-8 (valid in JSON, not in JavaScript).
+                if index + 1 < count, utf8[index] == 0x80, utf8[index + 1] == 0xA8 || utf8[index + 1] == 0xA9 {
+                    bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x32, 0x30, 0x32])
+                    bytes.append(utf8[index + 1] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
+                    index += 2
+                } else {
+                    bytes.append(byte)
+                }
             }
+            runStart = index
         }
-        bytes.append(UInt8(ascii: "\""))
+        if runStart < count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<count])) }
     }
 }

@@ -15,9 +15,10 @@ extension WebSocketHandshake {
 
     /// Appends one line and its CRLF; traps on CR, LF or NUL inside it (header injection).
     static func appendLine(_ line: String, to out: inout [UInt8]) {
-        for byte in line.utf8 {
-            precondition(byte != 0x0D && byte != 0x0A && byte != 0x00, "CR, LF or NUL in a handshake header line")
-            out.append(byte)
+        var line = line
+        line.withUTF8 { bytes in
+            precondition(!bytes.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }, "CR, LF or NUL in a handshake header line")
+            out.append(contentsOf: bytes)
         }
         out.append(contentsOf: [0x0D, 0x0A])
     }
@@ -47,6 +48,13 @@ extension WebSocketHandshake {
         let a = lhs.utf8
         let b = rhs.utf8
         guard a.count == b.count else { return false }
+        let compared = a.withContiguousStorageIfAvailable { l in
+            b.withContiguousStorageIfAvailable { r in
+                for index in 0..<l.count where l[index] != r[index] && lowercased(l[index]) != lowercased(r[index]) { return false }
+                return true
+            }
+        }
+        if let compared, let compared { return compared }
         return zip(a, b).allSatisfy { lowercased($0) == lowercased($1) }
     }
 
