@@ -328,7 +328,8 @@ final class HTTPConnection: @unchecked Sendable {
             upstreamProtocol = writer.upstreamProtocol
         }
         context.metrics?.request(route: currentRoute, method: currentHead?.method.rawValue ?? "-", status: responseStatus, key: keyName)
-        guard context.configuration.log.accessLog else { return }
+        // The line is made only when it will be written (access lines are `info`).
+        guard context.configuration.log.accessLog, context.logger.logLevel <= .info else { return }
         let head = currentHead
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - requestStart) / 1_000_000
         var metadata: Logger.Metadata = [

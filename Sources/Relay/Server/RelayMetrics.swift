@@ -187,10 +187,16 @@ public final class RelayMetrics: Sendable {
         }
     }
 
-    /// The counter for these dimensions, made once and kept in `table`.
+    /// The counter for this name and these dimensions, made once and kept in `table`.
     private static func counter(in table: borrowing Mutex<[String: CoreMetrics.Counter]>, _ label: String,
                                 _ dimensions: [(String, String)], _ factory: PrometheusMetricsFactory) -> CoreMetrics.Counter {
-        let key = dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: "\u{1}")
+        var key = label
+        for (name, value) in dimensions {
+            key += "\u{1}"
+            key += name
+            key += "="
+            key += value
+        }
         return table.withLock { table in
             if let existing = table[key] { return existing }
             let made = Counter(label: label, dimensions: dimensions, factory: factory)
