@@ -212,6 +212,10 @@ public struct BenchReport: Sendable, Codable {
     /// `true` when the relay ran on a core of its own (`--pin`).
     public var pinned = false
     public var cpuPerChunk: [CPUPerChunkRow] = []
+    /// The `cpu` scenario's figures through nginx (`DeploymentCPU.from(rows: cpuPerChunk)`), when measured.
+    public var deploymentCPU: DeploymentCPU?
+    /// `true` for `--quick`: a correctness run, whose timings are too short to judge any target.
+    public var quick = false
     public var streamMemory: [StreamMemoryRow] = []
     public var soak: SoakResult?
     /// The `engine` scenario: memory and Redis engines side by side (Sources/relay-bench/README.md, "Cost of the Redis engine").

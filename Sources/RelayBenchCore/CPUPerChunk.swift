@@ -1,8 +1,10 @@
-/// CPU time a process spent per relayed chunk over one batch of streams, read from `/proc/PID/stat`
-/// (utime + stime) before and after the batch: the relay's alone, or the relay's and nginx's (all its
-/// worker processes) on the very same chunks when nginx is in front.
+/// CPU time a process spent per relayed chunk over one batch of streams, read before and after the
+/// batch two ways: `/proc/PID/stat` utime + stime (10 ms ticks) and the threads' `schedstat`
+/// (nanoseconds on the CPU). The relay's alone, or the relay's and nginx's (its worker processes, not
+/// the master) on the very same chunks when nginx is in front.
 public struct CPUPerChunkRow: Sendable, Codable, Equatable {
-    /// "paced" (one frame per upstream read, `delayMs` apart) or "unpaced" (delay 0).
+    /// "paced" (100 chunks per stream, one frame per upstream read, `delayMs` apart), "paced-long"
+    /// (the same with more chunks), "per-stream" (one-chunk streams) or "unpaced" (delay 0).
     public var shape: String
     /// "relay" (bench → relay) or "nginx → relay".
     public var path: String
@@ -21,10 +23,16 @@ public struct CPUPerChunkRow: Sendable, Codable, Equatable {
     public var ratio: Double?
     /// The relay's context switches (voluntary + involuntary, all threads) per chunk.
     public var relayContextSwitchesPerChunk: Double?
+    /// The same batch by `schedstat`, seconds: the relay's threads, nginx's workers.
+    public var relayScheduledSeconds: Double?
+    public var nginxScheduledSeconds: Double?
+    /// Characters of content per chunk asked of the simulator (`[[chunk-chars:N]]`); `nil`: its default split.
+    public var charactersPerChunk: Int?
     public var check: StreamCheck
 
     public init(shape: String, path: String, streams: Int, chunksPerStream: Int, delayMs: Int, relayCPUSeconds: Double,
-                nginxCPUSeconds: Double?, relayContextSwitches: Int? = nil, check: StreamCheck) {
+                nginxCPUSeconds: Double?, relayContextSwitches: Int? = nil, relayScheduledSeconds: Double? = nil,
+                nginxScheduledSeconds: Double? = nil, charactersPerChunk: Int? = nil, check: StreamCheck) {
         self.shape = shape
         self.path = path
         self.streams = streams
@@ -37,7 +45,19 @@ public struct CPUPerChunkRow: Sendable, Codable, Equatable {
         self.nginxMicrosPerChunk = nginxCPUSeconds.map { PerChunk.micros($0, chunks: check.chunks) }
         self.ratio = nginxCPUSeconds.flatMap { $0 > 0 ? relayCPUSeconds / $0 : nil }
         self.relayContextSwitchesPerChunk = relayContextSwitches.map { Double($0) / Double(max(1, check.chunks)) }
+        self.relayScheduledSeconds = relayScheduledSeconds
+        self.nginxScheduledSeconds = nginxScheduledSeconds
+        self.charactersPerChunk = charactersPerChunk
         self.check = check
+    }
+
+    /// Relay and nginx CPU of this batch per chunk (`perStream` false) or per stream, by both clocks;
+    /// `nil` on a row without nginx.
+    public func comparison(perStream: Bool = false) -> CPUComparison? {
+        guard let nginxCPUSeconds else { return nil }
+        let count = Double(max(1, perStream ? streams : chunks))
+        return CPUComparison(relayScheduled: (relayScheduledSeconds ?? 0) / count, nginxScheduled: (nginxScheduledSeconds ?? 0) / count,
+                             relayTicks: relayCPUSeconds / count, nginxTicks: nginxCPUSeconds / count)
     }
 }
 

@@ -1,4 +1,4 @@
-/// Parsers for the two `/proc/PID` files the bench reads (proc(5)); pure functions over the text.
+/// Parsers for the `/proc/PID` files the bench reads (proc(5)); pure functions over the text.
 public enum ProcParser {
     /// `VmRSS` from `/proc/PID/status`, in KiB.
     public static func residentKiB(status: String) throws(ProcReadError) -> Int {
@@ -24,5 +24,14 @@ public enum ProcParser {
             throw .malformed("stat has \(fields.count) fields after the name")
         }
         return utime + stime
+    }
+
+    /// Time on the CPU from `/proc/PID/task/TID/schedstat`, in nanoseconds: the first of its three
+    /// fields (the scheduler's own accounting, far finer than the 10 ms ticks of `stat`).
+    public static func runNanoseconds(schedstat: String) throws(ProcReadError) -> Int {
+        guard let first = schedstat.split(whereSeparator: { $0 == " " || $0 == "\n" }).first, let value = Int(first) else {
+            throw .malformed("schedstat '\(schedstat.prefix(60))'")
+        }
+        return value
     }
 }

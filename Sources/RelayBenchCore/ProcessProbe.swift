@@ -22,6 +22,20 @@ public struct ProcessProbe: Sendable {
         Double(try ProcParser.cpuTicks(stat: try read("stat"))) / Self.ticksPerSecond
     }
 
+    /// Time on the CPU of every thread alive now (`/proc/PID/task/*/schedstat`), seconds: nanosecond
+    /// resolution where `cpuSeconds()` counts 10 ms ticks. Threads that already exited are not
+    /// counted, so take differences over a run in which the thread set is stable.
+    public func scheduledSeconds() -> Double {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        var nanoseconds = 0
+        for task in tasks {
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/task/\(task)/schedstat"),
+                  let value = try? ProcParser.runNanoseconds(schedstat: String(decoding: data, as: UTF8.self)) else { continue }
+            nanoseconds += value
+        }
+        return Double(nanoseconds) / 1e9
+    }
+
     /// Context switches (voluntary + involuntary) of every thread alive now; threads that already
     /// exited are not counted, so take differences over a run in which the thread set is stable.
     public func contextSwitches() -> Int {

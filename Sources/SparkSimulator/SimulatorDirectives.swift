@@ -24,6 +24,7 @@
 /// | `[[plugin]]` | a search-source plugin frame (`SimulatorScript.pluginSourcesJSON`) before the answer |
 /// | `[[delay:MS]]` | MS milliseconds before each frame instead of the configured `chunkDelay` |
 /// | `[[chunks:N]]` | exactly N content frames (1...100000) |
+/// | `[[chunk-chars:N]]` | every content frame carries exactly N characters (1...10000): the answer repeated as often as needed, so frames are as large as real deltas |
 /// | `[[slow-first:MS]]` | MS milliseconds before the first frame (instead of the per-frame delay) |
 /// | `[[stamp]]` | each frame's header (and its `payload.choices`, when present) gets `"sim_sent_ns":<Unix time in ns when the simulator sent it>` |
 ///
@@ -68,6 +69,8 @@ public struct SimulatorDirectives: Sendable, Equatable {
     public var delayMilliseconds: Int?
     /// `[[chunks:N]]`.
     public var chunkCount: Int?
+    /// `[[chunk-chars:N]]`.
+    public var charactersPerChunk: Int?
     /// `[[slow-first:MS]]`, in milliseconds.
     public var slowFirstMilliseconds: Int?
     /// `[[stamp]]`.
@@ -86,6 +89,7 @@ public struct SimulatorDirectives: Sendable, Equatable {
         "function": "[[function:NAME]] (1 to 64 of A-Z, a-z, 0-9, '_', '-', '.')",
         "delay": "[[delay:MS]] (0 to \(maxMilliseconds))",
         "chunks": "[[chunks:N]] (1 to \(maxChunks))",
+        "chunk-chars": "[[chunk-chars:N]] (1 to \(maxCharactersPerChunk))",
         "slow-first": "[[slow-first:MS]] (0 to \(maxMilliseconds))",
     ]
 
@@ -96,6 +100,7 @@ public struct SimulatorDirectives: Sendable, Equatable {
     public static let maxOversizeBytes = 64 * 1024 * 1024
     static let maxMilliseconds = 600_000
     static let maxChunks = 100_000
+    static let maxCharactersPerChunk = 10_000
 
     /// Splits `prompt` into its directives and the prompt text that remains (trimmed).
     public static func parse(_ prompt: String) -> (directives: SimulatorDirectives, prompt: String) {
@@ -165,6 +170,9 @@ public struct SimulatorDirectives: Sendable, Equatable {
         case ("chunks", .some, nil):
             guard let count = number(1...Self.maxChunks) else { return false }
             chunkCount = count
+        case ("chunk-chars", .some, nil):
+            guard let count = number(1...Self.maxCharactersPerChunk) else { return false }
+            charactersPerChunk = count
         default:
             return false
         }

@@ -95,7 +95,8 @@ struct SimulatorPlan: Sendable {
     /// Plugin frame (optional), reasoning frames (optional), content frames; `status` 0 on the first
     /// choices frame, 2 on the last (with usage), 1 between; `seq` from 0 over the choices frames.
     private static func answerFrames(prompt: String, directives: SimulatorDirectives, sid: String, promptTokens: Int) -> [[UInt8]] {
-        var pieces = SimulatorScript.chunks(for: prompt, chunkCount: directives.chunkCount).map { (reasoning: String?.none, content: $0) }
+        var pieces = SimulatorScript.chunks(for: prompt, chunkCount: directives.chunkCount,
+                                                charactersPerChunk: directives.charactersPerChunk).map { (reasoning: String?.none, content: $0) }
         if directives.big {
             pieces[0].content = SimulatorScript.bigFiller + pieces[0].content
         }

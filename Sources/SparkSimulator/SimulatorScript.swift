@@ -37,6 +37,28 @@ public enum SimulatorScript {
         split(answer(for: prompt), into: chunkCount)
     }
 
+    /// Pieces of exactly `charactersPerChunk` characters each (`[[chunk-chars:N]]`): `answer(for:)`
+    /// repeated as often as needed and cut to `count × charactersPerChunk` characters, `count` being
+    /// `chunkCount` when given, else as many pieces as the answer fills (never fewer than
+    /// `minimumChunks`).
+    public static func chunks(for prompt: String, chunkCount: Int?, charactersPerChunk: Int?) -> [String] {
+        guard let width = charactersPerChunk.map({ max(1, $0) }) else { return chunks(for: prompt, chunkCount: chunkCount) }
+        let answer = Array(answer(for: prompt))
+        let count = chunkCount.map { max(1, $0) } ?? max(minimumChunks, (answer.count + width - 1) / width)
+        var pieces: [String] = []
+        pieces.reserveCapacity(count)
+        var position = 0
+        for _ in 0..<count {
+            var piece = ""
+            for _ in 0..<width {
+                piece.append(answer[position])
+                position = (position + 1) % answer.count
+            }
+            pieces.append(piece)
+        }
+        return pieces
+    }
+
     /// `text` split on Character boundaries as `chunks(for:chunkCount:)` describes.
     public static func split(_ text: String, into chunkCount: Int?) -> [String] {
         let characters = Array(text)

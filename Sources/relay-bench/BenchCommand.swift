@@ -43,6 +43,18 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "CPU per chunk, paced: streams, chunks per stream, ms between chunks (one frame per upstream read).")
     var pacedShape = "50,100,20"
 
+    @Option(help: "CPU per chunk through nginx: chunks per stream of the long paced batch (same streams and pacing as --paced-shape); the per-stream part is the difference of the two.")
+    var pacedLongChunks = 400
+
+    @Option(help: "CPU per stream through nginx: one-chunk streams, and new streams per second (about 20 open at a time at 800/s).")
+    var perStreamShape = "400,800"
+
+    @Option(help: "CPU per chunk: characters of content in every paced chunk ([[chunk-chars:N]]; Spark's deltas are 8–14 characters, 24–42 bytes); 0: the simulator's own split (0–1 characters per chunk at 100 chunks).")
+    var chunkCharacters = 14
+
+    @Option(help: "CPU per chunk: ms between the starts of two groups of paced streams (1: spread over the chunk interval as independent users are; 10: two bursts of half the streams each, as before).")
+    var pacedStartIntervalMs = 1
+
     @Option(help: "CPU per chunk: batches of the paced and unpaced shapes run back to back inside one CPU reading (/proc counts 10 ms ticks; more rounds, finer figures).")
     var cpuRounds = 4
 
@@ -142,6 +154,7 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("--pin needs at least 2 cores")
         }
         report.pinned = pin
+        report.quick = quick
         try environment.startSimulator()
         log("spark-sim on port \(environment.simulatorPort)")
         if let relayURL {
@@ -166,10 +179,26 @@ struct BenchCommand: ParsableCommand {
         if selected.contains("cpu") {
             let paced = try Self.ints(pacedShape, count: 3, name: "--paced-shape")
             let unpaced = try Self.ints(unpacedShape, count: 2, name: "--unpaced-shape")
+            let perStream = try Self.ints(perStreamShape, count: 2, name: "--per-stream-shape")
+            guard (0...10_000).contains(chunkCharacters) else { throw ValidationError("--chunk-characters must be 0 to 10000") }
+            guard (1...1000).contains(pacedStartIntervalMs) else { throw ValidationError("--paced-start-interval-ms must be 1 to 1000") }
+            let characters = chunkCharacters > 0 ? chunkCharacters : nil
+            let startInterval = Double(pacedStartIntervalMs) / 1000
             let rounds = q ? 1 : max(1, cpuRounds)
-            let shapes = [PeerScenarios.CPUShape(name: "paced", streams: q ? 10 : paced[0], chunks: q ? 20 : paced[1], delayMs: paced[2], rounds: rounds),
-                          PeerScenarios.CPUShape(name: "unpaced", streams: q ? 5 : unpaced[0], chunks: q ? 200 : unpaced[1], delayMs: 0, rounds: rounds)]
-            report.cpuPerChunk = peerScenarios.cpuPerChunk(shapes: shapes, withNginx: peers && !q && peerNames.contains("nginx"))
+            let withNginx = peers && !q && peerNames.contains("nginx")
+            let pacedStreams = q ? 10 : paced[0]
+            // Paced streams start in groups a millisecond apart (by default), so their frames spread over the chunk interval.
+            var shapes = [PeerScenarios.CPUShape(name: "paced", streams: pacedStreams, chunks: q ? 20 : paced[1], delayMs: paced[2], rounds: rounds,
+                                                 charactersPerChunk: characters, startInterval: startInterval)]
+            if withNginx {
+                shapes.append(PeerScenarios.CPUShape(name: "paced-long", streams: pacedStreams, chunks: pacedLongChunks, delayMs: paced[2],
+                                                     rounds: rounds, charactersPerChunk: characters, nginxOnly: true, startInterval: startInterval))
+                shapes.append(PeerScenarios.CPUShape(name: "per-stream", streams: perStream[0], chunks: 1, delayMs: paced[2], rounds: rounds,
+                                                     charactersPerChunk: characters, nginxOnly: true, rate: max(1, perStream[1])))
+            }
+            shapes.append(PeerScenarios.CPUShape(name: "unpaced", streams: q ? 5 : unpaced[0], chunks: q ? 200 : unpaced[1], delayMs: 0, rounds: rounds))
+            report.cpuPerChunk = peerScenarios.cpuPerChunk(shapes: shapes, withNginx: withNginx)
+            report.deploymentCPU = DeploymentCPU.from(rows: report.cpuPerChunk)
         }
         if selected.contains("accounting") {
             if relayURL != nil {

@@ -59,11 +59,12 @@ final class LoadRun: Sendable {
         max(minimum, Int(Double(streams) * 1000 / Double(max(1, delayMs))))
     }
 
-    func run(specs: [StreamSpec], target: StreamTarget, ratePerSecond: Int, timeout: Double,
+    /// Starts `specs` at `ratePerSecond`, a batch every `batchInterval` seconds (streams of one batch
+    /// start together: their paced chunks then arrive together too), and waits for all to finish.
+    func run(specs: [StreamSpec], target: StreamTarget, ratePerSecond: Int, timeout: Double, batchInterval: Double = 0.01,
              onTick: () -> Void = {}) -> Outcome {
         total.store(specs.count, ordering: .relaxed)
         guard !specs.isEmpty else { return Outcome() }
-        let batchInterval = 0.01
         let perBatch = max(1, Int(Double(ratePerSecond) * batchInterval))
         let deadline = WallClock.monotonicSeconds() + timeout
         var next = 0

@@ -13,12 +13,21 @@ struct PeerScenarios {
         let process: ChildProcess
         let port: Int
 
-        /// Master and workers: the CPU nginx spends is the sum.
-        var pids: [pid_t] { [process.pid] + Affinity.children(of: process.pid) }
+        /// Master and workers (all pinned with the relay under `--pin`).
+        var pids: [pid_t] { [process.pid] + workers }
 
-        /// utime + stime of the master and every worker, seconds.
+        /// The worker processes: they do all the proxying. The master only starts them and reads
+        /// signals, so it is left out of the CPU figures (a deployment's per-chunk cost is the workers').
+        var workers: [pid_t] { Affinity.children(of: process.pid) }
+
+        /// utime + stime of every worker, seconds (10 ms ticks).
         func cpuSeconds() -> Double {
-            pids.reduce(0) { $0 + ((try? ProcessProbe(pid: $1).cpuSeconds()) ?? 0) }
+            workers.reduce(0) { $0 + ((try? ProcessProbe(pid: $1).cpuSeconds()) ?? 0) }
+        }
+
+        /// Time on the CPU of every worker by `schedstat`, seconds.
+        func scheduledSeconds() -> Double {
+            workers.reduce(0) { $0 + ProcessProbe(pid: $1).scheduledSeconds() }
         }
     }
 
@@ -96,10 +105,21 @@ struct PeerScenarios {
         /// Batches of `streams` run one after another inside one CPU reading: `/proc` counts CPU in
         /// 10 ms ticks, so a short batch reads with a coarse, ±1-tick error on each side.
         var rounds = 1
+        /// Characters of content per chunk (`[[chunk-chars:N]]`); `nil`: the simulator's default split.
+        var charactersPerChunk: Int? = nil
+        /// Only through nginx (no relay-alone batch).
+        var nginxOnly = false
+        /// New streams per second (`nil`: fast enough that all start within one chunk interval).
+        var rate: Int? = nil
+        /// Seconds between the starts of two groups of streams (LoadRun's batch interval). Short for the
+        /// paced shapes, so that their frames reach the relay spread over the interval as independent
+        /// users' answers do, not in two bursts of half the streams each.
+        var startInterval = 0.01
     }
 
-    /// The relay's CPU per chunk for each shape, straight (bench → relay), then — when nginx runs — through
-    /// nginx with nginx's CPU read over the very same chunks. Streams are checked chunk by chunk.
+    /// The relay's CPU per chunk for each shape, straight (bench → relay, unless `nginxOnly`), then —
+    /// when nginx runs — through nginx with its workers' CPU read over the very same chunks, by `/proc`
+    /// ticks and by `schedstat`. Streams are checked chunk by chunk.
     func cpuPerChunk(shapes: [CPUShape], withNginx: Bool, indexOffset: Int = 3_000_000) -> [CPUPerChunkRow] {
         guard let relayProbe = environment.relayProbe else {
             log("cpu: needs a relay the bench started (not --relay-url)")
@@ -113,35 +133,56 @@ struct PeerScenarios {
             }
         }
         defer { nginx?.process.stop() }
+        if let nginx {
+            // Warm-up, not counted: nginx's keep-alive connections to the relay, both sides' first pages.
+            let specs = (0..<20).map { StreamSpec(index: indexOffset - 100 + $0, chunks: 5, delayMs: 20, stamp: false) }
+            let warm = LoadRun(group: environment.group).run(specs: specs, target: .sse(port: nginx.port, path: "/chat/stream"),
+                                                             ratePerSecond: rate, timeout: 30)
+            if !warm.check.passed { log("cpu: nginx warm-up not clean: \(warm.check.examples.prefix(2))") }
+        }
         var rows: [CPUPerChunkRow] = []
         var offset = indexOffset
         for shape in shapes {
-            var targets: [(String, Int, NginxInstance?)] = [("relay", environment.relayPort, nil)]
+            var targets: [(String, Int, NginxInstance?)] = shape.nginxOnly ? [] : [("relay", environment.relayPort, nil)]
             if let nginx { targets.append(("nginx → relay", nginx.port, nginx)) }
             for (path, port, peer) in targets {
                 environment.applyPinning()
-                let ramp = LoadRun.rampRate(rate, streams: shape.streams, delayMs: shape.delayMs)
+                let ramp = shape.rate ?? LoadRun.rampRate(rate, streams: shape.streams, delayMs: shape.delayMs)
                 let limit = Double(shape.streams) / Double(ramp) + Double(shape.chunks * shape.delayMs) / 500 + Double(shape.streams * shape.chunks) / 5_000 + 30
+                let workers = peer?.workers
                 let relay0 = (try? relayProbe.cpuSeconds()) ?? 0
+                let relayScheduled0 = relayProbe.scheduledSeconds()
                 let switches0 = relayProbe.contextSwitches()
                 let peer0 = peer?.cpuSeconds()
+                let peerScheduled0 = peer?.scheduledSeconds()
                 var check = StreamCheck()
                 for _ in 0..<max(1, shape.rounds) {
-                    let specs = (0..<shape.streams).map { StreamSpec(index: offset + $0, chunks: shape.chunks, delayMs: shape.delayMs, stamp: false) }
+                    let specs = (0..<shape.streams).map {
+                        StreamSpec(index: offset + $0, chunks: shape.chunks, delayMs: shape.delayMs, stamp: false,
+                                   charactersPerChunk: shape.charactersPerChunk)
+                    }
                     offset += shape.streams
                     check.merge(LoadRun(group: environment.group).run(
-                        specs: specs, target: .sse(port: port, path: "/chat/stream"), ratePerSecond: ramp, timeout: limit).check)
+                        specs: specs, target: .sse(port: port, path: "/chat/stream"), ratePerSecond: ramp, timeout: limit,
+                        batchInterval: shape.startInterval).check)
                 }
                 let relayCPU = ((try? relayProbe.cpuSeconds()) ?? 0) - relay0
+                let relayScheduled = relayProbe.scheduledSeconds() - relayScheduled0
                 let switches = relayProbe.contextSwitches() - switches0
                 let peerCPU = peer0.flatMap { start in peer.map { $0.cpuSeconds() - start } }
+                let peerScheduled = peerScheduled0.flatMap { start in peer.map { $0.scheduledSeconds() - start } }
+                if let workers, workers != peer?.workers {
+                    log("cpu: nginx's workers changed during the \(shape.name) batch (\(workers) → \(peer?.workers ?? [])): its CPU is not comparable")
+                }
                 let row = CPUPerChunkRow(shape: shape.name, path: path, streams: shape.streams * max(1, shape.rounds), chunksPerStream: shape.chunks,
                                          delayMs: shape.delayMs, relayCPUSeconds: relayCPU, nginxCPUSeconds: peerCPU,
-                                         relayContextSwitches: switches, check: check)
+                                         relayContextSwitches: switches, relayScheduledSeconds: relayScheduled,
+                                         nginxScheduledSeconds: peerScheduled, charactersPerChunk: shape.charactersPerChunk, check: check)
                 rows.append(row)
-                log(String(format: "cpu %@ via %@: relay %.1f µs/chunk, %.2f context switches/chunk", shape.name, path,
-                           row.relayMicrosPerChunk, row.relayContextSwitchesPerChunk ?? 0)
-                    + (row.nginxMicrosPerChunk.map { String(format: ", nginx %.1f µs/chunk, ratio %.2f", $0, row.ratio ?? 0) } ?? ""))
+                log(String(format: "cpu %@ via %@: relay %.1f µs/chunk (schedstat %.1f), %.2f context switches/chunk", shape.name, path,
+                           row.relayMicrosPerChunk, relayScheduled / Double(max(1, row.chunks)) * 1e6, row.relayContextSwitchesPerChunk ?? 0)
+                    + (row.nginxMicrosPerChunk.map { String(format: ", nginx %.1f µs/chunk (schedstat %.1f), ratio %.2f", $0,
+                                                            (peerScheduled ?? 0) / Double(max(1, row.chunks)) * 1e6, row.ratio ?? 0) } ?? ""))
             }
         }
         return rows

@@ -16,6 +16,12 @@ struct ParsingTests {
         #expect(throws: ProcReadError.self) { try ProcParser.cpuTicks(stat: "4242 (x) S 1") }
     }
 
+    @Test func schedstatRunTimeIsTheFirstField() throws {
+        #expect(try ProcParser.runNanoseconds(schedstat: "123456789 2345 67\n") == 123_456_789)
+        #expect(throws: ProcReadError.self) { try ProcParser.runNanoseconds(schedstat: "") }
+        #expect(throws: ProcReadError.self) { try ProcParser.runNanoseconds(schedstat: "x 1 2") }
+    }
+
     @Test func scannerSplitsEventsAcrossArbitraryChunks() {
         let text = "retry: 3000\n\nid: s:1\ndata: {\"a\":1}\n\n: ping\n\nevent: done\r\nid: s:2\r\ndata: x\r\ndata: y\r\n\r\n"
         let bytes = Array(text.utf8)

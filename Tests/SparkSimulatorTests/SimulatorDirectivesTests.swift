@@ -11,7 +11,7 @@ struct SimulatorDirectivesTests {
 
     @Test func everyDirectiveParses() {
         let text = "问 [[error:10013@2]] [[drop@3]] [[stall@4]] [[fragment]] [[ping]] [[oversize:70000]] [[big]] "
-            + "[[function:get_weather]] [[reasoning]] [[plugin]] [[delay:15]] [[chunks:9]] [[slow-first:250]] [[stamp]]"
+            + "[[function:get_weather]] [[reasoning]] [[plugin]] [[delay:15]] [[chunks:9]] [[slow-first:250]] [[stamp]] [[chunk-chars:14]]"
         let (d, prompt) = SimulatorDirectives.parse(text)
         #expect(prompt == "问")
         #expect(d.error == .init(code: 10013, afterFrames: 2))
@@ -23,6 +23,7 @@ struct SimulatorDirectivesTests {
         #expect(d.delayMilliseconds == 15)
         #expect(d.chunkCount == 9)
         #expect(d.slowFirstMilliseconds == 250)
+        #expect(d.charactersPerChunk == 14)
     }
 
     @Test func errorWithoutPositionHasNoAnswer() {
@@ -33,7 +34,7 @@ struct SimulatorDirectivesTests {
     /// Malformed directives stay in the prompt, as before, but are now recorded (the simulator
     /// refuses such a request) so that a fault asked for is never silently left out.
     @Test func malformedOrUnknownDirectivesStayInThePrompt() {
-        for text in ["[[error]]", "[[error:abc]]", "[[drop]]", "[[drop@x]]", "[[chunks:0]]", "[[delay:-1]]", "[[oversize:0]]",
+        for text in ["[[error]]", "[[error:abc]]", "[[drop]]", "[[drop@x]]", "[[chunks:0]]", "[[chunk-chars:0]]", "[[delay:-1]]", "[[oversize:0]]",
                      "[[function:]]", "[[function:a b]]", "[[fragment:1]]", "[[big@2]]"] {
             let (directives, prompt) = SimulatorDirectives.parse("x \(text) y")
             var expected = SimulatorDirectives()
@@ -54,5 +55,14 @@ struct SimulatorDirectivesTests {
         let (directives, prompt) = SimulatorDirectives.parse("天气[[chunks:2]]怎么样")
         #expect(directives.chunkCount == 2)
         #expect(prompt == "天气怎么样")
+    }
+
+    @Test func chunkCharactersGiveEqualPiecesOfTheRepeatedAnswer() {
+        let answer = Array(SimulatorScript.answer(for: "长"))
+        let pieces = SimulatorScript.chunks(for: "长", chunkCount: 9, charactersPerChunk: 14)
+        #expect(pieces.count == 9 && pieces.allSatisfy { $0.count == 14 })
+        #expect(Array(pieces.joined()) == (0..<(9 * 14)).map { answer[$0 % answer.count] })
+        #expect(SimulatorScript.chunks(for: "长", chunkCount: nil, charactersPerChunk: 1).joined() == String(answer))
+        #expect(SimulatorScript.chunks(for: "长", chunkCount: 4, charactersPerChunk: nil) == SimulatorScript.chunks(for: "长", chunkCount: 4))
     }
 }
