@@ -36,13 +36,31 @@ public struct ChatInput: Sendable, Equatable {
     /// body is JSON anyway (what `curl -d` sends). Anything else is `415`.
     static func checkContentType(_ headers: HTTPHeaders) throws(APIError) {
         guard let value = headers["Content-Type"] else { return }
-        let mediaType = value.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() } ?? ""
-        if mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
-            || mediaType == "application/x-www-form-urlencoded" {
-            return
-        }
+        if isAcceptedMediaType(mediaType(of: value)) { return }
         throw APIError(status: .unsupportedMediaType, type: "invalid_request_error", code: "unsupported_media_type",
                        message: "the body must be JSON (Content-Type: application/json), got '\(value.prefix(100))'")
+    }
+
+    /// JSON (`application/json`, `application/…+json`) or a form (`application/x-www-form-urlencoded`).
+    static func isAcceptedMediaType(_ mediaType: String) -> Bool {
+        mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+            || mediaType == "application/x-www-form-urlencoded"
+    }
+
+    /// The media type of a `Content-Type` value: its first segment between `;`s, trimmed, lowercased. An ASCII value
+    /// (every real one) is handled byte by byte; any other goes through Unicode's trimming and case.
+    static func mediaType(of value: String) -> String {
+        let utf8 = value.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else {
+            return value.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() } ?? ""
+        }
+        // The first segment that is not empty, as `split` (which omits empty ones) finds it.
+        var bytes = Array(utf8.drop { $0 == UInt8(ascii: ";") }.prefix { $0 != UInt8(ascii: ";") })
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        while let last = bytes.last, isSpace(last) { bytes.removeLast() }
+        let start = bytes.firstIndex { !isSpace($0) } ?? bytes.endIndex
+        for index in bytes.indices where (0x41...0x5A).contains(bytes[index]) { bytes[index] |= 0x20 }
+        return String(decoding: bytes[start...], as: UTF8.self)
     }
 
     /// Parses and validates a request body against the model table.
