@@ -10,14 +10,22 @@ public final class TLSContext: @unchecked Sendable {
     public let isClient: Bool
     /// Sessions to resume (see `TLSSessionCache`); `nil` for a server context.
     public let sessionCache: TLSSessionCache?
+    /// When client handshakes start (see `TLSHandshakeGate`); `nil` for a server context.
+    let handshakeGate: TLSHandshakeGate?
+    /// Full handshakes in flight per server while none of its sessions is cached (`TLSHandshakeGate`).
+    public static let defaultFullHandshakesPerServer = 8
 
     /// A client context that verifies the server against the system CAs and `caFile` (PEM), if given.
-    public init(clientWithCAFile caFile: String?, sessionCache: TLSSessionCache = TLSSessionCache()) throws(TransportError) {
+    /// While no session for a server is cached, at most `fullHandshakesPerServer` handshakes to it
+    /// run at once; the others wait for the sessions those bring (`TLSHandshakeGate`).
+    public init(clientWithCAFile caFile: String?, sessionCache: TLSSessionCache = TLSSessionCache(),
+                fullHandshakesPerServer: Int = TLSContext.defaultFullHandshakesPerServer) throws(TransportError) {
         OpenSSLRuntime.initializeTLS()
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw .tls(Self.lastError("SSL_CTX_new")) }
         self.context = context
         self.isClient = true
         self.sessionCache = sessionCache
+        self.handshakeGate = TLSHandshakeGate(cache: sessionCache, fullHandshakesPerServer: fullHandshakesPerServer)
         try configureCommon()
         // Sessions go to `sessionCache` (OpenSSL's own client store is never searched): see TLSTransport.
         _ = spark_SSL_CTX_set_session_cache_mode(context, spark_SSL_SESS_CACHE_CLIENT() | spark_SSL_SESS_CACHE_NO_INTERNAL())
@@ -43,6 +51,7 @@ public final class TLSContext: @unchecked Sendable {
         self.context = context
         self.isClient = false
         self.sessionCache = nil
+        self.handshakeGate = nil
         try configureCommon()
         guard SSL_CTX_use_certificate_chain_file(context, certificateFile) == 1 else {
             throw .tls(Self.lastError("loading the certificate '\(certificateFile)'"))

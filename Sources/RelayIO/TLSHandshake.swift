@@ -1,7 +1,8 @@
 /// Drives one TLS handshake (client or server side) on an event loop from socket readiness (the
-/// loop's poller), under a timeout. The socket's registration is removed before the result is
-/// reported, so the next owner of the descriptor can register it again; on failure the socket is
-/// closed. Confined to its loop.
+/// loop's poller), under a timeout. A client connection with a session key first waits for the
+/// context's `TLSHandshakeGate` (inside the same timeout). The socket's registration is removed
+/// before the result is reported, so the next owner of the descriptor can register it again; on
+/// failure the socket is closed. Confined to its loop.
 // @unchecked: confined to its event loop: every mutable member is touched only on `loop` (`start` and `cancel` check preconditionInEventLoop; poller and timer callbacks run there)
 public final class TLSHandshake: @unchecked Sendable {
     /// Why the handshake did not complete.
@@ -17,6 +18,8 @@ public final class TLSHandshake: @unchecked Sendable {
     private var registration: ReadinessPoller.Registration?
     private var timer: LoopTimer?
     private var completion: ((Result<TLSTransport, Failure>) -> Void)?
+    /// The gate's id for this handshake while it waits for admission.
+    private var waitingID: Int?
 
     /// `serverName` is the host to verify (and send as SNI) for client contexts; `nil` for servers.
     /// With the server's `port`, the client resumes and keeps sessions (`TLSSessionCache`).
@@ -31,6 +34,29 @@ public final class TLSHandshake: @unchecked Sendable {
         loop.preconditionInEventLoop()
         self.completion = completion
         timer = loop.schedule(after: timeout) { [self] in finish(.failure(.timedOut(seconds: timeout))) }
+        switch transport.enterHandshakeGate(loop: loop, admit: { [self] admission in admitted(admission) }) {
+        case nil:
+            begin()
+        case .admitted(let admission)?:
+            transport.begin(with: admission)
+            begin()
+        case .waiting(let id)?:
+            waitingID = id
+        }
+    }
+
+    /// The gate admitted this handshake after it waited (on the loop).
+    private func admitted(_ admission: TLSHandshakeGate.Admission) {
+        waitingID = nil
+        guard completion != nil else {
+            transport.giveBack(admission)
+            return
+        }
+        transport.begin(with: admission)
+        begin()
+    }
+
+    private func begin() {
         do throws(IOError) {
             registration = try loop.poller.register(descriptor: socket.descriptor) { [self] _ in step() }
         } catch {
@@ -70,6 +96,11 @@ public final class TLSHandshake: @unchecked Sendable {
         self.completion = nil
         timer?.cancel()
         timer = nil
+        if let id = waitingID {
+            // When the admission is already on its way, `admitted` hands it back.
+            waitingID = nil
+            _ = transport.withdrawFromHandshakeGate(id: id)
+        }
         if let registration {
             loop.poller.unregister(registration)
             self.registration = nil

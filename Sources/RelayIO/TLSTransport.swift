@@ -13,6 +13,11 @@ public final class TLSTransport: Transport {
     /// The server this client connection verifies (`host:port`), under which its sessions are kept.
     let sessionKey: String?
     private var ssl: OpaquePointer?
+    /// The slot this connection holds at its server's `TLSHandshakeGate`, from its admission until
+    /// the step that brought its sessions ends, it reads data, or it is released.
+    private var heldSlot: TLSHandshakeGate.Slot?
+    /// A session arrived during the current handshake step or read.
+    private var receivedSession = false
     /// Readiness the last handshake step is waiting for.
     public private(set) var handshakeWantsWritable = false
     public private(set) var readWantsWritable = false
@@ -20,8 +25,8 @@ public final class TLSTransport: Transport {
     public private(set) var writeWantsReadable = false
 
     /// A client side for `serverName` (SNI and certificate name check: DNS name or IP literal).
-    /// With a `port`, sessions from earlier connections to `serverName:port` are resumed and this
-    /// connection's are kept (`TLSContext.sessionCache`).
+    /// With a `port`, this connection's sessions are kept (`TLSContext.sessionCache`), and it resumes
+    /// an earlier one when its handshake is admitted (`enterHandshakeGate`).
     public init(socket: Socket, context: TLSContext, serverName: String?, port: Int? = nil) throws(TransportError) {
         self.socket = socket
         self.context = context
@@ -49,12 +54,8 @@ public final class TLSTransport: Transport {
                     }
                 }
             }
-            if let sessionKey {
+            if sessionKey != nil {
                 _ = spark_SSL_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
-                if let session = context.sessionCache?.take(for: sessionKey, now: Int64(time(nil))) {
-                    _ = SSL_set_session(ssl, session)
-                    SSL_SESSION_free(session)
-                }
             }
         } else {
             SSL_set_accept_state(ssl)
@@ -67,14 +68,68 @@ public final class TLSTransport: Transport {
         return SSL_session_reused(ssl) == 1
     }
 
+    /// Asks the context's handshake gate whether this client connection may start its handshake;
+    /// `nil` when it is not gated (no session key). `admit` runs later on `loop` for `.waiting`.
+    func enterHandshakeGate(loop: EventLoop, admit: @escaping @Sendable (TLSHandshakeGate.Admission) -> Void) -> TLSHandshakeGate.Entry? {
+        guard let sessionKey, let gate = context.handshakeGate else { return nil }
+        return gate.enter(key: sessionKey, loop: loop, admit: admit)
+    }
+
+    /// Takes back a queued admission request; `false` when the admission is already on its way.
+    func withdrawFromHandshakeGate(id: Int) -> Bool {
+        guard let sessionKey, let gate = context.handshakeGate else { return true }
+        return gate.withdraw(key: sessionKey, id: id)
+    }
+
+    /// Applies the gate's admission before the first handshake step: the session to resume, or the
+    /// full handshake's slot. A released transport hands it back.
+    func begin(with admission: TLSHandshakeGate.Admission) {
+        guard let ssl else {
+            giveBack(admission)
+            return
+        }
+        if case .resume(let session) = admission {
+            _ = SSL_set_session(ssl, session.pointer)
+            SSL_SESSION_free(session.pointer)
+        }
+        heldSlot = admission.slot
+    }
+
+    /// Returns an admission this connection will not use.
+    func giveBack(_ admission: TLSHandshakeGate.Admission) {
+        guard let sessionKey, let gate = context.handshakeGate else {
+            if case .resume(let session) = admission { SSL_SESSION_free(session.pointer) }
+            return
+        }
+        gate.giveBack(admission, for: sessionKey)
+    }
+
+    /// Gives the gate slot back (see `heldSlot`).
+    private func settleHandshakeSlot() {
+        guard let slot = heldSlot else { return }
+        heldSlot = nil
+        if let sessionKey { context.handshakeGate?.settled(slot, for: sessionKey) }
+    }
+
+    /// After a handshake step or read: the slot goes back once the sessions it brought are stored
+    /// (both of a server's TLS 1.3 tickets usually arrive in one read).
+    private func settleIfSessionReceived() {
+        guard receivedSession else { return }
+        receivedSession = false
+        settleHandshakeSlot()
+    }
+
     /// OpenSSL's new-session callback (on the thread driving `ssl`): keeps `session` for resumption
-    /// if the connection was verified. `true` when the cache took the reference.
+    /// if the connection was verified, and lets connections waiting for one resume it. `true` when
+    /// the cache took the reference.
     static func sessionIssued(ssl: OpaquePointer, session: OpaquePointer) -> Bool {
         guard let data = spark_SSL_get_app_data(ssl) else { return false }
         let transport = Unmanaged<TLSTransport>.fromOpaque(data).takeUnretainedValue()
         guard let key = transport.sessionKey, let cache = transport.context.sessionCache,
               SSL_get_verify_result(ssl) == X509_V_OK else { return false }
         cache.store(session, for: key)
+        transport.receivedSession = true
+        transport.context.handshakeGate?.sessionArrived(for: key)
         return true
     }
 
@@ -88,6 +143,7 @@ public final class TLSTransport: Transport {
         guard let ssl else { throw .tls("the TLS session is closed") }
         ERR_clear_error()
         let result = SSL_do_handshake(ssl)
+        settleIfSessionReceived()
         if result == 1 { return .processed(()) }
         let error = SSL_get_error(ssl, result)
         switch error {
@@ -117,7 +173,10 @@ public final class TLSTransport: Transport {
         ERR_clear_error()
         readWantsWritable = false
         let count = SSL_read(ssl, buffer.baseAddress, Int32(min(buffer.count, Int(Int32.max))))
+        settleIfSessionReceived()
         if count > 0 {
+            // Data before any session: this server issues none (now), so stop holding back others.
+            settleHandshakeSlot()
             // Nothing left in OpenSSL's buffers: hand them back now. SSL_MODE_RELEASE_BUFFERS frees
             // the 16 KiB record buffer only on some paths; after a read that also processed a
             // post-handshake message it stays allocated, which cost a pooled keep-alive connection
@@ -185,6 +244,7 @@ public final class TLSTransport: Transport {
     }
 
     public func release() {
+        settleHandshakeSlot()
         if let ssl {
             SSL_free(ssl)
             self.ssl = nil
