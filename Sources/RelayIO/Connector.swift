@@ -186,7 +186,7 @@ public final class Connector: @unchecked Sendable {
     /// Removes the socket's registration from the poller and closes the socket if asked.
     private func tearDown(closeSocket: Bool) {
         if let registration {
-            loop.poller.unregister(registration)
+            loop.poller.unregister(registration, closingDescriptor: closeSocket && socket != nil)
             self.registration = nil
         }
         if closeSocket {

@@ -287,15 +287,16 @@ public final class StreamChannel: @unchecked Sendable {
 
     private func handleEndOfStream() {
         readEOF = true
-        if readEnabled {
-            readEnabled = false
-            updateInterest()
-        }
+        let wasReading = readEnabled
+        readEnabled = false
         if lingerTimer != nil {
             finish(error: nil)
             return
         }
         delegate?.channelDidReadEndOfStream(self)
+        // Told to the poller only if the channel stays open: most close at once, and the close takes
+        // the descriptor out of the epoll set without a system call of its own.
+        if wasReading && !isClosed { updateInterest() }
     }
 
     private func handleWritable() {
@@ -384,8 +385,8 @@ public final class StreamChannel: @unchecked Sendable {
         turnBytes = 0
         readEnabled = false
         writeEnabled = false
-        // Out of the epoll set before the descriptor number can be reused.
-        if let registration { loop.poller.unregister(registration) }
+        // Forgotten before the descriptor number can be reused; the close takes it out of the epoll set.
+        if let registration { loop.poller.unregister(registration, closingDescriptor: !descriptorClosed) }
         registration = nil
         closeDescriptor()
         delegate?.channel(self, didCloseWith: error)
