@@ -28,6 +28,8 @@ public final class OTLPHTTPExporter: SpanExporter, @unchecked Sendable {
     private var client: HTTPClient?
     private var inFlight: OTLPExportRequest?
     private var shutdownFinished = false
+    /// `false` when the client was given: then `shutdown` leaves it open.
+    private var ownsClient = true
 
     /// The queue and what the loop and the producers tell each other through it.
     private struct SharedState {
@@ -67,6 +69,20 @@ public final class OTLPHTTPExporter: SpanExporter, @unchecked Sendable {
             self.tls = tls
         }
         self.shared = Mutex(SharedState())
+    }
+
+    /// An exporter sending through `client` (the one `HTTPClient` of a loop the caller already
+    /// runs) on the client's loop. The client's own timeouts still apply; `requestTimeout` bounds
+    /// each export whatever they are. `shutdown` leaves the client open.
+    public init(configuration: OTLPExporterConfiguration, client: HTTPClient) {
+        self.configuration = configuration
+        self.loop = client.loop
+        self.encoder = OTLPJSONEncoder(serviceName: configuration.serviceName, resourceAttributes: configuration.resourceAttributes,
+                                       scopeName: configuration.scopeName)
+        self.tls = nil
+        self.shared = Mutex(SharedState())
+        self.client = client
+        self.ownsClient = false
     }
 
     /// The counts so far and the queue's length now.
@@ -129,7 +145,7 @@ public final class OTLPHTTPExporter: SpanExporter, @unchecked Sendable {
             guard !shutdownFinished else { return }
             shutdownFinished = true
             abandonRemaining()
-            client?.shutdown()
+            if ownsClient { client?.shutdown() }
             completion()
         }
         let deadline = loop.schedule(after: configuration.shutdownTimeout, finish)

@@ -9,8 +9,8 @@ import Tracing
 /// - Sampling: `TraceSampler`, parent-based then a ratio on the trace id.
 /// - Ids: trace and span ids from the kernel's CSPRNG.
 /// - Spans: `RelaySpan`, bounded by `limits`; each ended, sampled span goes to `exporter` as a
-///   `SpanRecord`. Nothing here waits: starting a span draws ids and takes no lock, ending one
-///   copies its state and calls the exporter, whose `export` returns at once.
+///   `SpanRecord`. Nothing here waits on I/O: starting a span draws ids (from the pooled CSPRNG,
+///   a short lock), ending one copies its state and calls the exporter, whose `export` returns at once.
 public struct RelayTracer: Tracer {
     public typealias Span = RelaySpan
 

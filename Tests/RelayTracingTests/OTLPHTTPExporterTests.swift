@@ -1,4 +1,5 @@
 import Dispatch
+import HTTPClient
 import JSON
 import RelayIO
 import RelayTracing
@@ -218,5 +219,30 @@ import Glibc
         #expect(statistics.exportedSpans == 0)
         #expect(statistics.failedSpans + statistics.droppedSpans == 5, "\(statistics)")
         #expect(statistics.queuedSpans == 0)
+    }
+}
+
+/// The exporter on a loop and `HTTPClient` the caller already runs.
+@Suite struct OTLPHTTPExporterSharedClientTests {
+    @Test func sendsThroughTheGivenClientAndLeavesItOpen() throws {
+        let collector = try TestCollector()
+        defer { collector.stop() }
+        let loop = EventLoop(index: 0, label: "test-shared-loop")
+        let client = loop.queue.sync { HTTPClient(loop: loop, tls: nil) }
+        defer { loop.queue.sync { client.shutdown() } }
+        var configuration = OTLPExporterConfiguration(endpoint: OTLPEndpoint(url: "http://127.0.0.1:\(collector.port)")!)
+        configuration.maxBatchSize = 1
+        let exporter = OTLPHTTPExporter(configuration: configuration, client: client)
+        #expect(exporter.loop === loop)
+        exporter.export(SpanRecord(name: "s", kind: .internal, traceID: TraceID(high: 1, low: 1), spanID: SpanID(1),
+                                   startTimeUnixNano: 1, endTimeUnixNano: 2))
+        #expect(collector.waitUntil { $0.count == 1 })
+        let done = ConditionLock()
+        nonisolated(unsafe) var finished = false
+        exporter.shutdown { done.update { finished = true } }
+        #expect(done.wait(timeout: 10) { finished })
+        #expect(exporter.statistics.exportedSpans == 1)
+        let origin = configuration.endpoint.origin
+        #expect(loop.queue.sync { client.idleConnectionCount(for: origin) } == 1, "the client stays open, its connection pooled")
     }
 }
