@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.1.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
@@ -119,6 +120,17 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings),
         .testTarget(name: "RelayBenchTests", dependencies: ["RelayBenchCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "RelayTracing",
+            dependencies: ["HTTPClient", "HTTPCodec", "JSON", "RelayCrypto", "RelayIO", "WebSocketCodec",
+                           .product(name: "Tracing", package: "swift-distributed-tracing")],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RelayTracingTests",
+            dependencies: ["RelayTracing", "HTTPClient", "HTTPCodec", "JSON", "RelayIO",
+                           .product(name: "Tracing", package: "swift-distributed-tracing")],
+            swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )
