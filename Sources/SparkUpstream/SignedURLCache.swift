@@ -29,7 +29,9 @@ public final class SignedURLCache: Sendable {
     /// or a new signature. `nil` when the signed URL does not parse.
     public func url(credentials: SparkCredentials, endpoint: SparkEndpoint, date: UnixTime) -> WebSocketURL? {
         let second = date.secondsSince1970.rounded(.down)
-        let key = "\(credentials.appID)\n\(credentials.apiKey)\n\(endpoint.scheme)://\(endpoint.authority)\(endpoint.path)"
+        // The secret is part of the key: two credentials may share an app id and API key and differ in
+        // their secret (a rotated or mistyped one), and each must be signed with its own.
+        let key = "\(credentials.appID)\n\(credentials.apiKey)\n\(credentials.apiSecret)\n\(endpoint.scheme)://\(endpoint.authority)\(endpoint.path)"
         if let entry = entries.withLock({ $0[key] }), entry.second == second { return entry.url }
         let signed = SparkURLSigner.sign(credentials: credentials, url: endpoint, date: UnixTime(secondsSince1970: second))
         guard let url = WebSocketURL(signed.url) else { return nil }

@@ -24,14 +24,16 @@ import WebSocketCodec
         #expect(next == Self.signed(Self.credentials, Self.endpoint, 1_765_000_001))
     }
 
-    @Test func anotherCredentialOrPathIsSignedForItself() {
+    @Test func anotherCredentialSecretOrPathIsSignedForItself() {
         let cache = SignedURLCache()
         let date = UnixTime(secondsSince1970: 1_765_000_000)
         let other = SparkCredentials(appID: "app2", apiKey: "key2", apiSecret: "secret2")
+        let otherSecret = SparkCredentials(appID: "app1", apiKey: "key1", apiSecret: "another secret")
         var path = Self.endpoint
         path.path = "/v4.0/chat"
         _ = cache.url(credentials: Self.credentials, endpoint: Self.endpoint, date: date)
         #expect(cache.url(credentials: other, endpoint: Self.endpoint, date: date) == Self.signed(other, Self.endpoint, 1_765_000_000))
+        #expect(cache.url(credentials: otherSecret, endpoint: Self.endpoint, date: date) == Self.signed(otherSecret, Self.endpoint, 1_765_000_000))
         #expect(cache.url(credentials: Self.credentials, endpoint: path, date: date) == Self.signed(Self.credentials, path, 1_765_000_000))
         #expect(cache.url(credentials: Self.credentials, endpoint: Self.endpoint, date: date) == Self.signed(Self.credentials, Self.endpoint, 1_765_000_000))
     }
