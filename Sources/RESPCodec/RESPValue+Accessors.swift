@@ -22,6 +22,31 @@ extension RESPValue {
         }
     }
 
+    /// The fields of a hash or stream entry (`HGETALL`, `XRANGE`): a RESP2 array of names and values
+    /// in turn, or a RESP3 map, as field name → value bytes; `nil` for other types, an odd count, or a
+    /// name or value that is not a string.
+    public var fields: [String: [UInt8]]? {
+        var table: [String: [UInt8]] = [:]
+        switch self {
+        case .array(let flat):
+            guard flat.count % 2 == 0 else { return nil }
+            for index in stride(from: 0, to: flat.count, by: 2) {
+                guard let name = flat[index].string, let value = flat[index + 1].bytes else { return nil }
+                table[name] = value
+            }
+        case .map(let pairs):
+            for pair in pairs {
+                guard let name = pair.key.string, let value = pair.value.bytes else { return nil }
+                table[name] = value
+            }
+        case .attributed(_, let value):
+            return value.fields
+        default:
+            return nil
+        }
+        return table
+    }
+
     /// The number of an integer reply, `nil` for other types.
     public var integer: Int64? {
         switch self {

@@ -149,33 +149,11 @@ final class RedisBudgetLedger: BudgetLedger {
 
     /// A key's use from its hash (`HGETALL`, as a RESP2 array or a RESP3 map).
     static func use(from value: RESPValue, window: BudgetWindow) -> BudgetUse? {
-        var pairs: [(String, Int)] = []
-        func text(_ value: RESPValue) -> String? {
-            switch value {
-            case .bulkString(let bytes): String(decoding: bytes, as: UTF8.self)
-            case .simpleString(let text): text
-            default: nil
-            }
-        }
-        switch value {
-        case .array(let items):
-            guard items.count % 2 == 0 else { return nil }
-            for index in stride(from: 0, to: items.count, by: 2) {
-                guard let field = text(items[index]), let number = text(items[index + 1]).flatMap({ Int($0) }) else { return nil }
-                pairs.append((field, number))
-            }
-        case .map(let items):
-            for pair in items {
-                guard let field = text(pair.key), let number = text(pair.value).flatMap({ Int($0) }) else { return nil }
-                pairs.append((field, number))
-            }
-        case .null:
-            break
-        default:
-            return nil
-        }
         var use = BudgetUse(window: window)
-        for (field, number) in pairs {
+        guard value != .null else { return use }
+        guard let fields = value.fields else { return nil }
+        for (field, bytes) in fields {
+            guard let number = Int(String(decoding: bytes, as: UTF8.self)) else { return nil }
             switch field {
             case "t": use.tokens = number
             case "r": use.requests = number

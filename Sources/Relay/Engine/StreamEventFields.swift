@@ -49,24 +49,7 @@ enum StreamEventFields {
     static func decode(entry: RESPValue) -> StreamEvent? {
         guard case .array(let parts) = entry, parts.count == 2, let id = parts[0].text,
               id.hasPrefix("0-"), let sequence = Int(id.dropFirst(2)) else { return nil }
-        var table: [String: [UInt8]] = [:]
-        switch parts[1] {
-        case .array(let flat):
-            guard flat.count % 2 == 0 else { return nil }
-            var index = 0
-            while index < flat.count {
-                guard let name = flat[index].text, let value = flat[index + 1].bytes else { return nil }
-                table[name] = value
-                index += 2
-            }
-        case .map(let pairs):
-            for pair in pairs {
-                guard let name = pair.key.text, let value = pair.value.bytes else { return nil }
-                table[name] = value
-            }
-        default:
-            return nil
-        }
+        guard let table = parts[1].fields else { return nil }
         guard table["v"] == version, let kindBytes = table["k"], let json = table["j"] else { return nil }
         func string(_ name: String) -> String? { table[name].map { String(decoding: $0, as: UTF8.self) } }
         let kind: StreamEvent.Kind
