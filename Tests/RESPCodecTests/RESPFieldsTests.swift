@@ -6,8 +6,8 @@ import Testing
     @Test func flatArraysAndMapsGiveTheSameTable() {
         let flat = RESPValue.array([.bulkString(Array("t".utf8)), .bulkString(Array("12".utf8)),
                                     .simpleString("r"), .bulkString(Array("3".utf8))])
-        let map = RESPValue.map([RESPPair(key: .bulkString(Array("t".utf8)), value: .bulkString(Array("12".utf8))),
-                                 RESPPair(key: .simpleString("r"), value: .simpleString("3"))])
+        let map = RESPValue.map([RESPPair(.bulkString(Array("t".utf8)), .bulkString(Array("12".utf8))),
+                                 RESPPair(.simpleString("r"), .simpleString("3"))])
         let expected: [String: [UInt8]] = ["t": Array("12".utf8), "r": Array("3".utf8)]
         #expect(flat.fields == expected)
         #expect(map.fields == expected)
