@@ -87,7 +87,9 @@ let package = Package(
             name: "Relay",
             dependencies: [
                 "HTTPCodec", "RelayIO", "RelayCrypto", "SparkCodec", "JSON", "WSClient", "SparkUpstream", "SparkSimulator", "RedisClient", "RESPCodec",
+                "RelayTracing",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -97,7 +99,8 @@ let package = Package(
             dependencies: ["Relay", "SparkCodec", "SparkSimulator", "RelayCrypto", "RelayIO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport", "RedisClient", "RESPCodec", "HTTPCodec", "RelayIO", "SparkSimulator", "SparkCodec", "JSON", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport", "RedisClient", "RESPCodec", "HTTPCodec", "RelayIO", "SparkSimulator", "SparkCodec", "JSON", "RelayTracing",
+                                                       .product(name: "Logging", package: "swift-log"), .product(name: "Tracing", package: "swift-distributed-tracing")], swiftSettings: swiftSettings),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"], swiftSettings: swiftSettings),
         .target(
             name: "SparkKit",

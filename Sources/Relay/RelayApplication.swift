@@ -6,6 +6,7 @@ import RelayIO
 import SparkCodec
 import SparkSimulator
 import Synchronization
+import Tracing
 
 /// Puts the relay together from a configuration: the upstream (real Spark, or the built-in simulator
 /// started in-process on a loopback port and used through the real signed-URL + WebSocket path),
@@ -28,12 +29,19 @@ public final class RelayApplication: Sendable {
     let usageLog: UsageLog?
     /// Where shared stream state lives (`cluster.engine`).
     let engine: any StreamEngine
+    /// The tracer and the exporter behind it (`tracing.*`).
+    let tracing: TracingSetup
 
     /// Builds the application; in simulator mode this already starts the embedded simulator.
-    /// `upstream` replaces the configured upstream (tests point it at their own simulator).
-    public init(configuration: RelayConfiguration, logger: Logger, upstream overriding: UpstreamSettings? = nil) throws {
+    /// `upstream` replaces the configured upstream (tests point it at their own simulator);
+    /// `tracer` replaces the one `tracing.*` configures (any swift-distributed-tracing `Tracer`).
+    public init(configuration: RelayConfiguration, logger: Logger, upstream overriding: UpstreamSettings? = nil,
+                tracer: (any Tracer)? = nil) throws {
         self.configuration = configuration
         self.logger = logger
+        let tracing = try tracer.map { TracingSetup(tracer: $0, exporter: nil) }
+            ?? TracingSetup.make(configuration.tracing, instanceID: configuration.cluster.instanceID)
+        self.tracing = tracing
         let group = EventLoopGroup(count: configuration.server.eventLoops)
         var simulator: SimulatorServer?
         let upstream: UpstreamSettings
@@ -92,7 +100,8 @@ public final class RelayApplication: Sendable {
             throw error
         }
         let streams = StreamFactory(upstream: upstream, settings: configuration.stream, defaultModel: configuration.upstream.defaultModel,
-                                    registry: registry, gate: gate, metrics: metrics, logger: logger, usageLog: usageLog)
+                                    registry: registry, gate: gate, metrics: metrics, logger: logger, usageLog: usageLog,
+                                    tracer: tracing.tracer)
         let engine: any StreamEngine
         do {
             engine = try Self.makeEngine(configuration, loops: group.loops, streams: streams, logger: logger, metrics: metrics)
@@ -124,7 +133,9 @@ public final class RelayApplication: Sendable {
         metrics.prepare(routes: router.patterns + ["unmatched"],
                         requests: router.successes.map { ($0.route, $0.method.rawValue, $0.status.code) },
                         models: upstream.models.models.map(\.name), keys: gate.keyNames)
-        self.server = RelayServer(configuration: configuration, router: router, logger: logger, group: group, metrics: metrics)
+        tracing.addMetrics(to: metrics)
+        self.server = RelayServer(configuration: configuration, router: router, logger: logger, group: group, metrics: metrics,
+                                  tracer: tracing.tracer)
         serverBox.server = server
         let registry = self.registry
         metrics.addStateGauges {
@@ -234,6 +245,8 @@ public final class RelayApplication: Sendable {
         let simulator = self.simulator
         let engine = self.engine
         let usageLog = self.usageLog
+        let tracing = self.tracing
+        let logger = self.logger
         let drainTimeout = configuration.server.drainTimeout
         server.shutdown {
             // Streams this relay runs for readers on other relays have no connection here: let them
@@ -242,7 +255,8 @@ public final class RelayApplication: Sendable {
             engine.shutdown()
             usageLog?.flush()
             simulator?.stop()
-            completion()
+            // Last: the spans of everything above are ended by now.
+            tracing.shutdown(logger: logger, completion)
         }
     }
 

@@ -43,7 +43,7 @@ public final class HTTPUpstream: Upstream {
     public func makeConversation(for request: UpstreamChatRequest, credentials: SparkCredentials, loop: EventLoop,
                                  defaultUID: String?) -> any UpstreamConversation {
         SparkHTTPConversation(credentials: credentials, model: request.model, base: base, request: request.httpRequest(),
-                              client: client(for: loop), configuration: configuration)
+                              client: client(for: loop), configuration: configuration, extraHeaders: request.propagationHeaderFields)
     }
 
     /// The pool of `loop`, made on first use.

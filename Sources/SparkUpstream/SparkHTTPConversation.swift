@@ -22,6 +22,8 @@ public final class SparkHTTPConversation: UpstreamConversation, @unchecked Senda
     private let model: SparkModel
     private let body: [UInt8]
     private let bearer: String
+    /// More request header fields (trace propagation).
+    private let extraHeaders: [(String, String)]
     private let configuration: SparkUpstreamConfiguration
     private var task: HTTPClientTask?
     private var decoder: SparkHTTPStreamDecoder
@@ -38,8 +40,9 @@ public final class SparkHTTPConversation: UpstreamConversation, @unchecked Senda
 
     /// `credentials.httpBearerToken` authenticates the request.
     public init(credentials: SparkCredentials, model: SparkModel, base: SparkHTTPBase, request: SparkHTTPRequest,
-                client: HTTPClient, configuration: SparkUpstreamConfiguration = .init()) {
+                client: HTTPClient, configuration: SparkUpstreamConfiguration = .init(), extraHeaders: [(String, String)] = []) {
         self.loop = client.loop
+        self.extraHeaders = extraHeaders
         self.client = client
         self.base = base
         self.model = model
@@ -63,7 +66,7 @@ public final class SparkHTTPConversation: UpstreamConversation, @unchecked Senda
             ("Authorization", "Bearer \(bearer)"),
             ("Content-Type", "application/json"),
             ("Accept", "text/event-stream"),
-        ], body: body)
+        ] + extraHeaders, body: body)
         armTimer(configuration.connectTimeout + configuration.handshakeTimeout + configuration.firstFrameTimeout, phase: .firstFrame)
         task = client.execute(request, on: HTTPClientOrigin(isSecure: base.isSecure, host: base.host, port: base.effectivePort), delegate: self)
     }

@@ -21,6 +21,8 @@ public final class SparkWebSocketConversation: UpstreamConversation, @unchecked 
     private let now: @Sendable () -> UnixTime
     /// Signatures shared by the conversations opened in the same second (`nil`: sign each time).
     private let signedURLs: SignedURLCache?
+    /// More upgrade request header fields (trace propagation).
+    private let extraHeaders: [(String, String)]
     private var client: WebSocketClient?
     private var decoder: SparkFrameDecoder
     /// First-frame and idle timeout: one re-armable timer, pushed back per frame without a new source.
@@ -39,7 +41,9 @@ public final class SparkWebSocketConversation: UpstreamConversation, @unchecked 
 
     public init(credentials: SparkCredentials, model: SparkModel, endpoint: SparkEndpoint, request: SparkChatRequest,
                 loop: EventLoop, tls: TLSContext?, configuration: SparkUpstreamConfiguration = .init(),
-                now: @escaping @Sendable () -> UnixTime = { UnixTime.now() }, signedURLs: SignedURLCache? = nil) {
+                now: @escaping @Sendable () -> UnixTime = { UnixTime.now() }, signedURLs: SignedURLCache? = nil,
+                extraHeaders: [(String, String)] = []) {
+        self.extraHeaders = extraHeaders
         self.credentials = credentials
         self.model = model
         self.endpoint = endpoint
@@ -75,7 +79,7 @@ public final class SparkWebSocketConversation: UpstreamConversation, @unchecked 
         }
         var webSocket = configuration.webSocket
         webSocket.textAsBytes = true  // frames are decoded from bytes: no String round trip
-        let client = WebSocketClient(url: url, loop: loop, tls: tls, configuration: webSocket)
+        let client = WebSocketClient(url: url, loop: loop, tls: tls, configuration: webSocket, extraHeaders: extraHeaders)
         client.delegate = self
         self.client = client
         client.connect()

@@ -27,6 +27,10 @@ public struct UpstreamChatRequest: Sendable, Equatable {
     public var responseFormatJSON: [UInt8]?
     /// HTTP only: `thinking` (X1.5's switch), compact JSON.
     public var thinkingJSON: [UInt8]?
+    /// Header fields that carry the caller's trace onward (`traceparent`, `tracestate`): on the
+    /// HTTP request, or on the WebSocket upgrade request (Spark ignores them; a gateway in
+    /// between may not).
+    public var propagationHeaders: [String: String] = [:]
 
     /// Creates a request.
     public init(model: SparkModel, messages: [SparkChatMessage], user: String? = nil, temperature: Double? = nil,
@@ -64,5 +68,12 @@ public struct UpstreamChatRequest: Sendable, Equatable {
         request.responseFormatJSON = responseFormatJSON
         request.thinkingJSON = thinkingJSON
         return request
+    }
+}
+
+extension UpstreamChatRequest {
+    /// `propagationHeaders` as header fields, in name order.
+    public var propagationHeaderFields: [(String, String)] {
+        propagationHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }

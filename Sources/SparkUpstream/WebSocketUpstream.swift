@@ -32,7 +32,8 @@ public struct WebSocketUpstream: Upstream {
                                  defaultUID: String?) -> any UpstreamConversation {
         SparkWebSocketConversation(credentials: credentials, model: request.model, endpoint: request.model.endpoint(on: base),
                                    request: request.webSocketRequest(appID: credentials.appID, defaultUID: defaultUID),
-                                   loop: loop, tls: tls, configuration: configuration, signedURLs: signedURLs)
+                                   loop: loop, tls: tls, configuration: configuration, signedURLs: signedURLs,
+                                   extraHeaders: request.propagationHeaderFields)
     }
 
     public func shutdown() {}

@@ -4,6 +4,7 @@ import Logging
 import RelayIO
 import SparkCodec
 import SparkUpstream
+import Tracing
 
 /// One chat stream: owns its Spark conversation, numbers its events, keeps them for replay, and
 /// writes them to the attached reader. Lives on its home event loop; the reader may sit on another
@@ -74,6 +75,14 @@ final class ChatStream: @unchecked Sendable {
     private var logWriter: (any StreamLogWriter)?
     /// Asks whether a relay elsewhere holds a reader of this stream (Redis engine).
     private var askElsewhere: ((@escaping (Bool) -> Void) -> Void)?
+    /// What each upstream attempt's span is started with (`nil`: tracing off).
+    var tracer: (any Tracer)?
+    /// The context of the request that asked for the stream: attempts are its children.
+    var traceContext = ServiceContext.topLevel
+    /// The span of the upstream attempt under way.
+    private var attemptSpan: UpstreamAttemptSpan?
+    /// Whether Spark sent a function call (the finish reason is then `tool_calls`).
+    private var sawFunctionCall = false
 
     init(id: String, loop: EventLoop, origin: Origin, input: ChatInput, upstream: UpstreamSettings,
          settings: RelayConfiguration.Stream, budget: ReplayBudget, logger: Logger,
@@ -168,6 +177,8 @@ final class ChatStream: @unchecked Sendable {
             case .returnCredential:
                 releaseLease()
             case .failOver:
+                attemptSpan?.failedOver(failoverFailure)
+                attemptSpan = nil
                 if let lease { upstream.pool.markDown(lease, reason: failoverReason ?? "failover") }
                 releaseLease()
                 connection = nil
@@ -221,6 +232,8 @@ final class ChatStream: @unchecked Sendable {
 
     /// The code of the failure that is moving the stream to another credential.
     private var failoverReason: String?
+    /// That failure, for the attempt's span.
+    private var failoverFailure: StreamFailure?
 
     private func acquireCredential() {
         upstream.pool.acquire(on: loop, excluding: triedApps) { [self] result in
@@ -241,8 +254,17 @@ final class ChatStream: @unchecked Sendable {
     private func openUpstream() {
         guard let lease else { return }
         triedApps.insert(lease.index)
-        let connection = upstream.upstream(for: input.model).makeConversation(
-            for: input.upstreamRequest, credentials: lease.credentials, loop: loop, defaultUID: "relay-\(id.prefix(24))")
+        let sparkUpstream = upstream.upstream(for: input.model)
+        var request = input.upstreamRequest
+        if let tracer {
+            let span = UpstreamAttemptSpan(tracer: tracer, parent: traceContext, input: input, lease: lease,
+                                           endpoint: sparkUpstream.endpointDescription(for: input.model),
+                                           attempt: triedApps.count, failoverReason: triedApps.count > 1 ? failoverReason : nil)
+            request.propagationHeaders = span.propagationHeaders
+            attemptSpan = span
+        }
+        let connection = sparkUpstream.makeConversation(
+            for: request, credentials: lease.credentials, loop: loop, defaultUID: "relay-\(id.prefix(24))")
         connection.delegate = self
         self.connection = connection
         metrics?.streamsStarted.increment()
@@ -315,6 +337,10 @@ final class ChatStream: @unchecked Sendable {
         }
         if reachedUpstream {
             let record = usageRecord(for: terminal)
+            attemptSpan?.finished(terminal, promptTokens: record.promptTokens, completionTokens: record.completionTokens,
+                                  estimated: record.estimated, sid: record.sid, toolCalled: sawFunctionCall, maxTokens: input.maxTokens,
+                                  sparkUsage: lastUsage)
+            attemptSpan = nil
             metrics?.tokens(model: input.model.name, key: keyName, prompt: record.promptTokens, completion: record.completionTokens)
             usageLog?.append(record)
             budgets?.record(key: keyName, model: input.model.name, tokens: record.totalTokens, on: loop)
@@ -356,7 +382,7 @@ final class ChatStream: @unchecked Sendable {
             promptTokens: prompt, completionTokens: completion, estimated: lastUsage == nil, outcome: outcome,
             errorCode: errorCode, durationMilliseconds: (now - (context?.startedAt ?? upstreamOpenedAt ?? now)) * 1000,
             timeToFirstTokenMilliseconds: firstFrameAt.flatMap { first in upstreamOpenedAt.map { (first - $0) * 1000 } },
-            sid: terminal.sid ?? lastSID)
+            sid: terminal.sid ?? lastSID, traceID: context?.traceID)
     }
 
     private func remove() {
@@ -424,7 +450,9 @@ extension ChatStream: UpstreamConversationDelegate {
             if let resumed = connection.tlsSessionResumed {
                 (resumed ? metrics?.upstreamTLSResumed : metrics?.upstreamTLSFull)?.increment()
             }
+            attemptSpan?.firstFrame(handshakeNanoseconds: connection.handshakeNanoseconds, tlsResumed: connection.tlsSessionResumed)
         }
+        if !frame.functionCalls.isEmpty { sawFunctionCall = true }
         metrics?.chunksRelayed.increment()
         metrics?.bytesRelayed.increment(by: Int64(frame.payloadJSON?.count ?? 0))
         if let usage = frame.usage { lastUsage = usage }
@@ -452,6 +480,7 @@ extension ChatStream: UpstreamConversationDelegate {
                                     httpStatus: error.httpStatus, message: error.message, sid: error.sid)
         let ending = StreamEvent(kind: .error, json: StreamEventJSON.error(failure), text: error.message, sid: error.sid, failure: failure)
         failoverReason = error.relayCode
+        failoverFailure = failure
         let actions = lifecycle.upstreamEnded(ending, canFailOver: canFailOver, now: clock())
         if actions.contains(.failOver), let lease {
             // Nothing was relayed yet: leave this app out for a while and try the next one.

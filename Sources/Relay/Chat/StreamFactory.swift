@@ -1,6 +1,7 @@
 import HTTPCodec
 import Logging
 import RelayIO
+import Tracing
 
 /// Makes every chat stream — `POST /chat/stream`, tickets (on either engine) and `/v1` — and keeps
 /// the ones of this process reachable by id in the `StreamRegistry`: takes the owner's stream slot
@@ -15,12 +16,15 @@ final class StreamFactory: Sendable {
     let logger: Logger
     /// Where each stream's usage record goes (`log.usage_file`), when configured.
     let usageLog: UsageLog?
+    /// What each upstream attempt's span is started with (`nil`: tracing off).
+    let tracer: (any Tracer)?
     /// The named keys' budgets, when any key is named. Set once during set-up (the stream engine
     /// makes the ledger, and the engine needs this factory), before the server accepts anything.
     nonisolated(unsafe) var budgets: (any BudgetLedger)?
 
     init(upstream: UpstreamSettings, settings: RelayConfiguration.Stream, defaultModel: String, registry: StreamRegistry,
-         gate: ClientGate, metrics: RelayMetrics?, logger: Logger, usageLog: UsageLog? = nil) {
+         gate: ClientGate, metrics: RelayMetrics?, logger: Logger, usageLog: UsageLog? = nil, tracer: (any Tracer)? = nil) {
+        self.tracer = tracer
         self.upstream = upstream
         self.settings = settings
         self.defaultModel = defaultModel
@@ -78,7 +82,11 @@ final class StreamFactory: Sendable {
                 stream.budgets = budgets
                 stream.usageContext = UsageContext(requestID: owner.requestID, key: owner.keyName, client: owner.clientAddress,
                                                    route: Self.route(of: origin), stream: streamed,
-                                                   startedAt: ChatStream.uptimeSeconds())
+                                                   startedAt: ChatStream.uptimeSeconds(), traceID: owner.traceID)
+                if let tracer {
+                    stream.tracer = tracer
+                    stream.traceContext = owner.traceContext
+                }
                 registry.add(stream)
                 done(.success(stream))
             }

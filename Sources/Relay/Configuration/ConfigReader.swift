@@ -76,6 +76,17 @@ struct ConfigReader {
         return int
     }
 
+    mutating func number(_ key: String, range: ClosedRange<Double>) throws(ConfigError) -> Double? {
+        guard let value = value(key) else { return nil }
+        guard let number = value.doubleValue, number.isFinite else {
+            throw ConfigError(key: path(key), message: "must be a number")
+        }
+        guard range.contains(number) else {
+            throw ConfigError(key: path(key), message: "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
     mutating func seconds(_ key: String, range: ClosedRange<Double>) throws(ConfigError) -> Double? {
         guard let value = value(key) else { return nil }
         guard let seconds = value.doubleValue else {

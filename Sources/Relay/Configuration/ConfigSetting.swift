@@ -55,6 +55,15 @@ struct ConfigSetting {
         }
     }
 
+    /// A number within `range` (not a duration: a ratio, say).
+    static func number(_ key: String, _ path: WritableKeyPath<RelayConfiguration, Double>, _ range: ClosedRange<Double>,
+                       _ doc: String) -> ConfigSetting {
+        ConfigSetting(key: key, values: "number, \(jsonNumber(range.lowerBound)) to \(jsonNumber(range.upperBound))", doc: doc,
+                      shipped: true, defaultJSON: { jsonNumber($0[keyPath: path]) }) { name, reader, config throws(ConfigError) in
+            if let value = try reader.number(name, range: range) { config[keyPath: path] = value }
+        }
+    }
+
     /// `true` or `false`.
     static func bool(_ key: String, _ path: WritableKeyPath<RelayConfiguration, Bool>, _ doc: String) -> ConfigSetting {
         ConfigSetting(key: key, values: "`true` or `false`", doc: doc, shipped: true,

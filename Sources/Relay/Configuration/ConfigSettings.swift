@@ -1,11 +1,12 @@
 import RedisClient
+import RelayTracing
 import SparkCodec
 
 /// Every key of the configuration file, in the order of `Config/relay.json`: the one place a
 /// setting's name, bounds, default (from `RelayConfiguration`) and description are written.
 extension ConfigSetting {
     /// The sections of the file, in order.
-    static let sections = ["server", "http", "log", "upstream", "stream", "auth", "cors", "limits", "cluster"]
+    static let sections = ["server", "http", "log", "upstream", "stream", "auth", "cors", "limits", "cluster", "tracing"]
 
     /// Every key, section by section.
     static var all: [ConfigSetting] {
@@ -116,6 +117,22 @@ extension ConfigSetting {
             .seconds("cluster.redis_command_timeout", \.cluster.redisCommandTimeout, 0.01...60, "a Redis command slower than this counts as failed (the engine degrades)"),
             .seconds("cluster.heartbeat_interval", \.cluster.heartbeatInterval, 0.1...60, "how often this relay says it is alive; three missed beats and it is gone"),
             .seconds("cluster.lease_ttl", \.cluster.leaseTTL, 1...3600, "fleet-wide leases of a relay that stopped renewing them expire after this"),
+            // tracing
+            .optionalString("tracing.otlp_endpoint", \.tracing.otlpEndpoint, "the OpenTelemetry collector's OTLP/HTTP endpoint (README, \"Tracing\"); a URL without a path gets `/v1/traces`; `null` = tracing off",
+                            values: "`http://` or `https://` URL, or `null`") {
+                OTLPEndpoint(url: $0) == nil ? "must be an http:// or https:// URL such as http://127.0.0.1:4318, got '\($0.prefix(80))'" : nil
+            },
+            .objects("tracing.headers", \.tracing.headers, fields: #"{"name","value"}"#,
+                     "header fields sent with every export (a collector's `Authorization`; prefer `SPARK_RELAY_TRACING_HEADERS`); never logged", entry: tracingHeader),
+            .string("tracing.service_name", \.tracing.serviceName, "`service.name` of the relay's spans") {
+                $0.isEmpty || $0.utf8.count > 128 ? "must be 1 to 128 bytes" : nil
+            },
+            .number("tracing.sample_ratio", \.tracing.sampleRatio, 0...1, "the share of new traces recorded; a request with a `traceparent` follows its caller's decision"),
+            .int("tracing.queue_spans", \.tracing.queueSpans, 1...1_000_000, "ended spans waiting for the collector at most; more are dropped and counted (`relay_trace_spans_total{outcome=\"dropped\"}`)"),
+            .int("tracing.batch_spans", \.tracing.batchSpans, 1...100_000, "spans per export request at most"),
+            .seconds("tracing.flush_interval", \.tracing.flushInterval, 0.01...3600, "the longest a span waits before it is sent"),
+            .seconds("tracing.export_timeout", \.tracing.exportTimeout, 0.01...600, "one export request slower than this is abandoned (its spans counted as failed)"),
+            .seconds("tracing.shutdown_timeout", \.tracing.shutdownTimeout, 0...600, "at shutdown, how long queued spans may still be sent"),
         ]
     }
 
@@ -162,6 +179,15 @@ extension ConfigSetting {
                                              aliases: try entry.stringArray("aliases") ?? [],
                                              maxTokens: try entry.int("max_tokens", range: 1...1_000_000),
                                              sparkProtocol: sparkProtocol, httpPath: httpPath)
+    }
+
+    /// One `tracing.headers[]` entry.
+    private static func tracingHeader(_ entry: inout ConfigReader, _ prefix: String) throws(ConfigError) -> RelayConfiguration.Tracing.Header {
+        guard let name = try entry.string("name") else { throw ConfigError(key: "\(prefix).name", message: "is required") }
+        if let problem = TracingHeaders.nameProblem(name) { throw ConfigError(key: "\(prefix).name", message: problem) }
+        guard let value = try entry.string("value") else { throw ConfigError(key: "\(prefix).value", message: "is required") }
+        if let problem = TracingHeaders.valueProblem(value) { throw ConfigError(key: "\(prefix).value", message: problem) }
+        return RelayConfiguration.Tracing.Header(name: name, value: value)
     }
 
     /// One `upstream.credentials[]` entry.

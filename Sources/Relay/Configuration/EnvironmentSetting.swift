@@ -30,6 +30,10 @@ struct EnvironmentSetting {
                                doc: "the Redis password (`cluster.engine: redis`); wins over one in `cluster.redis_url`") {
                 $1.cluster.redisPassword = $0
             },
+            EnvironmentSetting(name: TracingHeaders.environmentVariable,
+                               doc: "header fields for the trace collector as `name=value,name=value` (OpenTelemetry's `OTEL_EXPORTER_OTLP_HEADERS` form); wins over `tracing.headers`") {
+                $1.tracing.headers = TracingHeaders.parseList($0)
+            },
             EnvironmentSetting(name: HeapTuning.arenaMaxVariable,
                                doc: "most glibc malloc arenas, 1 to 64, or `default` (glibc's 8 per core); "
                                    + "default \(HeapTuning().arenaMax.map(String.init) ?? "default")", apply: nil),

@@ -270,6 +270,7 @@ public struct RelayConfiguration: Sendable, Equatable {
     public var cors = CORS()
     public var limits = Limits()
     public var cluster = Cluster()
+    public var tracing = Tracing()
 
     public init() {}
 }

@@ -26,6 +26,11 @@ struct OpenAICompletion: Sendable {
 
     /// `stop`, `length` (the answer used all of `max_tokens`), `tool_calls` or `content_filter`.
     func finishReason(toolCalled: Bool, usage: SparkUsage?, contentFiltered: Bool) -> String {
+        Self.finishReason(toolCalled: toolCalled, usage: usage, maxTokens: maxTokens, contentFiltered: contentFiltered)
+    }
+
+    /// The finish reason of an answer that asked for at most `maxTokens`.
+    static func finishReason(toolCalled: Bool, usage: SparkUsage?, maxTokens: Int?, contentFiltered: Bool) -> String {
         if contentFiltered { return "content_filter" }
         if toolCalled { return "tool_calls" }
         if let maxTokens, let usage, usage.completionTokens >= maxTokens { return "length" }

@@ -1,5 +1,7 @@
 import HTTPCodec
 import RelayIO
+import RelayTracing
+import Tracing
 
 /// A request as handlers see it: the parsed head, the whole body (bounded by `http.max_body_bytes`)
 /// and the path parameters the route matched.
@@ -18,6 +20,14 @@ public struct HTTPRequest: Sendable {
     public var clientID: String = ""
     /// The named key (`auth.keys[]`) the request was made with; set by the client gate.
     public var keyName: String?
+    /// The request's server span, when tracing is on: handlers start child spans from its context
+    /// and link it to the spans of the stream it reads.
+    public var span: (any Span)?
+
+    /// The context child spans start from (the server span's; top-level without tracing).
+    public var traceContext: ServiceContext { span?.context ?? .topLevel }
+    /// The trace id of the server span, when the tracer is the relay's own.
+    var traceID: String? { span?.context.spanContext?.traceID.hexString }
 
     public init(head: HTTPRequestHead, body: [UInt8] = [], pathParameters: [String: String] = [:],
                 remoteAddress: SocketAddress? = nil, requestID: String = "") {

@@ -4,6 +4,7 @@ import HTTPCodec
 import SparkCodec
 import Logging
 import RelayIO
+import Tracing
 
 /// One client socket: feeds bytes to the request parser, routes complete requests, writes responses
 /// in order (keep-alive and pipelining), and enforces the header, body and idle timeouts.
@@ -50,6 +51,10 @@ final class HTTPConnection: @unchecked Sendable {
     /// The client the current request is for (`server.trusted_proxies`).
     private var currentClient = "-"
     private var streamFraming: HTTPBodyFraming = .none
+    /// The current request's span (tracing on).
+    private var serverSpan: ServerSpan?
+    /// Whether the current request's route matched (the span and the metrics name it then).
+    private var routeMatched = false
 
     init(socket: Socket, remoteAddress: SocketAddress?, loop: EventLoop, context: ServerContext, connectionID: String) {
         self.channel = StreamChannel(transport: TCPTransport(socket: socket), loop: loop,
@@ -138,6 +143,8 @@ final class HTTPConnection: @unchecked Sendable {
         currentRoute = "unmatched"
         loggedPath = head.path
         currentClient = context.clientAddress(peer: remoteAddress, headers: head.headers)
+        routeMatched = false
+        if let tracer = context.tracer { serverSpan = ServerSpan(tracer: tracer, head: head, client: currentClient) }
         if let cors = context.cors, CORSPolicy.isPreflight(head), let origin = head.headers["Origin"] {
             answerWithoutBody(head, cors.preflightResponse(origin: origin))
             return
@@ -145,6 +152,7 @@ final class HTTPConnection: @unchecked Sendable {
         switch context.router.match(method: head.method, path: head.path) {
         case .found(let handler, let parameters, let route):
             currentRoute = route
+            routeMatched = true
             loggedPath = CapabilityRedaction.path(head.path, parameters: parameters)
             state = .readingBody(head: head, handler: handler, parameters: parameters)
             if head.expectsContinue { channel.write(HTTPResponseEncoder.continueResponse()) }
@@ -183,6 +191,7 @@ final class HTTPConnection: @unchecked Sendable {
         var request = HTTPRequest(head: head, body: body, pathParameters: parameters,
                                   remoteAddress: remoteAddress, requestID: "\(connectionID)-\(requestCount)")
         request.clientAddress = currentClient
+        request.span = serverSpan?.span
         body = []
         handler(request, writer)
     }
@@ -328,6 +337,8 @@ final class HTTPConnection: @unchecked Sendable {
             upstreamProtocol = writer.upstreamProtocol
         }
         context.metrics?.request(route: currentRoute, method: currentHead?.method.rawValue ?? "-", status: responseStatus, key: keyName)
+        let traceID = serverSpan?.traceID
+        endServerSpan(keyName: keyName, clientGone: false)
         // The line is made only when it will be written (access lines are `info`).
         guard context.configuration.log.accessLog, context.logger.logLevel <= .info else { return }
         let head = currentHead
@@ -344,7 +355,24 @@ final class HTTPConnection: @unchecked Sendable {
         ]
         if let keyName { metadata["key"] = "\(keyName)" }
         if let upstreamProtocol { metadata["protocol"] = "\(upstreamProtocol.rawValue)" }
+        if let traceID { metadata["trace_id"] = "\(traceID)" }
         context.logger.info("access", metadata: metadata)
+    }
+
+    /// Ends the current request's span, if it has one.
+    private func endServerSpan(keyName: String?, clientGone: Bool) {
+        guard let span = serverSpan else { return }
+        serverSpan = nil
+        span.end(route: routeMatched ? currentRoute : nil, path: currentHead == nil ? "-" : loggedPath, status: responseStatus,
+                 bodyBytes: responseBodyBytes, keyName: keyName, clientGone: clientGone)
+    }
+
+    /// The client left before the response was complete: the span ends with what was written.
+    private func endServerSpanClientGone() {
+        guard serverSpan != nil else { return }
+        var keyName: String?
+        if case .responding(let writer) = state { keyName = writer.keyName }
+        endServerSpan(keyName: keyName, clientGone: true)
     }
 }
 
@@ -421,6 +449,7 @@ extension HTTPConnection: ResponseSink {
     func writerAbandon(_ writer: ResponseWriter) {
         guard isCurrent(writer) else { return }
         // The client left and nothing more will be written: no response is owed, close now.
+        endServerSpanClientGone()
         currentHead = nil
         state = .closing
         closeNow()
@@ -464,6 +493,7 @@ extension HTTPConnection: StreamChannelDelegate {
 
     func channel(_ channel: StreamChannel, didCloseWith error: TransportError?) {
         cancelTimer()
+        endServerSpanClientGone()
         if case .responding(let writer) = state { writer.notifyClientGone() }
         state = .closing
         context.unregister(self, on: loop)

@@ -49,6 +49,8 @@ public final class RelayMetrics: Sendable {
     let upstreamTLSResumed: CoreMetrics.Counter
     let upstreamTLSFull: CoreMetrics.Counter
     private let stateGauges = Mutex<[@Sendable () -> [GaugeSample]]>([])
+    /// Running totals kept elsewhere, and the value each counter showed at the last scrape.
+    private let counterTotals = Mutex<(sources: [@Sendable () -> [GaugeSample]], shown: [String: Double])>(([], [:]))
 
     /// `labelsByKey`: add the `key` label to request and token counters (when `auth.keys` is set).
     public init(labelsByKey: Bool = false) {
@@ -215,8 +217,26 @@ public final class RelayMetrics: Sendable {
         stateGauges.withLock { $0.append(source) }
     }
 
+    /// Registers running totals kept outside the metrics API (the trace exporter's counts), read at
+    /// scrape time: each sample's counter advances by what its total grew since the last scrape.
+    func addCounterTotals(_ source: @escaping @Sendable () -> [GaugeSample]) {
+        counterTotals.withLock { $0.sources.append(source) }
+    }
+
     /// The Prometheus text exposition.
     public func render() -> [UInt8] {
+        counterTotals.withLock { totals in
+            for source in totals.sources {
+                for sample in source() {
+                    let key = sample.name + sample.labels.map { "\u{1}\($0.0)=\($0.1)" }.joined()
+                    let grown = sample.value - (totals.shown[key] ?? 0)
+                    totals.shown[key] = sample.value
+                    let counter = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: sample.name, unitName: "", helpText: sample.help),
+                                                       labels: sample.labels)
+                    if grown > 0 { counter.increment(by: Int64(grown)) }
+                }
+            }
+        }
         for source in stateGauges.withLock({ $0 }) {
             for sample in source() {
                 registry.makeGauge(descriptor: MetricNameDescriptor(metricName: sample.name, unitName: "", helpText: sample.help), labels: sample.labels).set(sample.value)

@@ -2,6 +2,7 @@ import Dispatch
 import Glibc
 import HTTPCodec
 import Logging
+import Tracing
 import RelayIO
 import Synchronization
 
@@ -25,11 +26,14 @@ public final class RelayServer: Sendable {
     private let controlQueue = DispatchQueue(label: "spark-relay.control")
     /// Request counters (optional: tests of the bare server run without).
     public let metrics: RelayMetrics?
+    /// What each request's server span is started with (`nil`: no spans).
+    let tracer: (any Tracer)?
 
     /// Creates a server; nothing listens until `start()`.
     public init(configuration: RelayConfiguration, router: Router, logger: Logger, group: EventLoopGroup? = nil,
-                metrics: RelayMetrics? = nil) {
+                metrics: RelayMetrics? = nil, tracer: (any Tracer)? = nil) {
         self.metrics = metrics
+        self.tracer = tracer
         self.configuration = configuration
         self.router = router
         self.logger = logger
@@ -54,7 +58,7 @@ public final class RelayServer: Sendable {
         }
         let listenerRef = Mutex<Listener?>(nil)
         let context = ServerContext(configuration: configuration, router: router, logger: logger,
-                                    loopCount: group.loops.count, metrics: metrics,
+                                    loopCount: group.loops.count, metrics: metrics, tracer: tracer,
                                     onConnectionClosed: { listenerRef.withLock { $0?.connectionClosed() } })
         let overloadBody = APIError.overloaded
         let acceptErrorLog = Mutex(LogThrottle(interval: 1))

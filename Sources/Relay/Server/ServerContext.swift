@@ -2,6 +2,7 @@ import Glibc
 import HTTPCodec
 import Logging
 import RelayIO
+import Tracing
 
 /// What every connection of a server shares: settings, routes, the logger, and the bookkeeping the
 /// server needs for limits and draining. Immutable once made (so the compiler checks `Sendable`): the
@@ -15,6 +16,8 @@ final class ServerContext: Sendable {
     let cors: CORSPolicy?
     /// Where request counts go.
     let metrics: RelayMetrics?
+    /// What each request's server span is started with (`nil`: tracing off).
+    let tracer: (any Tracer)?
     /// Whose `X-Forwarded-For` is believed; `nil` when nobody's is.
     let trustedProxies: TrustedProxies?
     /// One table per loop index, made at init and never replaced: each is only touched on its loop.
@@ -22,8 +25,9 @@ final class ServerContext: Sendable {
     private let onConnectionClosed: @Sendable () -> Void
 
     init(configuration: RelayConfiguration, router: Router, logger: Logger, loopCount: Int, metrics: RelayMetrics?,
-         onConnectionClosed: @escaping @Sendable () -> Void) {
+         tracer: (any Tracer)? = nil, onConnectionClosed: @escaping @Sendable () -> Void) {
         self.metrics = metrics
+        self.tracer = tracer
         self.configuration = configuration
         self.router = router
         self.logger = logger

@@ -12,4 +12,6 @@ struct UsageContext: Sendable, Equatable {
     var stream: Bool
     /// When the request arrived (monotonic seconds, the stream's clock).
     var startedAt: Double
+    /// The trace the request belongs to, when tracing is on.
+    var traceID: String? = nil
 }

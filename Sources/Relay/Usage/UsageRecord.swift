@@ -48,6 +48,8 @@ struct UsageRecord: Sendable, Equatable {
     var timeToFirstTokenMilliseconds: Double?
     /// Spark's session id (what iFlytek's console bills by).
     var sid: String?
+    /// The trace of the request, when tracing is on (`tracing.otlp_endpoint`).
+    var traceID: String? = nil
 
     var totalTokens: Int { promptTokens + completionTokens }
 
@@ -74,6 +76,7 @@ struct UsageRecord: Sendable, Equatable {
         writer.key("ttft_ms")
         if let timeToFirstTokenMilliseconds { writer.raw(Array(FixedPoint.format(timeToFirstTokenMilliseconds, decimals: 1).utf8)) } else { writer.null() }
         writer.key("sid"); if let sid { writer.string(sid) } else { writer.null() }
+        writer.key("trace_id"); if let traceID { writer.string(traceID) } else { writer.null() }
         writer.endObject()
         var bytes = writer.bytes
         bytes.append(0x0A)
