@@ -77,7 +77,8 @@ final class ChatStream: @unchecked Sendable {
     private var askElsewhere: ((@escaping (Bool) -> Void) -> Void)?
     /// What each upstream attempt's span is started with (`nil`: tracing off).
     var tracer: (any Tracer)?
-    /// The context of the request that asked for the stream: attempts are its children.
+    /// The context of the request that asked for the stream: attempts are its children. Set by the
+    /// factory before the stream is registered, never changed after (read from any loop).
     var traceContext = ServiceContext.topLevel
     /// The span of the upstream attempt under way.
     private var attemptSpan: UpstreamAttemptSpan?

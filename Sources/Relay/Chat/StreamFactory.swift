@@ -1,6 +1,7 @@
 import HTTPCodec
 import Logging
 import RelayIO
+import RelayTracing
 import Tracing
 
 /// Makes every chat stream — `POST /chat/stream`, tickets (on either engine) and `/v1` — and keeps
@@ -64,8 +65,11 @@ final class StreamFactory: Sendable {
     /// on `loop`; the refusal (a limit) goes to `done` instead, for the caller to answer in its shape.
     /// `owner` is the request the stream counts against: this one, or a claimed ticket's maker.
     /// `streamed`: whether the client reads the answer as a stream (for the usage record).
+    /// `traceContext`: the context the stream's spans start from, when not the owner's (a ticket
+    /// claimed on another relay: the span that made the ticket).
     func make(_ input: ChatInput, id: String = StreamRegistry.makeID(), origin: ChatStream.Origin, owner: HTTPRequest,
-              streamed: Bool = true, on loop: EventLoop, _ done: @escaping @Sendable (Result<ChatStream, APIError>) -> Void) {
+              streamed: Bool = true, traceContext: ServiceContext? = nil, on loop: EventLoop,
+              _ done: @escaping @Sendable (Result<ChatStream, APIError>) -> Void) {
         gate.acquireStream(for: owner, on: loop) { [self] result in
             switch result {
             case .failure(let error):
@@ -85,7 +89,7 @@ final class StreamFactory: Sendable {
                                                    startedAt: ChatStream.uptimeSeconds(), traceID: owner.traceID)
                 if let tracer {
                     stream.tracer = tracer
-                    stream.traceContext = owner.traceContext
+                    stream.traceContext = traceContext ?? owner.traceContext
                 }
                 registry.add(stream)
                 done(.success(stream))
@@ -109,8 +113,10 @@ final class StreamFactory: Sendable {
 
     /// Attaches `writer` to the stream `id` held by this process, replaying after `after`; `false`
     /// when this process holds no resumable stream of that id.
-    func attachLocal(id: String, after: Int?, writer: ResponseWriter, output: any StreamOutput) -> Bool {
+    /// The `reader` request's span is linked to the span of the request that made the stream.
+    func attachLocal(id: String, after: Int?, writer: ResponseWriter, output: any StreamOutput, reader: HTTPRequest) -> Bool {
         guard let stream = registry.stream(id: id), stream.origin != .unlisted else { return false }
+        link(reader, toCreator: stream.traceContext)
         writer.upstreamProtocol = stream.upstreamProtocol
         let headers: HTTPHeaders = ["X-Stream-Id": stream.id]
         if stream.loop === writer.loop {
@@ -119,6 +125,29 @@ final class StreamFactory: Sendable {
             stream.loop.execute { stream.attach(writer: writer, output: output, after: after, headers: headers) }
         }
         return true
+    }
+
+    /// The `traceparent` naming `request`'s span, to store with a ticket (`nil`: tracing off).
+    func traceParent(of request: HTTPRequest) -> String? {
+        guard let tracer, request.span != nil else { return nil }
+        var fields: [(String, String)] = []
+        tracer.inject(request.traceContext, into: &fields, using: HeaderListInjector())
+        return fields.first { $0.0 == RelayTracer.traceParentHeader }?.1
+    }
+
+    /// The context of the span a ticket's `traceparent` names (`nil`: none, or tracing off).
+    func creatorContext(traceParent: String?) -> ServiceContext? {
+        guard let tracer, let traceParent else { return nil }
+        var context = ServiceContext.topLevel
+        tracer.extract([(RelayTracer.traceParentHeader, traceParent)], into: &context, using: HeaderListExtractor())
+        return context
+    }
+
+    /// Links the span of `reader` (a `GET` of a ticket stream) to the span of the request that made
+    /// the stream, when both exist and differ.
+    func link(_ reader: HTTPRequest, toCreator creator: ServiceContext) {
+        guard let span = reader.span, let creatorSpan = creator.spanContext, creatorSpan != span.context.spanContext else { return }
+        span.addLink(SpanLink(context: creator, attributes: ["spark_relay.link": "stream_creator"]))
     }
 
     /// The chat request a ticket holds, validated again by the relay that claimed it.

@@ -27,7 +27,7 @@ final class MemoryStreamEngine: StreamEngine {
     }
 
     func attach(streamID: String, after: Int?, request: HTTPRequest, writer: ResponseWriter, output: any StreamOutput) {
-        if !streams.attachLocal(id: streamID, after: after, writer: writer, output: output) {
+        if !streams.attachLocal(id: streamID, after: after, writer: writer, output: output, reader: request) {
             writer.respond(StreamFactory.gone)
         }
     }

@@ -14,7 +14,7 @@ extension RedisStreamEngine {
         }
         let id = StreamRegistry.makeID()
         let ticket = StreamTicket(client: request.clientID, keyName: request.keyName, contentType: request.headers["Content-Type"],
-                                  body: request.body)
+                                  body: request.body, traceParent: streams.traceParent(of: request))
         storeTicket(id: id, ticket: ticket, on: loop) { result in done(result.map { id }) }
     }
 
@@ -22,7 +22,7 @@ extension RedisStreamEngine {
     /// here), or the owner's event log is followed, or nobody knows the id (`204`).
     func attach(streamID id: String, after lastSequence: Int?, request: HTTPRequest, writer: ResponseWriter,
                 output: any StreamOutput) {
-        if streams.attachLocal(id: id, after: lastSequence, writer: writer, output: output) { return }
+        if streams.attachLocal(id: id, after: lastSequence, writer: writer, output: output, reader: request) { return }
         // Stream ids are 32 hex characters: anything else is unknown without asking Redis.
         guard id.utf8.count == 32, id.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
             writer.respond(StreamFactory.gone)
@@ -61,7 +61,10 @@ extension RedisStreamEngine {
         var owner = request
         owner.clientID = ticket.client
         owner.keyName = ticket.keyName
-        streams.make(input, id: id, origin: .ticket, owner: owner, on: writer.loop) { [self] result in
+        // Its spans join the trace of the request that made the ticket, which this read links to.
+        let creator = streams.creatorContext(traceParent: ticket.traceParent)
+        if let creator { streams.link(request, toCreator: creator) }
+        streams.make(input, id: id, origin: .ticket, owner: owner, traceContext: creator, on: writer.loop) { [self] result in
             switch result {
             case .failure(let error):
                 writer.respond(error)

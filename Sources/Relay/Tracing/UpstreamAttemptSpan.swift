@@ -94,8 +94,7 @@ struct UpstreamAttemptSpan {
         span.attributes["error.type"] = failure.code
         if let code = failure.sparkCode { span.attributes["spark.error.code"] = code }
         if failure.code != "client_disconnected" {
-            let prefix = failure.sparkCode.map { "Spark \($0): " } ?? ""
-            span.setStatus(SpanStatus(code: .error, message: prefix + failure.message))
+            span.setStatus(SpanStatus(code: .error, message: failure.message))
         }
     }
 }

@@ -3,6 +3,7 @@ import HTTPCodec
 import Logging
 @testable import Relay
 import RelayIO
+import Tracing
 
 /// Starts a `RelayServer` on 127.0.0.1 port 0 for one test and shuts it down afterwards.
 final class TestServer: @unchecked Sendable {
@@ -28,7 +29,8 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// A whole relay application (real routes) with test settings.
-    static func application(configure: (inout RelayConfiguration) -> Void = { _ in }) throws -> (RelayApplication, Int, LogCapture) {
+    static func application(tracer: (any Tracer)? = nil,
+                            configure: (inout RelayConfiguration) -> Void = { _ in }) throws -> (RelayApplication, Int, LogCapture) {
         var configuration = RelayConfiguration()
         configuration.server.host = "127.0.0.1"
         configuration.server.port = 0
@@ -39,7 +41,7 @@ final class TestServer: @unchecked Sendable {
         let logger = Logger(label: "test") { label in
             RelayLogHandler(label: label, level: .debug, sink: { logs.append($0) })
         }
-        let application = try RelayApplication(configuration: configuration, logger: logger)
+        let application = try RelayApplication(configuration: configuration, logger: logger, tracer: tracer)
         let port = try application.start().port
         return (application, port, logs)
     }
