@@ -86,7 +86,7 @@ struct RedisEngineTests {
     }
 
     /// Waits (bounded) until `/healthz` reports `engine_status`.
-    private func awaitEngineStatus(_ port: Int, _ status: String, timeout: Double = 10) throws -> [String: Any] {
+    func awaitEngineStatus(_ port: Int, _ status: String, timeout: Double = 10) throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         var last: [String: Any] = [:]
         while Date() < deadline {
