@@ -47,6 +47,21 @@ public struct JSONWriter: Sendable {
         needsComma = false
     }
 
+    /// Writes an object key known at compile time to need no escaping (ASCII letters, digits and
+    /// punctuation other than `"` and `\\`): copied as it is, for encoders that write the same
+    /// keys many times.
+    public mutating func plainKey(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { utf8 in
+            assert(utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+            bytes.append(contentsOf: utf8)
+        }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
     /// Writes a string value.
     public mutating func string(_ value: String) {
         separate()

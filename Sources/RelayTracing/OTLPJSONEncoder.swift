@@ -35,26 +35,26 @@ public struct OTLPJSONEncoder: Sendable {
     public func encode(_ records: some Collection<SpanRecord>) -> [UInt8] {
         var writer = JSONWriter(capacity: 512 + records.count * 768)
         writer.beginObject()
-        writer.key("resourceSpans")
+        writer.plainKey("resourceSpans")
         writer.beginArray()
         writer.beginObject()
-        writer.key("resource")
+        writer.plainKey("resource")
         writer.beginObject()
         writeAttributes(resourceAttributes, into: &writer)
         writer.endObject()
-        writer.key("scopeSpans")
+        writer.plainKey("scopeSpans")
         writer.beginArray()
         writer.beginObject()
-        writer.key("scope")
+        writer.plainKey("scope")
         writer.beginObject()
-        writer.key("name")
+        writer.plainKey("name")
         writer.string(scopeName)
         if let scopeVersion {
-            writer.key("version")
+            writer.plainKey("version")
             writer.string(scopeVersion)
         }
         writer.endObject()
-        writer.key("spans")
+        writer.plainKey("spans")
         writer.beginArray()
         for record in records { writeSpan(record, into: &writer) }
         writer.endArray()
@@ -68,36 +68,36 @@ public struct OTLPJSONEncoder: Sendable {
 
     private func writeSpan(_ record: SpanRecord, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("traceId")
+        writer.plainKey("traceId")
         writer.string(record.traceID.hexString)
-        writer.key("spanId")
+        writer.plainKey("spanId")
         writer.string(record.spanID.hexString)
         if let traceState = record.traceState {
-            writer.key("traceState")
+            writer.plainKey("traceState")
             writer.string(traceState.headerValue)
         }
         if let parent = record.parentSpanID {
-            writer.key("parentSpanId")
+            writer.plainKey("parentSpanId")
             writer.string(parent.hexString)
         }
-        writer.key("name")
+        writer.plainKey("name")
         writer.string(record.name)
-        writer.key("kind")
+        writer.plainKey("kind")
         writer.int(record.kind.rawValue)
-        writer.key("startTimeUnixNano")
+        writer.plainKey("startTimeUnixNano")
         writer.string(String(record.startTimeUnixNano))
-        writer.key("endTimeUnixNano")
+        writer.plainKey("endTimeUnixNano")
         writer.string(String(record.endTimeUnixNano))
         writeAttributes(record.attributes, into: &writer)
         writeCount("droppedAttributesCount", record.droppedAttributesCount, into: &writer)
         if !record.events.isEmpty {
-            writer.key("events")
+            writer.plainKey("events")
             writer.beginArray()
             for event in record.events {
                 writer.beginObject()
-                writer.key("timeUnixNano")
+                writer.plainKey("timeUnixNano")
                 writer.string(String(event.timeUnixNano))
-                writer.key("name")
+                writer.plainKey("name")
                 writer.string(event.name)
                 writeAttributes(event.attributes, into: &writer)
                 writeCount("droppedAttributesCount", event.droppedAttributesCount, into: &writer)
@@ -107,16 +107,16 @@ public struct OTLPJSONEncoder: Sendable {
         }
         writeCount("droppedEventsCount", record.droppedEventsCount, into: &writer)
         if !record.links.isEmpty {
-            writer.key("links")
+            writer.plainKey("links")
             writer.beginArray()
             for link in record.links {
                 writer.beginObject()
-                writer.key("traceId")
+                writer.plainKey("traceId")
                 writer.string(link.traceID.hexString)
-                writer.key("spanId")
+                writer.plainKey("spanId")
                 writer.string(link.spanID.hexString)
                 if let traceState = link.traceState {
-                    writer.key("traceState")
+                    writer.plainKey("traceState")
                     writer.string(traceState.headerValue)
                 }
                 writeAttributes(link.attributes, into: &writer)
@@ -130,40 +130,40 @@ public struct OTLPJSONEncoder: Sendable {
         case .unset:
             break
         case .ok:
-            writer.key("status")
+            writer.plainKey("status")
             writer.beginObject()
-            writer.key("code")
+            writer.plainKey("code")
             writer.int(1)
             writer.endObject()
         case .error(let message):
-            writer.key("status")
+            writer.plainKey("status")
             writer.beginObject()
             if let message, !message.isEmpty {
-                writer.key("message")
+                writer.plainKey("message")
                 writer.string(message)
             }
-            writer.key("code")
+            writer.plainKey("code")
             writer.int(2)
             writer.endObject()
         }
         writer.endObject()
     }
 
-    private func writeCount(_ name: String, _ count: Int, into writer: inout JSONWriter) {
+    private func writeCount(_ name: StaticString, _ count: Int, into writer: inout JSONWriter) {
         guard count > 0 else { return }
-        writer.key(name)
+        writer.plainKey(name)
         writer.int(min(count, Int(UInt32.max)))
     }
 
     private func writeAttributes(_ attributes: [SpanRecord.Attribute], into writer: inout JSONWriter) {
         guard !attributes.isEmpty else { return }
-        writer.key("attributes")
+        writer.plainKey("attributes")
         writer.beginArray()
         for attribute in attributes {
             writer.beginObject()
-            writer.key("key")
+            writer.plainKey("key")
             writer.string(attribute.key)
-            writer.key("value")
+            writer.plainKey("value")
             writeValue(attribute.value, into: &writer)
             writer.endObject()
         }
@@ -175,16 +175,16 @@ public struct OTLPJSONEncoder: Sendable {
         writer.beginObject()
         switch value {
         case .string(let text):
-            writer.key("stringValue")
+            writer.plainKey("stringValue")
             writer.string(text)
         case .int(let number):
-            writer.key("intValue")
+            writer.plainKey("intValue")
             writer.string(String(number))
         case .double(let number):
-            writer.key("doubleValue")
+            writer.plainKey("doubleValue")
             writeDouble(number, into: &writer)
         case .bool(let flag):
-            writer.key("boolValue")
+            writer.plainKey("boolValue")
             writer.bool(flag)
         case .stringArray(let values):
             writeArray(values.map(SpanRecord.Value.string), into: &writer)
@@ -199,10 +199,10 @@ public struct OTLPJSONEncoder: Sendable {
     }
 
     private func writeArray(_ values: [SpanRecord.Value], into writer: inout JSONWriter) {
-        writer.key("arrayValue")
+        writer.plainKey("arrayValue")
         writer.beginObject()
         if !values.isEmpty {
-            writer.key("values")
+            writer.plainKey("values")
             writer.beginArray()
             for value in values { writeValue(value, into: &writer) }
             writer.endArray()

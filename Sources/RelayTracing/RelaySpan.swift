@@ -49,6 +49,14 @@ public final class RelaySpan: Span, Sendable {
             var incoming: [(String, SpanRecord.Value)] = []
             incoming.reserveCapacity(newValue.count)
             newValue.forEach { key, value in incoming.append((key, limits.boundedValue(value))) }
+            if incoming.count <= limits.maxAttributes {
+                // Everything fits (the usual case): no order to decide.
+                let next = Dictionary(incoming, uniquingKeysWith: { _, last in last })
+                recorder.state.withLock { state in
+                    if !state.ended { state.attributes = next }
+                }
+                return
+            }
             incoming.sort { $0.0 < $1.0 }
             recorder.state.withLock { state in
                 guard !state.ended else { return }

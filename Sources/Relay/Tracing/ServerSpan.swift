@@ -12,25 +12,28 @@ import Tracing
 /// `http.response.body.size`, `client.address` (after `server.trusted_proxies`),
 /// `user_agent.original`, and `spark_relay.key.name` (a named key's name, never the key). A `5xx`
 /// answer sets the status to error; a client that leaves mid-response adds a `client_disconnected` event.
+///
+/// The attributes are gathered here and given to the span once, when it ends: a `Span`'s attributes
+/// are one value behind a lock, and setting them one by one would copy the whole set each time.
 struct ServerSpan {
     /// The span (its context is what children start from).
     let span: any Span
     private let method: String
+    private var attributes = [String: SpanAttribute](minimumCapacity: 16)
 
     /// Starts the span of the request `head` from `client`.
     init(tracer: any Tracer, head: HTTPRequestHead, client: String) {
         var context = ServiceContext.topLevel
         tracer.extract(head.headers, into: &context, using: HTTPHeadersExtractor())
         let span = tracer.startSpan(head.method.rawValue, context: context, ofKind: .server)
-        if span.isRecording {
-            span.attributes["http.request.method"] = head.method.rawValue
-            span.attributes["url.scheme"] = "http"
-            span.attributes["network.protocol.version"] = head.version == .http1_0 ? "1.0" : "1.1"
-            span.attributes["client.address"] = client
-            if let agent = head.headers["User-Agent"] { span.attributes["user_agent.original"] = agent }
-        }
         self.span = span
         self.method = head.method.rawValue
+        guard span.isRecording else { return }
+        attributes["http.request.method"] = .string(head.method.rawValue)
+        attributes["url.scheme"] = .string("http")
+        attributes["network.protocol.version"] = .string(head.version == .http1_0 ? "1.0" : "1.1")
+        attributes["client.address"] = .string(client)
+        if let agent = head.headers["User-Agent"] { attributes["user_agent.original"] = .string(agent) }
     }
 
     /// The trace id, when the tracer is the relay's own (for the access log and the usage record).
@@ -39,20 +42,22 @@ struct ServerSpan {
     /// Ends the span for a response that was written (`status` `0`: none was).
     func end(route: String?, path: String, status: Int, bodyBytes: Int, keyName: String?, clientGone: Bool) {
         if span.isRecording {
+            var attributes = self.attributes
             if let route {
                 span.operationName = "\(method) \(route)"
-                span.attributes["http.route"] = route
+                attributes["http.route"] = .string(route)
             }
-            span.attributes["url.path"] = path
+            attributes["url.path"] = .string(path)
             if status > 0 {
-                span.attributes["http.response.status_code"] = status
-                span.attributes["http.response.body.size"] = bodyBytes
+                attributes["http.response.status_code"] = .int64(Int64(status))
+                attributes["http.response.body.size"] = .int64(Int64(bodyBytes))
             }
-            if let keyName { span.attributes["spark_relay.key.name"] = keyName }
+            if let keyName { attributes["spark_relay.key.name"] = .string(keyName) }
             if status >= 500 {
-                span.attributes["error.type"] = String(status)
+                attributes["error.type"] = .string(String(status))
                 span.setStatus(SpanStatus(code: .error))
             }
+            span.attributes = SpanAttributes(attributes)
             if clientGone { span.addEvent("client_disconnected") }
         }
         span.end()

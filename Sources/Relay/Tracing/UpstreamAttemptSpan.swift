@@ -17,31 +17,33 @@ import Tracing
 ///   usage), `gen_ai.response.finish_reasons`; a failure sets `error.type`, `spark.error.code`
 ///   (Spark's own code) and the error status with the relay's message.
 ///
-/// Never a prompt, an answer, a secret or a stream id.
+/// Never a prompt, an answer, a secret or a stream id. The attributes are gathered here and given
+/// to the span once, at its end (setting a `Span`'s attributes one by one copies the whole set each time).
 struct UpstreamAttemptSpan {
     let span: any Span
     private let tracer: any Tracer
+    private var attributes = [String: SpanAttribute](minimumCapacity: 16)
 
     /// Starts the attempt `attempt` (1 for the first) of `input` on the leased credential.
     init(tracer: any Tracer, parent: ServiceContext, input: ChatInput, lease: CredentialPool.Lease, endpoint: String,
          attempt: Int, failoverReason: String?) {
         self.tracer = tracer
         let span = tracer.startSpan("chat \(input.model.name)", context: parent, ofKind: .client)
-        if span.isRecording {
-            span.attributes["gen_ai.operation.name"] = "chat"
-            span.attributes["gen_ai.provider.name"] = "iflytek.spark"
-            span.attributes["gen_ai.request.model"] = input.model.name
-            if let temperature = input.temperature { span.attributes["gen_ai.request.temperature"] = temperature }
-            if let maxTokens = input.maxTokens { span.attributes["gen_ai.request.max_tokens"] = maxTokens }
-            if let topK = input.topK { span.attributes["gen_ai.request.top_k"] = topK }
-            span.attributes["spark.protocol"] = input.model.upstreamProtocol.rawValue
-            span.attributes["spark.endpoint"] = endpoint
-            span.attributes["spark.app_id"] = lease.credentials.appID
-            span.attributes["spark.credential.index"] = lease.index
-            span.attributes["spark.attempt"] = attempt
-            if let failoverReason { span.attributes["spark.failover.reason"] = failoverReason }
-        }
         self.span = span
+        if span.isRecording {
+            attributes["gen_ai.operation.name"] = .string("chat")
+            attributes["gen_ai.provider.name"] = .string("iflytek.spark")
+            attributes["gen_ai.request.model"] = .string(input.model.name)
+            if let temperature = input.temperature { attributes["gen_ai.request.temperature"] = .double(temperature) }
+            if let maxTokens = input.maxTokens { attributes["gen_ai.request.max_tokens"] = .int64(Int64(maxTokens)) }
+            if let topK = input.topK { attributes["gen_ai.request.top_k"] = .int64(Int64(topK)) }
+            attributes["spark.protocol"] = .string(input.model.upstreamProtocol.rawValue)
+            attributes["spark.endpoint"] = .string(endpoint)
+            attributes["spark.app_id"] = .string(lease.credentials.appID)
+            attributes["spark.credential.index"] = .int64(Int64(lease.index))
+            attributes["spark.attempt"] = .int64(Int64(attempt))
+            if let failoverReason { attributes["spark.failover.reason"] = .string(failoverReason) }
+        }
     }
 
     /// `traceparent` (and the caller's `tracestate`) naming this attempt as the parent, for the
@@ -53,16 +55,20 @@ struct UpstreamAttemptSpan {
     }
 
     /// Spark's first frame arrived.
-    func firstFrame(handshakeNanoseconds: UInt64?, tlsResumed: Bool?) {
+    mutating func firstFrame(handshakeNanoseconds: UInt64?, tlsResumed: Bool?) {
         guard span.isRecording else { return }
-        if let handshakeNanoseconds { span.attributes["spark.handshake.duration_ms"] = Double(handshakeNanoseconds) / 1_000_000 }
-        if let tlsResumed { span.attributes["spark.tls.resumed"] = tlsResumed }
+        if let handshakeNanoseconds { attributes["spark.handshake.duration_ms"] = .double(Double(handshakeNanoseconds) / 1_000_000) }
+        if let tlsResumed { attributes["spark.tls.resumed"] = .bool(tlsResumed) }
         span.addEvent("first_token")
     }
 
     /// The attempt failed and the stream moves to another credential.
     func failedOver(_ failure: StreamFailure?) {
-        if span.isRecording { record(failure, outcome: "failed_over") }
+        if span.isRecording {
+            var attributes = self.attributes
+            record(failure, outcome: "failed_over", into: &attributes)
+            span.attributes = SpanAttributes(attributes)
+        }
         span.end()
     }
 
@@ -70,29 +76,31 @@ struct UpstreamAttemptSpan {
     func finished(_ terminal: StreamEvent, promptTokens: Int, completionTokens: Int, estimated: Bool, sid: String?,
                   toolCalled: Bool, maxTokens: Int?, sparkUsage: SparkUsage?) {
         if span.isRecording {
-            if let sid { span.attributes["gen_ai.response.id"] = sid }
-            span.attributes["gen_ai.usage.input_tokens"] = promptTokens
-            span.attributes["gen_ai.usage.output_tokens"] = completionTokens
-            if estimated { span.attributes["spark_relay.usage.estimated"] = true }
+            var attributes = self.attributes
+            if let sid { attributes["gen_ai.response.id"] = .string(sid) }
+            attributes["gen_ai.usage.input_tokens"] = .int64(Int64(promptTokens))
+            attributes["gen_ai.usage.output_tokens"] = .int64(Int64(completionTokens))
+            if estimated { attributes["spark_relay.usage.estimated"] = .bool(true) }
             if let failure = terminal.failure {
                 let moderated = failure.sparkCode.map { SparkErrorCode.info(for: $0).isModeration } ?? false
-                span.attributes["gen_ai.response.finish_reasons"] = [moderated ? "content_filter" : "error"]
-                record(failure, outcome: failure.code)
+                attributes["gen_ai.response.finish_reasons"] = .stringArray([moderated ? "content_filter" : "error"])
+                record(failure, outcome: failure.code, into: &attributes)
             } else {
                 let reason = OpenAICompletion.finishReason(toolCalled: toolCalled, usage: sparkUsage, maxTokens: maxTokens, contentFiltered: false)
-                span.attributes["gen_ai.response.finish_reasons"] = [reason]
+                attributes["gen_ai.response.finish_reasons"] = .stringArray([reason])
                 span.addEvent(SpanEvent(name: "end", attributes: ["spark_relay.outcome": "done"]))
             }
+            span.attributes = SpanAttributes(attributes)
         }
         span.end()
     }
 
-    private func record(_ failure: StreamFailure?, outcome: String) {
+    private func record(_ failure: StreamFailure?, outcome: String, into attributes: inout [String: SpanAttribute]) {
         span.addEvent(SpanEvent(name: "end", attributes: ["spark_relay.outcome": .string(outcome)]))
         guard let failure else { return }
         // A client that left is not the upstream's failure: recorded, but the status stays unset.
-        span.attributes["error.type"] = failure.code
-        if let code = failure.sparkCode { span.attributes["spark.error.code"] = code }
+        attributes["error.type"] = .string(failure.code)
+        if let code = failure.sparkCode { attributes["spark.error.code"] = .int64(Int64(code)) }
         if failure.code != "client_disconnected" {
             span.setStatus(SpanStatus(code: .error, message: failure.message))
         }
