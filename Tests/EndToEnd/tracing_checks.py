@@ -124,11 +124,12 @@ def check_events_within(span: dict) -> None:
         f"{span['name']}: an event outside [{span['start']}, {span['end']}]: {span['events']}"
 
 
-def check_child_within(parent: dict, child: dict) -> None:
-    """`child` is `parent`'s child in the same trace, started and ended inside it."""
+def check_child_within(parent: dict, child: dict, ends_inside: bool = True) -> None:
+    """`child` is `parent`'s child in the same trace, started (and, with `ends_inside`, ended) inside it."""
     assert child["trace_id"] == parent["trace_id"], (child["trace_id"], parent["trace_id"])
     assert child["parent_span_id"] == parent["span_id"], (child["parent_span_id"], parent["span_id"])
-    assert parent["start"] <= child["start"] <= child["end"] <= parent["end"], \
+    end = parent["end"] if ends_inside else child["end"]
+    assert parent["start"] <= child["start"] <= child["end"] <= end and child["start"] <= parent["end"], \
         f"{child['name']} [{child['start']}, {child['end']}] is not inside {parent['name']} [{parent['start']}, {parent['end']}]"
 
 
@@ -210,10 +211,15 @@ def read_usage_records(path: Path, count: int, timeout: float = SPAN_WAIT) -> li
     raise AssertionError(f"{path} holds {len(records)} record(s), expected {count}: {records}")
 
 
+# Sent with every /metrics request of the tests: a caller that does not sample, so reading the
+# counts adds no span of its own to what is counted (the relay follows the caller's decision).
+UNSAMPLED_OBSERVER = {"traceparent": "00-0b5e4e40b5e4e40b5e4e40b5e4e40b5e-0b5e4e40b5e4e40b-00"}
+
+
 def trace_metrics(base_url: str) -> dict:
     """The relay's relay_trace_* samples from /metrics (read with prometheus_client's parser):
     {"exported"|"dropped"|"failed": spans, "exports_ok"|"exports_failed": requests, "queued": spans}."""
-    text = httpx.get(f"{base_url}/metrics", timeout=10).text
+    text = httpx.get(f"{base_url}/metrics", headers=UNSAMPLED_OBSERVER, timeout=10).text
     values = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -242,9 +248,10 @@ def wait_for_metrics(base_url: str, condition: Callable[[dict], bool], what: str
 # A Spark WebSocket peer that records the upgrade request's headers.
 
 class SparkWSRecorder:
-    """Spark's WebSocket gateway, minimal: signed URL checked, request frame read, `pieces`
-    answered as Spark frames, close 1000. `upgrades` lists (path, {lowercase name: value}) per
-    accepted upgrade; `rejected` the reasons of refused ones; `requests` the parsed request frames."""
+    """Spark's WebSocket gateway, minimal: signed URL checked (401 when wrong), request frame read,
+    `pieces` answered as Spark frames, close 1000. `upgrades` lists (path, {lowercase name: value},
+    why it was refused or None) per upgrade request; `rejected` the refusals; `requests` the parsed
+    request frames."""
 
     def __init__(self, pieces: list):
         self.pieces = pieces
@@ -275,9 +282,9 @@ class SparkWSRecorder:
 
         def process_request(connection, request):
             reason = verify_signed_target(request.path, request.headers.get("Host"))
+            self.upgrades.append((request.path.split("?", 1)[0],
+                                  {name.lower(): value for name, value in request.headers.raw_items()}, reason))
             if reason is None:
-                self.upgrades.append((request.path.split("?", 1)[0],
-                                      {name.lower(): value for name, value in request.headers.raw_items()}))
                 return None
             self.rejected.append(reason)
             body = b'{"message":"HMAC signature does not match"}'
