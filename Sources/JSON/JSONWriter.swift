@@ -62,6 +62,43 @@ public struct JSONWriter: Sendable {
         needsComma = false
     }
 
+    /// Writes a string value whose characters `body` appends to the buffer itself, between the
+    /// quotes, unescaped: for values known to need no escaping (hex ids, digits), written without
+    /// making a `String` first.
+    public mutating func plainString(_ body: (inout [UInt8]) -> Void) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        body(&bytes)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    /// Writes `value`'s decimal digits as a string value (`"1700000000000000000"`): how protobuf's
+    /// JSON mapping writes 64-bit integers.
+    public mutating func decimalString(_ value: UInt64) {
+        plainString { out in Self.appendDecimal(value, to: &out) }
+    }
+
+    /// Writes `value`'s decimal digits (with a leading `-` when negative) as a string value.
+    public mutating func decimalString(_ value: Int64) {
+        plainString { out in
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            Self.appendDecimal(value.magnitude, to: &out)
+        }
+    }
+
+    private static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        var divisor: UInt64 = 1
+        while value / divisor >= 10 { divisor *= 10 }
+        var rest = value
+        while true {
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
+            rest %= divisor
+            if divisor == 1 { return }
+            divisor /= 10
+        }
+    }
+
     /// Writes a string value.
     public mutating func string(_ value: String) {
         separate()

@@ -69,25 +69,25 @@ public struct OTLPJSONEncoder: Sendable {
     private func writeSpan(_ record: SpanRecord, into writer: inout JSONWriter) {
         writer.beginObject()
         writer.plainKey("traceId")
-        writer.string(record.traceID.hexString)
+        writer.plainString { record.traceID.appendHex(to: &$0) }
         writer.plainKey("spanId")
-        writer.string(record.spanID.hexString)
+        writer.plainString { record.spanID.appendHex(to: &$0) }
         if let traceState = record.traceState {
             writer.plainKey("traceState")
             writer.string(traceState.headerValue)
         }
         if let parent = record.parentSpanID {
             writer.plainKey("parentSpanId")
-            writer.string(parent.hexString)
+            writer.plainString { parent.appendHex(to: &$0) }
         }
         writer.plainKey("name")
         writer.string(record.name)
         writer.plainKey("kind")
         writer.int(record.kind.rawValue)
         writer.plainKey("startTimeUnixNano")
-        writer.string(String(record.startTimeUnixNano))
+        writer.decimalString(record.startTimeUnixNano)
         writer.plainKey("endTimeUnixNano")
-        writer.string(String(record.endTimeUnixNano))
+        writer.decimalString(record.endTimeUnixNano)
         writeAttributes(record.attributes, into: &writer)
         writeCount("droppedAttributesCount", record.droppedAttributesCount, into: &writer)
         if !record.events.isEmpty {
@@ -96,7 +96,7 @@ public struct OTLPJSONEncoder: Sendable {
             for event in record.events {
                 writer.beginObject()
                 writer.plainKey("timeUnixNano")
-                writer.string(String(event.timeUnixNano))
+                writer.decimalString(event.timeUnixNano)
                 writer.plainKey("name")
                 writer.string(event.name)
                 writeAttributes(event.attributes, into: &writer)
@@ -112,9 +112,9 @@ public struct OTLPJSONEncoder: Sendable {
             for link in record.links {
                 writer.beginObject()
                 writer.plainKey("traceId")
-                writer.string(link.traceID.hexString)
+                writer.plainString { link.traceID.appendHex(to: &$0) }
                 writer.plainKey("spanId")
-                writer.string(link.spanID.hexString)
+                writer.plainString { link.spanID.appendHex(to: &$0) }
                 if let traceState = link.traceState {
                     writer.plainKey("traceState")
                     writer.string(traceState.headerValue)
@@ -179,7 +179,7 @@ public struct OTLPJSONEncoder: Sendable {
             writer.string(text)
         case .int(let number):
             writer.plainKey("intValue")
-            writer.string(String(number))
+            writer.decimalString(number)
         case .double(let number):
             writer.plainKey("doubleValue")
             writeDouble(number, into: &writer)

@@ -40,37 +40,39 @@ public final class RelaySpan: Span, Sendable {
             guard let recorder else { return [:] }
             let stored = recorder.state.withLock { $0.attributes }
             var attributes = SpanAttributes()
-            for (key, value) in stored { attributes.set(key, value: value.spanAttribute) }
+            for attribute in stored { attributes.set(attribute.key, value: attribute.value.spanAttribute) }
             return attributes
         }
         set {
             guard let recorder else { return }
             let limits = recorder.limits
-            var incoming: [(String, SpanRecord.Value)] = []
+            var incoming: [SpanRecord.Attribute] = []
             incoming.reserveCapacity(newValue.count)
-            newValue.forEach { key, value in incoming.append((key, limits.boundedValue(value))) }
-            if incoming.count <= limits.maxAttributes {
-                // Everything fits (the usual case): no order to decide.
-                let next = Dictionary(incoming, uniquingKeysWith: { _, last in last })
-                recorder.state.withLock { state in
-                    if !state.ended { state.attributes = next }
-                }
-                return
-            }
-            incoming.sort { $0.0 < $1.0 }
+            newValue.forEach { key, value in incoming.append(SpanRecord.Attribute(key, limits.boundedValue(value))) }
+            // Kept in key order: the record's order, and the order in which new keys fill what is left.
+            incoming.sort { $0.key < $1.key }
             recorder.state.withLock { state in
                 guard !state.ended else { return }
-                var next: [String: SpanRecord.Value] = [:]
-                next.reserveCapacity(min(incoming.count, limits.maxAttributes))
-                // Keys the span already holds keep their place; new keys fill what is left, in key order.
-                var newKeys: [(String, SpanRecord.Value)] = []
-                for (key, value) in incoming {
-                    if state.attributes[key] != nil { next[key] = value } else { newKeys.append((key, value)) }
+                guard incoming.count > limits.maxAttributes else {
+                    state.attributes = incoming
+                    return
                 }
-                for (key, value) in newKeys {
-                    if next.count < limits.maxAttributes { next[key] = value } else { state.droppedAttributes += 1 }
+                // Over the bound: keys the span already holds keep their place; new keys fill what is left.
+                let held = Set(state.attributes.map(\.key))
+                var room = limits.maxAttributes - incoming.lazy.filter { held.contains($0.key) }.count
+                var kept: [SpanRecord.Attribute] = []
+                kept.reserveCapacity(limits.maxAttributes)
+                for attribute in incoming {
+                    if held.contains(attribute.key) {
+                        kept.append(attribute)
+                    } else if room > 0 {
+                        kept.append(attribute)
+                        room -= 1
+                    } else {
+                        state.droppedAttributes += 1
+                    }
                 }
-                state.attributes = next
+                state.attributes = kept
             }
         }
     }
@@ -135,7 +137,7 @@ public final class RelaySpan: Span, Sendable {
         let record: SpanRecord? = recorder.state.withLock { state in
             guard !state.ended else { return nil }
             state.ended = true
-            let attributes = state.attributes.map { SpanRecord.Attribute($0.key, $0.value) }.sorted { $0.key < $1.key }
+            let attributes = state.attributes
             return SpanRecord(
                 name: state.name, kind: recorder.kind, traceID: spanContext.traceID, spanID: spanContext.spanID,
                 parentSpanID: recorder.parentSpanID, traceState: spanContext.traceState,
@@ -152,7 +154,8 @@ public final class RelaySpan: Span, Sendable {
 final class SpanRecorder: Sendable {
     struct State {
         var name: String
-        var attributes: [String: SpanRecord.Value] = [:]
+        /// In key order, unique keys.
+        var attributes: [SpanRecord.Attribute] = []
         var droppedAttributes = 0
         var events: [SpanRecord.Event] = []
         var droppedEvents = 0
