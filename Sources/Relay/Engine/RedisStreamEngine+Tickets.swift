@@ -35,7 +35,8 @@ extension RedisStreamEngine {
                 writer.respond(error)
             case .success(.unknown):
                 writer.respond(StreamFactory.gone)
-            case .success(.remote(let owner)):
+            case .success(.remote(let owner, let traceParent)):
+                if let creator = streams.creatorContext(traceParent: traceParent) { streams.link(request, toCreator: creator) }
                 if lastSequence != nil { streams.metrics?.resumes.increment() }
                 let subscriber = StreamSubscriber(writer: writer, output: output, streamID: id,
                                                   heartbeatInterval: settings.heartbeatInterval)

@@ -232,15 +232,19 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
     }
 
     /// Atomically: take the ticket (then this relay owns the stream), or name the owner.
+    /// A `v3` ticket's trace parent (its fifth line) is kept in the stream's meta as `tp`, so that
+    /// readers that follow the stream from other relays link to the span that made the ticket.
     static let claimScript = """
         local t = redis.call('GETDEL', KEYS[1])
         if t then
           redis.call('HSET', KEYS[2], 'state', 'live', 'owner', ARGV[1])
+          local tp = string.match(t, '^v3\\n[^\\n]*\\n[^\\n]*\\n[^\\n]*\\n([^\\n]+)\\n')
+          if tp then redis.call('HSET', KEYS[2], 'tp', tp) end
           redis.call('PEXPIRE', KEYS[2], ARGV[2])
           return {'owned', t}
         end
-        local owner = redis.call('HGET', KEYS[2], 'owner')
-        if owner then return {'remote', owner} end
+        local meta = redis.call('HMGET', KEYS[2], 'owner', 'tp')
+        if meta[1] then return {'remote', meta[1], meta[2] or ''} end
         return {'unknown'}
         """
 
@@ -260,11 +264,12 @@ final class RedisStreamEngine: StreamEngine, @unchecked Sendable {
                 }
                 done(.success(.owned(ticket)))
             case "remote":
-                guard parts.count == 2, let owner = parts[1].text else {
+                guard parts.count == 3, let owner = parts[1].text else {
                     done(.success(.unknown))
                     return
                 }
-                done(.success(.remote(owner: owner)))
+                let traceParent = parts[2].text.flatMap { $0.isEmpty ? nil : $0 }
+                done(.success(.remote(owner: owner, traceParent: traceParent)))
             default:
                 done(.success(.unknown))
             }

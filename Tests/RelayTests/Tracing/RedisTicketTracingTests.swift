@@ -6,7 +6,8 @@ import Testing
 
 /// A ticket made on one relay and claimed on another (Redis engine): the ticket carries the
 /// `traceparent` of the span that made it, so the conversation's attempt on the claiming relay is
-/// that span's child, and the claiming `GET`'s own span links to it.
+/// that span's child, and the claiming `GET`'s own span links to it; so does the span of a `GET`
+/// on a third relay that follows the stream from Redis.
 @Suite(.serialized, .enabled(if: RedisServer.isAvailable, Comment(rawValue: RedisServer.skipReason)))
 struct RedisTicketTracingTests {
     static func relay(redisPort: Int, instance: String, collector: SpanCollector) throws -> (RelayApplication, Int) {
@@ -25,12 +26,12 @@ struct RedisTicketTracingTests {
 
     @Test func aTicketClaimedOnAnotherRelayJoinsTheTraceOfTheRequestThatMadeIt() async throws {
         let redis = try await RedisServer()
-        let collectorA = SpanCollector(), collectorB = SpanCollector()
+        let collectorA = SpanCollector(), collectorB = SpanCollector(), collectorC = SpanCollector()
         let (a, portA) = try Self.relay(redisPort: redis.port, instance: "a", collector: collectorA)
         let (b, portB) = try Self.relay(redisPort: redis.port, instance: "b", collector: collectorB)
-        defer { a.shutdown(); b.shutdown(); redis.stop() }
-        _ = try RedisEngineTests().awaitEngineStatus(portA, "ok")
-        _ = try RedisEngineTests().awaitEngineStatus(portB, "ok")
+        let (c, portC) = try Self.relay(redisPort: redis.port, instance: "c", collector: collectorC)
+        defer { a.shutdown(); b.shutdown(); c.shutdown(); redis.stop() }
+        for port in [portA, portB, portC] { _ = try RedisEngineTests().awaitEngineStatus(port, "ok") }
 
         let maker = try TestHTTPClient(port: portA)
         let created = try maker.request("POST", "/chat", headers: [("Content-Type", "application/json"),
@@ -53,5 +54,14 @@ struct RedisTicketTracingTests {
         #expect(attempt.parentSpanID == post.spanID)
         #expect(get.links.map(\.spanID) == [post.spanID])
         #expect(get.traceID != post.traceID)
+
+        // A reader on a third relay follows the stream (owned by b) out of Redis, inside its replay window.
+        let follower = try TestHTTPClient(port: portC)
+        follower.send("GET /chat/stream/\(id) HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nLast-Event-ID: \(id):1\r\n\r\n")
+        #expect(try follower.readStream().terminal?.type == "done")
+        let follow = try #require(collectorC.waitFor { $0.contains { $0.name == getName } }.first { $0.name == getName })
+        #expect(follow.links.map(\.spanID) == [post.spanID])
+        #expect(follow.links.first?.traceID == post.traceID)
+        #expect(!collectorC.all.contains { $0.kind == .client })
     }
 }
