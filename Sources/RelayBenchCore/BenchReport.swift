@@ -222,6 +222,8 @@ public struct BenchReport: Sendable, Codable {
     public var engine: EngineComparison?
     /// The `accounting` scenario: budgets and the usage file on against off, per engine.
     public var accounting: [AccountingRow] = []
+    /// The `tracing` scenario: tracing on (every request sampled, spans exported) against off.
+    public var tracing: TracingCost?
 
     /// An empty report for `command` on `machine`.
     public init(command: String, machine: String) {
@@ -234,7 +236,7 @@ public struct BenchReport: Sendable, Codable {
         var checks: [StreamCheck] = latency.map(\.check) + latency.map(\.directCheck) + [scale?.check, throughput?.check].compactMap { $0 }
         checks += peers.flatMap { $0.rows.map(\.check) } + cpuPerChunk.map(\.check) + streamMemory.map(\.check)
         checks += [soak?.check].compactMap { $0 } + (engine?.rows.map(\.check) ?? [])
-        checks += accounting.map(\.check)
-        return checks.allSatisfy(\.passed) && accounting.allSatisfy(\.usageRecordsComplete)
+        checks += accounting.map(\.check) + [tracing?.check].compactMap { $0 }
+        return checks.allSatisfy(\.passed) && accounting.allSatisfy(\.usageRecordsComplete) && (tracing?.spansAccountedFor ?? true)
     }
 }

@@ -114,6 +114,34 @@ public enum ReportTable {
                            + "; \(checkText(r.check))")
             }
         }
+        if let tracing = report.tracing {
+            out.append("")
+            out.append("tracing: every request sampled and its spans exported to an OTLP/HTTP collector, against tracing off "
+                       + "(two fresh relays, rounds interleaved), relay CPU from /proc")
+            out.append(String(format: "  per chunk: %d streams × %d chunks, %d ms apart per side: off %.1f µs, on %.1f µs, on ÷ off %.3f×",
+                              tracing.pacedStreams, tracing.chunksPerStream, tracing.delayMs, tracing.perChunk.offMicros,
+                              tracing.perChunk.onMicros, tracing.perChunk.ratio ?? 0))
+            out.append(String(format: "  per stream: %d one-chunk streams per side: off %.1f µs, on %.1f µs, on ÷ off %.3f×",
+                              tracing.shortStreams, tracing.perStream.offMicros, tracing.perStream.onMicros, tracing.perStream.ratio ?? 0))
+            let exporter = tracing.exporter.map { e in
+                "\(e.exportedSpans) exported of \(tracing.expectedSpans) expected (\(TracingCost.spansPerStream) per stream × \(tracing.tracedStreams) "
+                    + "streams), \(e.droppedSpans) dropped, \(e.failedSpans) failed, \(e.queuedSpans) queued; export requests "
+                    + "\(e.successfulExports) ok, \(e.failedExports) failed"
+            } ?? "no relay_trace_ metric on the tracing relay"
+            out.append("  spans: \(exporter)")
+            let c = tracing.collector
+            var collector = "\(c.requests) requests, \(c.bodyBytes) bytes, \(c.serverSpans) server + \(c.clientSpans) client spans"
+            if c.otherSpans > 0 { collector += " + \(c.otherSpans) other" }
+            if c.malformedBodies > 0 { collector += ", \(c.malformedBodies) malformed bodies" }
+            let off: String
+            switch tracing.offTraceSamples {
+            case nil: off = "/metrics unreadable"
+            case 0?: off = "no relay_trace_ metric"
+            case let count?: off = "\(count) relay_trace_ samples"
+            }
+            out.append("  collector: \(collector); relay with tracing off: \(off); \(checkText(tracing.check))")
+            for problem in tracing.spanProblems { out.append("  FAIL: \(problem)") }
+        }
         for peer in report.peers {
             out.append("")
             guard peer.measured else {
@@ -229,6 +257,16 @@ public enum ReportTable {
             list.append(Target(name: "relay CPU per paced chunk with budgets and the usage file on ≤ 1.05× off (\(row.engine))",
                                measured: String(format: "on %.1f µs, off %.1f µs: %.3f×", row.onMicrosPerChunk, row.offMicrosPerChunk, row.ratio ?? 0),
                                verdict: verdict(row.withinGoal)))
+        }
+        if let tracing = report.tracing {
+            list.append(Target(name: "relay CPU per paced chunk with tracing on ≤ \(TracingCost.perChunkGoal)× off",
+                               measured: String(format: "on %.1f µs, off %.1f µs: %.3f×", tracing.perChunk.onMicros, tracing.perChunk.offMicros,
+                                                tracing.perChunk.ratio ?? 0),
+                               verdict: verdict(tracing.perChunkWithinGoal)))
+            list.append(Target(name: "relay CPU per stream with tracing on ≤ \(TracingCost.perStreamGoal)× off",
+                               measured: String(format: "on %.1f µs, off %.1f µs: %.3f×", tracing.perStream.onMicros, tracing.perStream.offMicros,
+                                                tracing.perStream.ratio ?? 0),
+                               verdict: verdict(tracing.perStreamWithinGoal)))
         }
         if let engine = report.engine {
             let memory = engine.rows.first { $0.engine == "memory" }

@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
-    @Option(help: "Scenarios, comma-separated: latency,scale,throughput,startup,idle,cpu,accounting,memory,soak,engine (default: all but engine; with --engine redis: all, and accounting on both engines).")
+    @Option(help: "Scenarios, comma-separated: latency,scale,throughput,startup,idle,cpu,accounting,tracing,memory,soak,engine (default: all but engine; with --engine redis: all, and accounting on both engines). tracing: relay CPU with tracing on (every request sampled, spans exported to the bench's own OTLP/HTTP collector) against off, on --paced-shape and --per-stream-shape.")
     var scenarios: String?
 
     @Option(help: "Engine for the engine scenario: memory, or redis (starts /usr/bin/redis-server on a free port, then measures memory and redis back to back on fresh relays).")
@@ -132,9 +132,9 @@ struct BenchCommand: ParsableCommand {
         let log: (String) -> Void = { FileHandle.standardError.write(Data("relay-bench: \($0)\n".utf8)) }
         var report = BenchReport(command: CommandLine.arguments.joined(separator: " "), machine: Self.machine())
         guard ["memory", "redis"].contains(engine) else { throw ValidationError("--engine must be memory or redis, got '\(engine)'") }
-        let scenarioList = scenarios ?? "latency,scale,throughput,startup,idle,cpu,accounting,memory,soak" + (engine == "redis" ? ",engine" : "")
+        let scenarioList = scenarios ?? "latency,scale,throughput,startup,idle,cpu,accounting,tracing,memory,soak" + (engine == "redis" ? ",engine" : "")
         let selected = Set(scenarioList.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let known: Set = ["latency", "scale", "throughput", "startup", "idle", "cpu", "accounting", "memory", "soak", "engine"]
+        let known: Set = ["latency", "scale", "throughput", "startup", "idle", "cpu", "accounting", "tracing", "memory", "soak", "engine"]
         if let unknown = selected.subtracting(known).sorted().first { throw ValidationError("--scenarios: unknown scenario '\(unknown)'") }
         let engineShape = try Self.ints(self.engineShape, count: 3, name: "--engine-shape")
         if let bytes = engineReplayBufferBytes, !(1024...1_073_741_824).contains(bytes) {
@@ -143,6 +143,8 @@ struct BenchCommand: ParsableCommand {
         if selected.contains("engine"), engine == "redis", !FileManager.default.isExecutableFile(atPath: BenchEnvironment.redisServerPath) {
             throw ValidationError("--engine redis needs \(BenchEnvironment.redisServerPath) (Debian package redis-server: apt-get install redis-server)")
         }
+        guard (0...10_000).contains(chunkCharacters) else { throw ValidationError("--chunk-characters must be 0 to 10000") }
+        guard (1...1000).contains(pacedStartIntervalMs) else { throw ValidationError("--paced-start-interval-ms must be 1 to 1000") }
         guard ["websocket", "http"].contains(upstreamProtocol) else {
             throw ValidationError("--upstream-protocol must be websocket or http, got '\(upstreamProtocol)'")
         }
@@ -180,8 +182,6 @@ struct BenchCommand: ParsableCommand {
             let paced = try Self.ints(pacedShape, count: 3, name: "--paced-shape")
             let unpaced = try Self.ints(unpacedShape, count: 2, name: "--unpaced-shape")
             let perStream = try Self.ints(perStreamShape, count: 2, name: "--per-stream-shape")
-            guard (0...10_000).contains(chunkCharacters) else { throw ValidationError("--chunk-characters must be 0 to 10000") }
-            guard (1...1000).contains(pacedStartIntervalMs) else { throw ValidationError("--paced-start-interval-ms must be 1 to 1000") }
             let characters = chunkCharacters > 0 ? chunkCharacters : nil
             let startInterval = Double(pacedStartIntervalMs) / 1000
             let rounds = q ? 1 : max(1, cpuRounds)
@@ -210,6 +210,26 @@ struct BenchCommand: ParsableCommand {
                 let engines = engine == "redis" ? ["memory", "redis"] : ["memory"]
                 report.accounting = AccountingScenario(environment: environment, rate: rate, log: log).run(engines: engines, shape: shape)
                 engineMissing = engineMissing || report.accounting.count < engines.count
+            }
+        }
+        var tracingMissing = false
+        if selected.contains("tracing") {
+            if relayURL != nil {
+                log("tracing: needs relays the bench starts (not --relay-url)")
+            } else {
+                let paced = try Self.ints(pacedShape, count: 3, name: "--paced-shape")
+                let perStream = try Self.ints(perStreamShape, count: 2, name: "--per-stream-shape")
+                // The cpu scenario's paced chunks and one-chunk streams; --quick shrinks them to a correctness check.
+                let shape = TracingScenario.Shape(pacedStreams: q ? 10 : paced[0], chunks: q ? 20 : paced[1], delayMs: paced[2],
+                                                  charactersPerChunk: chunkCharacters > 0 ? chunkCharacters : nil,
+                                                  startInterval: Double(pacedStartIntervalMs) / 1000, shortStreams: q ? 40 : perStream[0],
+                                                  shortRate: max(1, perStream[1]), rounds: q ? 1 : max(1, cpuRounds))
+                do {
+                    report.tracing = try TracingScenario(environment: environment, rate: rate, log: log).run(shape: shape)
+                } catch {
+                    log("tracing not measured: \(error)")
+                    tracingMissing = true
+                }
             }
         }
         if selected.contains("latency") {
@@ -278,6 +298,16 @@ struct BenchCommand: ParsableCommand {
         }
         if engineMissing {
             log("FAILED: the engine or accounting scenario could not measure every engine asked for (see above)")
+            environment.stopAll()
+            throw ExitCode.failure
+        }
+        if tracingMissing {
+            log("FAILED: the tracing scenario could not run (see above)")
+            environment.stopAll()
+            throw ExitCode.failure
+        }
+        if let tracing = report.tracing, !tracing.spansAccountedFor {
+            log("FAILED: tracing: " + tracing.spanProblems.joined(separator: "; "))
             environment.stopAll()
             throw ExitCode.failure
         }

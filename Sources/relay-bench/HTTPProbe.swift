@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCodec
 
 /// One blocking HTTP/1.1 request over a fresh loopback connection, for the rare control requests
 /// (health polling, endpoint probing); the load itself never uses this.
@@ -24,6 +25,45 @@ enum HTTPProbe {
         // "HTTP/1.1 200 "
         guard let code = Int(String(decoding: buffer[9..<12], as: UTF8.self)) else { return nil }
         return code
+    }
+
+    /// `GET path` at 127.0.0.1:`port` with the extra header fields `headers`: the status and the
+    /// whole body (read to the end of the response, whatever its framing), or `nil` when the
+    /// connection failed or the answer was not HTTP.
+    static func get(port: Int, path: String, headers: [(String, String)] = [], timeoutMs: Int = 2000) -> (status: Int, body: [UInt8])? {
+        guard let fd = try? LoopbackSocket.connect(port: port, timeoutMs: timeoutMs) else { return nil }
+        defer { close(fd) }
+        let fields = headers.map { "\($0.0): \($0.1)\r\n" }.joined()
+        let bytes = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\(fields)\r\n".utf8)
+        guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else { return nil }
+        var parser = HTTPResponseParser(limits: HTTPParserLimits(maxBodyBytes: 64 << 20))
+        var status: Int?
+        var body: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        var ended = false
+        while true {
+            do throws(HTTPParserError) {
+                while let part = try parser.next() {
+                    switch part {
+                    case .head(let head): status = head.status
+                    case .body(let piece): body += piece
+                    case .end: if let status { return (status, body) }
+                    }
+                }
+                if ended { return nil }
+            } catch {
+                return nil
+            }
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count > 0 {
+                buffer.withUnsafeBytes { parser.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            } else if count == 0 {
+                ended = true
+                guard (try? parser.endOfInput()) != nil else { return nil }
+            } else {
+                return nil
+            }
+        }
     }
 
     /// A TCP port free right now on 127.0.0.1 (bound and released).
