@@ -1,3 +1,6 @@
+import HTTPCodec
+import SparkCodec
+
 /// The header fields the relay sends its trace collector (`tracing.headers`, or
 /// `SPARK_RELAY_TRACING_HEADERS` in OpenTelemetry's `name=value,name=value` form): checked so that
 /// no export request can carry a broken or smuggled field, and never logged (they hold credentials).
@@ -10,7 +13,7 @@ enum TracingHeaders {
 
     /// Why `name` cannot be a header field name (`nil`: it can).
     static func nameProblem(_ name: String) -> String? {
-        guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
+        guard HTTPFieldName.isValid(name) else {
             return "must be a header field name (letters, digits and !#$%&'*+-.^_`|~), got '\(name.prefix(64))'"
         }
         if reserved.contains(name.lowercased()) { return "'\(name)' is set by the exporter itself" }
@@ -25,7 +28,7 @@ enum TracingHeaders {
     }
 
     /// Parses `name=value,name=value` (spaces around names and values ignored; `%XX` escapes in
-    /// values decoded, as OpenTelemetry's form allows). Entries without `=` are kept with an empty
+    /// values decoded, as OpenTelemetry's form allows; a value whose escapes do not decode is kept as written). Entries without `=` are kept with an empty
     /// name, so that the check at start-up reports them instead of losing them silently.
     static func parseList(_ text: String) -> [RelayConfiguration.Tracing.Header] {
         text.split(separator: ",", omittingEmptySubsequences: true).compactMap { member in
@@ -35,7 +38,8 @@ enum TracingHeaders {
                 return RelayConfiguration.Tracing.Header(name: "", value: "")
             }
             let name = String(trimmed[..<equals]).trimmingSpaces()
-            let value = percentDecoded(String(trimmed[trimmed.index(after: equals)...]).trimmingSpaces())
+            let raw = String(trimmed[trimmed.index(after: equals)...]).trimmingSpaces()
+            let value = FormURLEncoding.decodePathSegment(raw) ?? raw
             return RelayConfiguration.Tracing.Header(name: name, value: value)
         }
     }
@@ -46,40 +50,6 @@ enum TracingHeaders {
             if let problem = nameProblem(header.name) ?? valueProblem(header.value) {
                 throw ConfigError(key: "tracing.headers[\(index)] (or \(environmentVariable))", message: problem)
             }
-        }
-    }
-
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
-        }
-    }
-
-    private static func percentDecoded(_ text: String) -> String {
-        guard text.contains("%") else { return text }
-        var bytes: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let byte = utf8.popFirst() {
-            if byte == UInt8(ascii: "%"), utf8.count >= 2,
-               let high = hexValue(utf8[utf8.startIndex]), let low = hexValue(utf8[utf8.startIndex + 1]) {
-                bytes.append(high << 4 | low)
-                utf8 = utf8.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 }
