@@ -212,6 +212,18 @@ public final class RelayApplication: Sendable {
         return connections + streams * perStream + 64
     }
 
+    /// Logs where spans go, once at start, when this relay exports them (the collector's header
+    /// fields are never logged: they may hold its credentials).
+    public func logTracing() {
+        guard let exporter = tracing.exporter else { return }
+        logger.info("tracing: exporting spans with OTLP/HTTP", metadata: [
+            "endpoint": "\(exporter.configuration.endpoint)",
+            "service_name": "\(exporter.configuration.serviceName)",
+            "sample_ratio": "\(ConfigSetting.jsonNumber(configuration.tracing.sampleRatio))",
+            "headers": "\(exporter.configuration.headers.count)",
+        ])
+    }
+
     /// The loud warning for an open relay: a non-loopback address with client API keys off.
     public func exposureWarning(for address: SocketAddress) -> String? {
         guard !address.isLoopback, !gate.isAuthEnabled else { return nil }

@@ -152,6 +152,7 @@ struct Serve: ParsableCommand {
         paths.log(to: logger)
         if let warning = application.exposureWarning(for: bound) { logger.warning("\(warning)") }
         application.logDescriptorLimit()
+        application.logTracing()
         if application.upstreamMode == .simulator {
             logger.warning(
                 "NO SPARK CREDENTIALS: answers come from the BUILT-IN SPARK SIMULATOR, not from iFlytek Spark. Set SPARK_APP_ID, SPARK_API_KEY and SPARK_API_SECRET to use the real service, and try them first with: spark-relay check",

@@ -83,6 +83,20 @@ import Testing
         try TracingHeaders.validate(configuration.tracing.headers)
     }
 
+    @Test func theStartLogSaysWhereSpansGoButNeverTheHeaders() throws {
+        let (application, _, logs) = try TestServer.application { configuration in
+            configuration.upstream.mode = .simulator
+            configuration.tracing.otlpEndpoint = "http://127.0.0.1:9"
+            configuration.tracing.headers = [.init(name: "Authorization", value: "Bearer collector-secret")]
+        }
+        defer { application.shutdown() }
+        application.logTracing()
+        let line = try #require(logs.lines.first { $0.contains("tracing:") })
+        #expect(line.contains("endpoint=http://127.0.0.1:9/v1/traces"))
+        #expect(line.contains("headers=1"))
+        #expect(!logs.lines.contains { $0.contains("collector-secret") })
+    }
+
     @Test func aBrokenEnvironmentHeaderStopsTheStartWithoutQuotingIt() throws {
         var configuration = RelayConfiguration()
         configuration.tracing.otlpEndpoint = "http://127.0.0.1:4318"
